@@ -1,0 +1,1 @@
+"""The compiler: parse, the passes from AST to checked IR, and code generation."""

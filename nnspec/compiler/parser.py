@@ -1,0 +1,238 @@
+"""Source text -> AST: the Lark LALR parser, string decoding and friendly syntax errors (E1xx)."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import lark
+from lark import Transformer_NonRecursive, v_args
+
+from nnspec.compiler import ast
+from nnspec.diagnostics import Diagnostic, Span
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
+
+# How a terminal is shown in "expected ..." messages, for those whose pattern is not literal.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "INT": "an integer",
+    "FLOAT": "a number",
+    "STRING": "a string",
+    "ADDOP": "`+` or `-`",
+    "MULOP": "`*`, `/` or `//`",
+    "$END": "end of file",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> lark.Lark:
+    grammar = resources.files("nnspec").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True)
+
+
+def parse(source: str, path: str) -> tuple[ast.SpecFile | None, list[Diagnostic]]:
+    """Parse `source`; on a syntax error return (None, [diagnostic])."""
+    try:
+        tree = _lark().parse(source)
+    except lark.exceptions.UnexpectedInput as exc:
+        return None, [_syntax_error(exc, source, path)]
+    builder = _Builder(path)
+    sections = builder.transform(tree)
+    return ast.SpecFile(path, source, tuple(sections)), builder.problems
+
+
+def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8", errors="replace")
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        msg = f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})"
+        return None, [Diagnostic("E105", msg, Span.point(path, line, col), help="save the spec as UTF-8")]
+
+
+def _syntax_error(exc: lark.exceptions.UnexpectedInput, source: str, path: str) -> Diagnostic:
+    line, col = max(exc.line, 1), max(exc.column, 1)
+    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        return Diagnostic("E102", f"unexpected character {ch!r}", Span.point(path, line, col))
+    expected = _expected_words(exc)
+    token = getattr(exc, "token", None)
+    if token is None or token.type == "$END":
+        span = _end_span(source, path)
+        return Diagnostic("E103", f"unexpected end of file, expected {expected}", span)
+    width = max(1, len(str(token)))
+    span = Span(path, line, col, line, col + width)
+    return Diagnostic("E101", f"unexpected `{token}`, expected {expected}", span)
+
+
+def _expected_words(exc) -> str:
+    names = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    words = sorted({_terminal_word(n) for n in names})
+    if not words:
+        return "something else"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _terminal_word(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
+
+
+def _end_span(source: str, path: str) -> Span:
+    lines = source.splitlines() or [""]
+    return Span.point(path, len(lines), len(lines[-1]) + 1)
+
+
+def _span(path: str, meta) -> Span:
+    if getattr(meta, "empty", False):
+        return Span.point(path)
+    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(path: str, tok) -> Span:
+    return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+@v_args(meta=True)
+class _Builder(Transformer_NonRecursive):
+    """Builds AST dataclasses. It never raises for user input: problems are collected."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+        self.problems: list[Diagnostic] = []
+
+    def _sp(self, meta) -> Span:
+        return _span(self.path, meta)
+
+    def start(self, meta, children):
+        return list(children)
+
+    def section(self, meta, ch):
+        kind, name, params, rest = ch[0], ch[1], ch[2], ch[3:]
+        name_span = _tok_span(self.path, name) if name is not None else _tok_span(self.path, kind)
+        return ast.Section(
+            str(kind), _tok_span(self.path, kind), str(name) if name else None, name_span, params, tuple(rest),
+            self._sp(meta),
+        )
+
+    def params(self, meta, ch):
+        return tuple(p for p in ch if p is not None)
+
+    def param(self, meta, ch):
+        return ast.Param(str(ch[0]), ch[1], self._sp(meta))
+
+    def assign(self, meta, ch):
+        return ast.Assign(str(ch[0]), _tok_span(self.path, ch[0]), ch[1], self._sp(meta))
+
+    def input_decl(self, meta, ch):
+        return ast.InputDecl(tuple(ch), self._sp(meta))
+
+    def input_item(self, meta, ch):
+        name, dtype, shape = ch
+        return ast.InputItem(str(name), str(dtype) if dtype else None, shape, self._sp(meta))
+
+    def shape(self, meta, ch):
+        return tuple(d for d in ch if d is not None)
+
+    def int_dim(self, meta, ch):
+        return self._int(ch[0])
+
+    def sym_dim(self, meta, ch):
+        return str(ch[0])
+
+    def output_decl(self, meta, ch):
+        return ast.OutputDecl(str(ch[0]) if ch[0] else None, ch[1], self._sp(meta))
+
+    def chain(self, meta, ch):
+        return ast.Chain(ch[0], tuple(ch[1:]), self._sp(meta))
+
+    def stage(self, meta, ch):
+        repeat = self._int(ch[1]) if ch[1] is not None else 1
+        if ch[1] is not None and repeat < 1:
+            self._problem("E304", "a repetition count must be at least 1", _tok_span(self.path, ch[1]))
+        return ast.Stage(ch[0], repeat, self._sp(meta))
+
+    def binop(self, meta, ch):
+        return ast.BinOp(str(ch[1]), ch[0], ch[2], self._sp(meta))
+
+    def neg(self, meta, ch):
+        return ast.Neg(ch[0], self._sp(meta))
+
+    def name(self, meta, ch):
+        return ast.Name(str(ch[0]), self._sp(meta))
+
+    def call(self, meta, ch):
+        args = tuple(a for a in ch[1:] if a is not None)
+        return ast.Call(str(ch[0]), args, self._sp(meta), _tok_span(self.path, ch[0]))
+
+    def arg(self, meta, ch):
+        return ast.Arg(str(ch[0]) if ch[0] else None, ch[1], self._sp(meta))
+
+    def list(self, meta, ch):
+        return ast.ListExpr(tuple(c for c in ch if c is not None), self._sp(meta))
+
+    def dict(self, meta, ch):
+        return ast.DictExpr(tuple(c for c in ch if c is not None), self._sp(meta))
+
+    def pair(self, meta, ch):
+        key = ch[0]
+        text = self._string(key) if key.type == "STRING" else str(key)
+        return (text, ch[1])
+
+    def int(self, meta, ch):
+        return ast.Const(self._int(ch[0]), self._sp(meta))
+
+    def float(self, meta, ch):
+        value = float(str(ch[0]).replace("_", ""))
+        if value in (float("inf"), float("-inf")):
+            self._problem("E106", f"number {ch[0]} is too large for a float", self._sp(meta))
+            value = 0.0
+        return ast.Const(value, self._sp(meta))
+
+    def string(self, meta, ch):
+        return ast.Const(self._string(ch[0]), self._sp(meta))
+
+    def true(self, meta, ch):
+        return ast.Const(True, self._sp(meta))
+
+    def false(self, meta, ch):
+        return ast.Const(False, self._sp(meta))
+
+    def none(self, meta, ch):
+        return ast.Const(None, self._sp(meta))
+
+    def _problem(self, code, message, span, help=None):
+        self.problems.append(Diagnostic(code, message, span, help=help))
+
+    def _int(self, tok) -> int:
+        text = str(tok).replace("_", "")
+        if len(text) > 100:
+            self._problem("E106", "integer literal is too large", _tok_span(self.path, tok))
+            return 0
+        return int(text)
+
+    def _string(self, tok) -> str:
+        body, out, i = str(tok)[1:-1], [], 0
+        while i < len(body):
+            ch = body[i]
+            if ch != "\\":
+                out.append(ch)
+                i += 1
+                continue
+            esc = body[i + 1]
+            if esc in _ESCAPES:
+                out.append(_ESCAPES[esc])
+            else:
+                span = Span(self.path, tok.line, tok.column + i + 1, tok.line, tok.column + i + 3)
+                self._problem("E104", f"unknown escape sequence `\\{esc}` in string", span, help="write `\\\\` for a backslash")
+            i += 2
+        return "".join(out)

@@ -1,0 +1,113 @@
+"""Spans, diagnostics and the three renderers (full, concise, json) of design §5."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int  # exclusive, 1-based like col
+
+    @staticmethod
+    def point(file: str, line: int = 1, col: int = 1) -> "Span":
+        return Span(file, line, col, line, col + 1)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span
+    severity: str = "error"  # "error" | "warning"
+    notes: tuple[str, ...] = ()
+    help: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def with_note(self, note: str) -> "Diagnostic":
+        return Diagnostic(self.code, self.message, self.span, self.severity, self.notes + (note,), self.help)
+
+
+class CompileError(Exception):
+    """Raised by a pipeline stage once its diagnostics contain errors."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__(f"{len(diagnostics)} diagnostics")
+        self.diagnostics = diagnostics
+
+
+@dataclass
+class Sink:
+    """Collects the diagnostics of one pass; `check()` stops the pipeline on errors."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, code, message, span, *, notes=(), help=None):
+        self.items.append(Diagnostic(code, message, span, "error", tuple(notes), help))
+
+    def warn(self, code, message, span, *, notes=(), help=None):
+        self.items.append(Diagnostic(code, message, span, "warning", tuple(notes), help))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
+
+
+def sort_key(d: Diagnostic):
+    return (d.span.file, d.span.line, d.span.col, d.code)
+
+
+def render_concise(d: Diagnostic) -> str:
+    s = d.span
+    return f"{s.file}:{s.line}:{s.col}: {d.code} {d.message}"
+
+
+def render_json(diags: list[Diagnostic]) -> str:
+    rows = [
+        {
+            "file": d.span.file,
+            "line": d.span.line,
+            "col": d.span.col,
+            "end_line": d.span.end_line,
+            "end_col": d.span.end_col,
+            "severity": d.severity,
+            "code": d.code,
+            "message": d.message,
+            "notes": list(d.notes),
+            "help": d.help,
+        }
+        for d in diags
+    ]
+    return json.dumps(rows, indent=2)
+
+
+def render_full(d: Diagnostic, source: str | None) -> str:
+    s = d.span
+    lines = [f"{d.severity}[{d.code}]: {d.message}", f"  --> {s.file}:{s.line}:{s.col}"]
+    lines += _excerpt(s, source)
+    lines += [f"   = note: {n}" for n in d.notes]
+    if d.help:
+        lines.append(f"   = help: {d.help}")
+    return "\n".join(lines)
+
+
+def _excerpt(s: Span, source: str | None) -> list[str]:
+    if source is None:
+        return []
+    src_lines = source.splitlines()
+    if not 1 <= s.line <= len(src_lines):
+        return []
+    text = src_lines[s.line - 1].expandtabs(1)
+    width = len(str(s.line))
+    end = s.end_col if s.end_line == s.line else len(text) + 1
+    carets = "^" * max(1, end - s.col)
+    pad = " " * width
+    return [f" {pad} |", f" {s.line} | {text}", f" {pad} | {' ' * (s.col - 1)}{carets}"]

@@ -1,0 +1,101 @@
+"""The registry pattern: `Kind` (one class per layer, loss, optimizer ...), `Shape` and `Registry`."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from nnspec.kinds.params import Param
+
+Dim = int | str  # str: a symbolic size such as "T"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A per-sample shape: the batch dimension is implicit and shown as N."""
+
+    dims: tuple[Dim, ...]
+    dtype: str = "float"  # "float" | "long"
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(["N", *map(str, self.dims)]) + ")"
+
+    def json(self) -> list:
+        return ["N", *self.dims]
+
+    @property
+    def rank(self) -> int:
+        return len(self.dims)
+
+    def numel(self) -> int | None:
+        n = 1
+        for d in self.dims:
+            if not isinstance(d, int):
+                return None
+            n *= d
+        return n
+
+    def with_dims(self, dims, dtype: str | None = None) -> "Shape":
+        return Shape(tuple(dims), dtype or self.dtype)
+
+
+class ShapeError(Exception):
+    """A rule's verdict on its inputs; the shape pass adds producer, consumer and position."""
+
+    def __init__(self, code: str, message: str, *, expected: str | None = None, help: str | None = None, arg: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.expected, self.help, self.arg = code, message, expected, help, arg
+
+
+@dataclass(frozen=True)
+class Example:
+    """A worked example: arguments and a per-sample input shape, checked against PyTorch by tests."""
+
+    args: dict
+    inputs: tuple[tuple, ...]
+    dtype: str = "float"
+    kwargs_only: bool = True
+
+
+class Kind:
+    """Base of every registered kind. Subclasses declare `name`, `params` and their rules."""
+
+    family: ClassVar[str] = "kind"
+    name: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]] = ()
+    doc: ClassVar[str] = ""
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def validate(self, args: dict) -> list[tuple[str, str, str]]:
+        """Cross-argument checks: a list of (code, message, argument name)."""
+        return []
+
+
+@dataclass
+class Registry:
+    family: str
+    kinds: dict = field(default_factory=dict)
+
+    def register(self, cls):
+        kind = cls()
+        if kind.name in self.kinds:
+            raise RuntimeError(f"{self.family} {kind.name} registered twice")
+        self.kinds[kind.name] = kind
+        return cls
+
+    def get(self, name: str):
+        return self.kinds.get(name)
+
+    def suggest(self, name: str, extra=()) -> str | None:
+        names = list(self.kinds) + list(extra)
+        lowered = {n.lower(): n for n in names}
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        return close[0] if close else None
+
+    def __iter__(self):
+        return iter(self.kinds.values())

@@ -1,0 +1,91 @@
+"""`Layer`: the base of every layer kind, with the defaults most kinds share."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from nnspec.kinds.base import Example, Kind, Registry, Shape, ShapeError
+
+LAYERS = Registry("layer")
+
+
+class Layer(Kind):
+    family = "layer"
+    torch_class: ClassVar[str | None] = None  # e.g. "nn.Linear"; None for a functional kind
+    arity: ClassVar[int | None] = 1  # None: two or more inputs
+    operator: ClassVar[str | None] = None  # "+" or "*" between two tensors
+    ranks: ClassVar[tuple[int, ...] | None] = None  # accepted per-sample ranks; None: any
+    input_dtype: ClassVar[str | None] = "float"  # None: any
+    fixed: ClassVar[dict] = {}  # constructor keywords nnspec always sets, e.g. batch_first=True
+    examples: ClassVar[tuple[Example, ...]] = ()
+    # Roles the ML lints read; they never name a kind.
+    nonlinear: ClassVar[bool] = False
+    transparent: ClassVar[bool] = False  # changes neither values' meaning nor linearity (Flatten)
+    collapsible: ClassVar[bool] = False  # two in a row with nothing non-linear between are one
+    regularizer: ClassVar[bool] = False
+    produces: ClassVar[str] = "values"  # "probabilities" | "log_probabilities"
+
+    def derive(self, ins: list[Shape]) -> dict:
+        """Arguments inferred from the input shapes (in_features, in_channels ...)."""
+        return {}
+
+    def matches(self, name: str, written, derived, ins: list[Shape]) -> bool:
+        """Whether an inferred argument the user wrote agrees with the input."""
+        return written == derived
+
+    def check_inputs(self, ins: list[Shape]) -> None:
+        for shape in ins:
+            if self.ranks is not None and shape.rank not in self.ranks:
+                want = " or ".join(_rank_words(r) for r in self.ranks)
+                raise ShapeError("E402", f"{self.name} expects {want}, got {shape}", expected=want)
+            if self.input_dtype and shape.dtype != self.input_dtype:
+                raise ShapeError("E405", f"{self.name} expects {self.input_dtype} input, got {shape.dtype}")
+
+    def infer(self, args: dict, ins: list[Shape]) -> Shape:
+        return ins[0]
+
+    def count(self, args: dict, ins: list[Shape]) -> int:
+        return 0
+
+    def macs(self, args: dict, ins: list[Shape], out: Shape) -> int:
+        return 0
+
+    def constructor(self, args: dict) -> tuple[list, dict]:
+        """PyTorch constructor arguments: required ones positionally, the rest by keyword."""
+        positional = [args[p.name] for p in self.params if p.required]
+        keywords = {p.name: args[p.name] for p in self.params if not p.required and args[p.name] != p.default}
+        return positional, {**keywords, **self.fixed}
+
+    def forward(self, module: str, inputs: list[str], args: dict) -> str:
+        """The forward expression; `module` is the attribute holding the constructed layer."""
+        return f"{module}({', '.join(inputs)})"
+
+
+def _rank_words(rank: int) -> str:
+    return {0: "a scalar", 1: "(N, C)", 2: "(N, C, L)", 3: "(N, C, H, W)"}.get(rank, f"{rank + 1}-d input")
+
+
+def feature_dim(shape: Shape, what: str) -> int:
+    """The last dim, which must be known to size weights."""
+    last = shape.dims[-1] if shape.dims else None
+    if not isinstance(last, int):
+        raise ShapeError("E402", f"{what} needs a known last dimension, got {shape}")
+    return last
+
+
+def channel_dim(shape: Shape, what: str) -> int:
+    c = shape.dims[0] if shape.dims else None
+    if not isinstance(c, int):
+        raise ShapeError("E402", f"{what} needs a known channel dimension, got {shape}")
+    return c
+
+
+def torch_dim(dim: int, rank: int, what: str) -> int:
+    """A PyTorch dim over (N, *dims) -> an index into the per-sample dims."""
+    full = rank + 1
+    if not -full <= dim < full:
+        raise ShapeError("E402", f"{what}: dim {dim} is out of range for a {full}-d tensor")
+    index = dim % full
+    if index == 0:
+        raise ShapeError("E402", f"{what}: dim {dim} is the batch dimension", help="count dims from 1 (0 is the batch)")
+    return index - 1

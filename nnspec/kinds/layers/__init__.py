@@ -1,0 +1,3 @@
+"""Layer kinds, one class each, grouped by family; importing this package registers them all."""
+
+from nnspec.kinds.layers import activation, attention, conv, dense, merge, norm, pool, recurrent, reshape  # noqa: F401

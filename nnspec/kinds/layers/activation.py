@@ -1,0 +1,79 @@
+"""Element-wise activations and the (log-)softmax over one dim."""
+
+from __future__ import annotations
+
+from nnspec.kinds.base import Example
+from nnspec.kinds.layer import LAYERS, Layer, torch_dim
+from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
+
+
+class Activation(Layer):
+    nonlinear = True
+
+    def macs(self, args, ins, out):
+        return 0  # element-wise: no multiply-adds in torchinfo's sense
+
+
+_INPLACE = Param("inplace", Bool(), False)
+_EX = (Example({}, ((6,),)), Example({}, ((2, 5, 5),)))
+
+
+@LAYERS.register
+class ReLU(Activation):
+    name, torch_class, params, examples = "ReLU", "nn.ReLU", (_INPLACE,), _EX
+
+
+@LAYERS.register
+class LeakyReLU(Activation):
+    name, torch_class, examples = "LeakyReLU", "nn.LeakyReLU", _EX
+    params = (Param("negative_slope", Float(), 0.01), _INPLACE)
+
+
+@LAYERS.register
+class ELU(Activation):
+    name, torch_class, examples = "ELU", "nn.ELU", _EX
+    params = (Param("alpha", Float(), 1.0), _INPLACE)
+
+
+@LAYERS.register
+class GELU(Activation):
+    name, torch_class, examples = "GELU", "nn.GELU", _EX
+    params = (Param("approximate", Str(("none", "tanh")), "none"),)
+
+
+@LAYERS.register
+class SiLU(Activation):
+    name, torch_class, params, examples = "SiLU", "nn.SiLU", (_INPLACE,), _EX
+
+
+@LAYERS.register
+class Tanh(Activation):
+    name, torch_class, examples = "Tanh", "nn.Tanh", _EX
+
+
+@LAYERS.register
+class Sigmoid(Activation):
+    name, torch_class, examples = "Sigmoid", "nn.Sigmoid", _EX
+    produces = "probabilities"
+
+
+class _DimActivation(Activation):
+    params = (Param("dim", Optional(Int()), None),)
+    examples = (Example({"dim": -1}, ((6,),)), Example({"dim": 1}, ((3, 4),)))
+
+    def infer(self, args, ins):
+        if args["dim"] is not None:
+            torch_dim(args["dim"], ins[0].rank, self.name)
+        return ins[0]
+
+
+@LAYERS.register
+class Softmax(_DimActivation):
+    name, torch_class = "Softmax", "nn.Softmax"
+    produces = "probabilities"
+
+
+@LAYERS.register
+class LogSoftmax(_DimActivation):
+    name, torch_class = "LogSoftmax", "nn.LogSoftmax"
+    produces = "log_probabilities"

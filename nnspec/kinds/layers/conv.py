@@ -1,0 +1,121 @@
+"""Convolutions: Conv1d, Conv2d and ConvTranspose2d, sharing one N-d rule."""
+
+from __future__ import annotations
+
+from math import prod
+
+from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.layer import LAYERS, Layer, channel_dim
+from nnspec.kinds.layers.sizes import transposed_out, window_out
+from nnspec.kinds.params import Bool, Int, OneOf, Param, Str, expand, int_or_tuple
+
+
+def _conv_params(n: int, transposed: bool) -> tuple[Param, ...]:
+    head = (
+        Param("in_channels", Int(1), inferred=True),
+        Param("out_channels", Int(1)),
+        Param("kernel_size", int_or_tuple(n)),
+        Param("stride", int_or_tuple(n), 1),
+    )
+    mode = Param("padding_mode", Str(("zeros", "reflect", "replicate", "circular")), "zeros")
+    if transposed:
+        return head + (
+            Param("padding", int_or_tuple(n, 0), 0),
+            Param("output_padding", int_or_tuple(n, 0), 0),
+            Param("groups", Int(1), 1),
+            Param("bias", Bool(), True),
+            Param("dilation", int_or_tuple(n), 1),
+            Param("padding_mode", Str(("zeros",)), "zeros"),
+        )
+    padding = Param("padding", OneOf((Str(("same", "valid")), int_or_tuple(n, 0))), 0)
+    return head + (
+        padding,
+        Param("dilation", int_or_tuple(n), 1),
+        Param("groups", Int(1), 1),
+        Param("bias", Bool(), True),
+        mode,
+    )
+
+
+class _ConvNd(Layer):
+    n: int = 2
+    transposed: bool = False
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls.ranks = (cls.n + 1,)
+        cls.params = _conv_params(cls.n, cls.transposed)
+
+    def validate(self, args):
+        stride = args.get("stride")
+        if args.get("padding") == "same" and stride is not None and any(s != 1 for s in expand(stride, self.n)):
+            return [("E307", 'padding="same" needs stride 1 (PyTorch refuses it otherwise)', "padding")]
+        return []
+
+    def derive(self, ins):
+        return {"in_channels": channel_dim(ins[0], self.name)}
+
+    def infer(self, args, ins):
+        c_in, c_out, groups = args["in_channels"], args["out_channels"], args["groups"]
+        for what, c in (("in_channels", c_in), ("out_channels", c_out)):
+            if c % groups:
+                raise ShapeError("E307", f"{what} ({c}) must be divisible by groups ({groups})", arg="groups")
+        sizes = [self._out(size, i, args) for i, size in enumerate(ins[0].dims[1:])]
+        return ins[0].with_dims((c_out, *sizes))
+
+    def _out(self, size, i, args):
+        k, s, d = (expand(args[a], self.n)[i] for a in ("kernel_size", "stride", "dilation"))
+        if self.transposed:
+            p, op = expand(args["padding"], self.n)[i], expand(args["output_padding"], self.n)[i]
+            return transposed_out(size, k, s, p, op, d)
+        padding = args["padding"]
+        if padding == "same":
+            return size
+        p = 0 if padding == "valid" else expand(padding, self.n)[i]
+        return window_out(size, k, s, p, d)
+
+    def count(self, args, ins):
+        k = prod(expand(args["kernel_size"], self.n))
+        weights = args["in_channels"] * args["out_channels"] // args["groups"] * k
+        return weights + args["out_channels"] * args["bias"]
+
+    def macs(self, args, ins, out):
+        k = prod(expand(args["kernel_size"], self.n))
+        if self.transposed:  # every input element scatters into out/groups channels
+            return (ins[0].numel() or 0) * args["out_channels"] // args["groups"] * k
+        return (out.numel() or 0) * args["in_channels"] // args["groups"] * k
+
+
+@LAYERS.register
+class Conv1d(_ConvNd):
+    name, torch_class, n = "Conv1d", "nn.Conv1d", 1
+    examples = (
+        Example({"out_channels": 8, "kernel_size": 3}, ((4, 20),)),
+        Example({"out_channels": 6, "kernel_size": 5, "stride": 2, "padding": 1, "groups": 2, "bias": False}, ((4, 31),)),
+        Example({"out_channels": 4, "kernel_size": 3, "padding": "same", "dilation": 2}, ((2, 9),)),
+    )
+
+
+@LAYERS.register
+class Conv2d(_ConvNd):
+    name, torch_class, n = "Conv2d", "nn.Conv2d", 2
+    examples = (
+        Example({"out_channels": 20, "kernel_size": 5}, ((1, 28, 28),)),
+        Example({"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3, "bias": False}, ((3, 64, 64),)),
+        Example({"out_channels": 8, "kernel_size": [3, 5], "padding": "same"}, ((4, 10, 12),)),
+        Example({"out_channels": 8, "kernel_size": 3, "dilation": 2, "groups": 4, "padding": "valid"}, ((4, 15, 15),)),
+    )
+
+
+@LAYERS.register
+class ConvTranspose2d(_ConvNd):
+    name, torch_class, n, transposed = "ConvTranspose2d", "nn.ConvTranspose2d", 2, True
+    examples = (
+        Example({"out_channels": 16, "kernel_size": 2, "stride": 2}, ((32, 7, 7),)),
+        Example({"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, ((8, 5, 6),)),
+    )
+
+    def count(self, args, ins):
+        k = prod(expand(args["kernel_size"], self.n))
+        weights = args["in_channels"] * (args["out_channels"] // args["groups"]) * k
+        return weights + args["out_channels"] * args["bias"]

@@ -1,0 +1,109 @@
+"""Fully connected and lookup layers: Linear, Bilinear, Embedding, Identity."""
+
+from __future__ import annotations
+
+from nnspec.kinds.base import Example, Shape
+from nnspec.kinds.layer import LAYERS, Layer, feature_dim
+from nnspec.kinds.params import Bool, Float, Int, Optional, Param
+
+
+def _rows(shape: Shape) -> int:
+    """Vectors per sample that a last-dim layer processes, 1 for (N, F)."""
+    rows = 1
+    for d in shape.dims[:-1]:
+        rows *= d if isinstance(d, int) else 1
+    return rows
+
+
+@LAYERS.register
+class Linear(Layer):
+    name = "Linear"
+    torch_class = "nn.Linear"
+    collapsible = True
+    params = (
+        Param("in_features", Int(1), inferred=True),
+        Param("out_features", Int(1)),
+        Param("bias", Bool(), True),
+    )
+    examples = (Example({"out_features": 30}, ((20,),)), Example({"out_features": 4, "bias": False}, ((5, 8),)))
+
+    def derive(self, ins):
+        return {"in_features": feature_dim(ins[0], self.name)}
+
+    def check_inputs(self, ins):
+        super().check_inputs(ins)
+        feature_dim(ins[0], self.name)
+
+    def infer(self, args, ins):
+        return ins[0].with_dims(ins[0].dims[:-1] + (args["out_features"],))
+
+    def count(self, args, ins):
+        return args["in_features"] * args["out_features"] + args["out_features"] * args["bias"]
+
+    def macs(self, args, ins, out):
+        return _rows(ins[0]) * args["in_features"] * args["out_features"]
+
+
+@LAYERS.register
+class Bilinear(Layer):
+    name = "Bilinear"
+    torch_class = "nn.Bilinear"
+    arity = 2
+    params = (
+        Param("in1_features", Int(1), inferred=True),
+        Param("in2_features", Int(1), inferred=True),
+        Param("out_features", Int(1)),
+        Param("bias", Bool(), True),
+    )
+    examples = (Example({"out_features": 7}, ((5,), (3,))),)
+
+    def derive(self, ins):
+        return {"in1_features": feature_dim(ins[0], self.name), "in2_features": feature_dim(ins[1], self.name)}
+
+    def infer(self, args, ins):
+        return ins[0].with_dims(ins[0].dims[:-1] + (args["out_features"],))
+
+    def count(self, args, ins):
+        out = args["out_features"]
+        return args["in1_features"] * args["in2_features"] * out + out * args["bias"]
+
+    def macs(self, args, ins, out):
+        return _rows(ins[0]) * args["in1_features"] * args["in2_features"] * args["out_features"]
+
+
+@LAYERS.register
+class Embedding(Layer):
+    name = "Embedding"
+    torch_class = "nn.Embedding"
+    input_dtype = "long"
+    params = (
+        Param("num_embeddings", Int(1)),
+        Param("embedding_dim", Int(1)),
+        Param("padding_idx", Optional(Int()), None),
+        Param("max_norm", Optional(Float(0, lo_open=True)), None),
+        Param("norm_type", Float(), 2.0),
+        Param("scale_grad_by_freq", Bool(), False),
+        Param("sparse", Bool(), False),
+    )
+    examples = (Example({"num_embeddings": 100, "embedding_dim": 8}, ((12,),), dtype="long"),)
+
+    def validate(self, args):
+        pad, n = args.get("padding_idx"), args.get("num_embeddings")
+        if pad is not None and isinstance(n, int) and not -n <= pad < n:
+            return [("E304", f"padding_idx {pad} must be within the {n} embeddings", "padding_idx")]
+        return []
+
+    def infer(self, args, ins):
+        return Shape(ins[0].dims + (args["embedding_dim"],), "float")
+
+    def count(self, args, ins):
+        return args["num_embeddings"] * args["embedding_dim"]
+
+
+@LAYERS.register
+class Identity(Layer):
+    name = "Identity"
+    torch_class = "nn.Identity"
+    input_dtype = None
+    transparent = True
+    examples = (Example({}, ((3, 4),)),)

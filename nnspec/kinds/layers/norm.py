@@ -1,0 +1,108 @@
+"""Normalisation and dropout: BatchNorm1d/2d, LayerNorm, GroupNorm, Dropout, Dropout2d."""
+
+from __future__ import annotations
+
+from math import prod
+
+from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.layer import LAYERS, Layer, channel_dim
+from nnspec.kinds.params import Bool, Float, Int, OneOf, Param, Seq
+
+_EPS = Param("eps", Float(0, lo_open=True), 1e-05)
+
+
+class _BatchNorm(Layer):
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls.params = (
+            Param("num_features", Int(1), inferred=True),
+            _EPS,
+            Param("momentum", Float(0, 1), 0.1),
+            Param("affine", Bool(), True),
+            Param("track_running_stats", Bool(), True),
+        )
+
+    def derive(self, ins):
+        return {"num_features": channel_dim(ins[0], self.name)}
+
+    def count(self, args, ins):
+        return 2 * args["num_features"] * args["affine"]
+
+
+@LAYERS.register
+class BatchNorm1d(_BatchNorm):
+    name, torch_class, ranks = "BatchNorm1d", "nn.BatchNorm1d", (1, 2)
+    examples = (Example({}, ((16,),)), Example({"affine": False}, ((4, 9),)))
+
+
+@LAYERS.register
+class BatchNorm2d(_BatchNorm):
+    name, torch_class, ranks = "BatchNorm2d", "nn.BatchNorm2d", (3,)
+    examples = (Example({}, ((8, 5, 5),)), Example({"momentum": 0.01, "eps": 1e-3}, ((3, 4, 4),)))
+
+
+@LAYERS.register
+class LayerNorm(Layer):
+    name, torch_class = "LayerNorm", "nn.LayerNorm"
+    params = (
+        Param("normalized_shape", OneOf((Int(1), Seq(Int(1), min_len=1))), inferred=True),
+        _EPS,
+        Param("elementwise_affine", Bool(), True),
+        Param("bias", Bool(), True),
+    )
+    examples = (Example({}, ((10,),)), Example({"normalized_shape": [4, 6]}, ((3, 4, 6),)), Example({"bias": False}, ((5, 7),)))
+
+    def derive(self, ins):
+        return {"normalized_shape": ins[0].dims[-1] if ins[0].dims else None}
+
+    def matches(self, name, written, derived, ins):
+        """A written list names the trailing dims it normalises."""
+        if isinstance(written, list):
+            return list(ins[0].dims[-len(written):]) == written
+        return written == derived
+
+    def count(self, args, ins):
+        shape = args["normalized_shape"]
+        n = prod(shape) if isinstance(shape, list) else shape
+        return n * args["elementwise_affine"] * (1 + args["bias"])
+
+
+@LAYERS.register
+class GroupNorm(Layer):
+    name, torch_class, ranks = "GroupNorm", "nn.GroupNorm", (1, 2, 3)
+    params = (
+        Param("num_groups", Int(1)),
+        Param("num_channels", Int(1), inferred=True),
+        _EPS,
+        Param("affine", Bool(), True),
+    )
+    examples = (Example({"num_groups": 4}, ((16, 5, 5),)), Example({"num_groups": 2, "affine": False}, ((6, 3),)))
+
+    def derive(self, ins):
+        return {"num_channels": channel_dim(ins[0], self.name)}
+
+    def infer(self, args, ins):
+        if args["num_channels"] % args["num_groups"]:
+            raise ShapeError("E307", f"num_channels ({args['num_channels']}) must be divisible by num_groups ({args['num_groups']})", arg="num_groups")
+        return ins[0]
+
+    def count(self, args, ins):
+        return 2 * args["num_channels"] * args["affine"]
+
+
+class _Dropout(Layer):
+    transparent = True
+    regularizer = True
+    params = (Param("p", Float(0, 1), 0.5), Param("inplace", Bool(), False))
+
+
+@LAYERS.register
+class Dropout(_Dropout):
+    name, torch_class = "Dropout", "nn.Dropout"
+    examples = (Example({"p": 0.2}, ((10,),)),)
+
+
+@LAYERS.register
+class Dropout2d(_Dropout):
+    name, torch_class, ranks = "Dropout2d", "nn.Dropout2d", (3,)
+    examples = (Example({}, ((4, 6, 6),)),)

@@ -1,0 +1,184 @@
+"""Argument types and `Param`: what a kind accepts, with PyTorch's defaults and legal ranges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    return _is_int(v) or isinstance(v, float)
+
+
+@dataclass(frozen=True)
+class Int:
+    lo: int | None = None
+    hi: int | None = None
+
+    def describe(self) -> str:
+        return "an integer" + _bounds(self.lo, self.hi)
+
+    def check(self, v):
+        if not _is_int(v):
+            return "type", self.describe()
+        return _range(v, self.lo, self.hi)
+
+
+@dataclass(frozen=True)
+class Float:
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False  # True: lo itself is not allowed (lr > 0)
+
+    def describe(self) -> str:
+        return "a number" + _bounds(self.lo, self.hi, self.lo_open)
+
+    def check(self, v):
+        if not _is_num(v):
+            return "type", self.describe()
+        if self.lo_open and self.lo is not None and v <= self.lo:
+            return "range", f"greater than {self.lo}"
+        return _range(v, self.lo, self.hi)
+
+
+@dataclass(frozen=True)
+class Bool:
+    def describe(self) -> str:
+        return "`true` or `false`"
+
+    def check(self, v):
+        return None if isinstance(v, bool) else ("type", self.describe())
+
+
+@dataclass(frozen=True)
+class Str:
+    choices: tuple[str, ...] | None = None
+
+    def describe(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(f'"{c}"' for c in self.choices)
+        return "a string"
+
+    def check(self, v):
+        if not isinstance(v, str):
+            return "type", self.describe()
+        if self.choices and v not in self.choices:
+            return "range", self.describe()
+        return None
+
+
+@dataclass(frozen=True)
+class Seq:
+    """A list of `item`, of exactly `n` items when n is set (kernel sizes, betas)."""
+
+    item: object
+    n: int | None = None
+    min_len: int = 0
+
+    def describe(self) -> str:
+        count = f"{self.n} " if self.n else ""
+        return f"a list of {count}{_plural(self.item.describe())}"
+
+    def check(self, v):
+        if not isinstance(v, (list, tuple)):
+            return "type", self.describe()
+        if (self.n and len(v) != self.n) or len(v) < self.min_len:
+            return "type", self.describe()
+        for item in v:
+            problem = self.item.check(item)
+            if problem:
+                return problem
+        return None
+
+
+@dataclass(frozen=True)
+class OneOf:
+    options: tuple
+
+    def describe(self) -> str:
+        return " or ".join(o.describe() for o in self.options)
+
+    def check(self, v):
+        problems = [o.check(v) for o in self.options]
+        if any(p is None for p in problems):
+            return None
+        ranged = [p for p in problems if p[0] == "range"]
+        return ranged[0] if ranged else ("type", self.describe())
+
+
+@dataclass(frozen=True)
+class Optional:
+    inner: object
+
+    def describe(self) -> str:
+        return self.inner.describe() + " or `none`"
+
+    def check(self, v):
+        return None if v is None else self.inner.check(v)
+
+
+@dataclass(frozen=True)
+class Anything:
+    def describe(self) -> str:
+        return "a value"
+
+    def check(self, v):
+        return None
+
+
+def int_or_tuple(n: int, lo: int = 1) -> OneOf:
+    return OneOf((Int(lo), Seq(Int(lo), n)))
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: object
+    default: object = REQUIRED
+    inferred: bool = False  # derived from the input shape (or the training setup) when omitted
+    advise: tuple | None = None  # (lo, hi): outside it is legal but suspicious -> W301
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def expand(value, n: int) -> tuple:
+    """Kernel sizes, strides ...: an int stands for the same value in each of n dims."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,) * n
+
+
+def _bounds(lo, hi, lo_open=False) -> str:
+    if lo is not None and hi is not None:
+        return f" in {lo}..{hi}"
+    if lo is not None:
+        return f" {'>' if lo_open else '>='} {lo}"
+    if hi is not None:
+        return f" <= {hi}"
+    return ""
+
+
+def _range(v, lo, hi):
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        return "range", _bounds(lo, hi).strip() or "in range"
+    return None
+
+
+def _plural(text: str) -> str:
+    for article in ("an ", "a "):
+        if text.startswith(article):
+            text = text[len(article):]
+            return text if text.endswith("s") else text + "s"
+    return text
