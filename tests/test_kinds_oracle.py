@@ -39,10 +39,10 @@ def test_declared_defaults_equal_pytorch(kind):
     for param in kind.params:
         assert param.name in signature.parameters, f"{kind.name}.{param.name} is not a PyTorch argument"
         default = signature.parameters[param.name].default
-        default = getattr(default, "__name__", default)  # activation=F.relu is written "relu"
         if param.required:
             assert default is inspect.Parameter.empty, f"{kind.name}.{param.name} has a default in PyTorch"
         else:
+            default = getattr(default, "__name__", default)  # activation=F.relu is written "relu"
             assert default == param.default, f"{kind.name}.{param.name}: {param.default!r} != {default!r}"
 
 
