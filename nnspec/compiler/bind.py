@@ -1,0 +1,107 @@
+"""Bind call arguments to a kind's parameters: order, names, types, ranges (E301-E307, W301)."""
+
+from __future__ import annotations
+
+import difflib
+
+from nnspec.compiler.ir import ArgValue
+from nnspec.diagnostics import Sink, Span
+from nnspec.kinds.params import Param
+
+
+def bind_call(kind, params: tuple[Param, ...], args, span: Span, sink: Sink, spans_out: dict | None = None) -> dict | None:
+    """The written arguments by name, or None when any is wrong (diagnostics in `sink`).
+
+    Positional arguments follow PyTorch's order. The input sizes nnspec infers may be left
+    out: with fewer positionals than PyTorch requires, they are skipped in that order.
+    """
+    before = len(sink.items)
+    written, spans = _place(kind, params, args, span, sink)
+    if spans_out is not None:
+        spans_out.update(spans)
+    if written is None:
+        return None
+    by_name = {p.name: p for p in params}
+    for name, value in written.items():
+        _check_value(kind, by_name[name], value, spans[name], sink)
+    missing = [p.name for p in params if p.required and not p.inferred and p.name not in written]
+    if missing:
+        names = ", ".join(f"`{m}`" for m in missing)
+        sink.error("E302", f"{kind.name} is missing {names}", span, help=f"signature: {signature(kind.name, params)}")
+    if any(d.is_error for d in sink.items[before:]):
+        return None
+    defaults = {p.name: written.get(p.name, p.default) for p in params}
+    for code, message, arg in kind.validate(defaults):
+        sink.error(code, message, spans.get(arg, span))
+    return None if any(d.is_error for d in sink.items[before:]) else written
+
+
+def _place(kind, params, args: list[ArgValue], span, sink) -> tuple[dict | None, dict]:
+    positional = [a for a in args if a.name is None]
+    required = sum(p.required for p in params)
+    order = params if len(positional) >= required else [p for p in params if not p.inferred]
+    written, spans, ok = {}, {}, True
+    seen_keyword = False
+    for i, arg in enumerate(args):
+        if arg.name is None:
+            if seen_keyword:
+                sink.error("E305", "a positional argument cannot follow a keyword argument", arg.span)
+                ok = False
+                continue
+            index = len([a for a in args[:i] if a.name is None])
+            if index >= len(order):
+                sink.error("E305", f"{kind.name} takes at most {len(order)} positional arguments", arg.span, help=f"signature: {signature(kind.name, params)}")
+                ok = False
+                continue
+            name = order[index].name
+        else:
+            seen_keyword = True
+            name = arg.name
+            if name not in {p.name for p in params}:
+                close = difflib.get_close_matches(name, [p.name for p in params], n=1)
+                help = f"did you mean `{close[0]}`?" if close else f"signature: {signature(kind.name, params)}"
+                sink.error("E301", f"{kind.name} has no argument `{name}`", arg.span, help=help)
+                ok = False
+                continue
+        if name in written:
+            sink.error("E306", f"argument `{name}` is given twice", arg.span)
+            ok = False
+            continue
+        written[name], spans[name] = arg.value, arg.span
+    return (written if ok else None), spans
+
+
+def _check_value(kind, param: Param, value, span, sink) -> None:
+    problem = param.type.check(value)
+    if problem:
+        code = "E303" if problem[0] == "type" else "E304"
+        sink.error(code, f"{kind.name}: `{param.name}` must be {problem[1]}, got {_show(value)}", span)
+        return
+    if param.advise and isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = param.advise
+        if not lo <= value <= hi:
+            sink.warn("W301", f"{kind.name}: `{param.name}` = {value} is outside the usual range {lo}..{hi}", span)
+
+
+def signature(name: str, params) -> str:
+    parts = []
+    for p in params:
+        if p.inferred:
+            parts.append(f"[{p.name}]")
+        elif p.required:
+            parts.append(p.name)
+        else:
+            parts.append(f"{p.name}={_show(p.default)}")
+    return f"{name}({', '.join(parts)})"
+
+
+def _show(value) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value) if not hasattr(value, "name") else f"`{value.name}`"

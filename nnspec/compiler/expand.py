@@ -1,0 +1,140 @@
+"""Pass 2: models become graphs; blocks are instantiated per use and repetition unrolled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnspec.compiler import ast
+from nnspec.compiler.bind import bind_call
+from nnspec.compiler.ir import Graph, Input, Node
+from nnspec.compiler.resolve import split_args
+from nnspec.compiler.values import ValueProblem, arg_values, evaluate
+from nnspec.diagnostics import Sink
+from nnspec.kinds.base import Shape
+from nnspec.kinds.layer import LAYERS
+from nnspec.kinds.params import REQUIRED, Anything, Param
+
+
+@dataclass(frozen=True)
+class BlockKind:
+    """A block seen as a callable kind, so that its arguments bind like a layer's."""
+
+    name: str
+    params: tuple[Param, ...]
+
+    def validate(self, args):
+        return []
+
+
+def expand_models(sections: dict, sink: Sink) -> dict[str, Graph]:
+    blocks = sections["block"]
+    graphs = {}
+    for name, section in sections["model"].items():
+        kind = block_kind(section, sink)  # a model's parameters all have defaults
+        graphs[name] = _Expander(blocks, sink).graph(section, {p.name: p.default for p in kind.params}, ())
+    return graphs
+
+
+def block_kind(section: ast.Section, sink: Sink) -> BlockKind:
+    params = []
+    for p in section.params or ():
+        default = REQUIRED
+        if p.default is not None:
+            try:
+                default = evaluate(p.default, {})
+            except ValueProblem as e:
+                sink.error(e.code, e.message, e.span)
+        params.append(Param(p.name, Anything(), default))
+    return BlockKind(section.name, tuple(params))
+
+
+class _Expander:
+    def __init__(self, blocks: dict, sink: Sink):
+        self.blocks, self.sink = blocks, sink
+
+    def graph(self, section: ast.Section, env: dict, stack: tuple[str, ...], trail=()) -> Graph:
+        state = _GraphState(self, env, stack, trail)
+        inputs, outputs = [], []
+        for stmt in section.body:
+            if isinstance(stmt, ast.InputDecl):
+                for item in stmt.items:
+                    shape = Shape(item.shape, item.dtype or "float") if item.shape is not None else None
+                    inputs.append(Input(item.name, shape, item.span))
+                    state.bindings[item.name] = item.name
+            elif isinstance(stmt, ast.Assign):
+                state.bindings[stmt.target] = state.lower(stmt.value, state.stmt_name(stmt.target))
+            else:
+                name = stmt.name or "output"
+                outputs.append((name, state.lower(stmt.value, state.stmt_name(name)), stmt.span))
+        return Graph(section.name, tuple(inputs), tuple(state.nodes), tuple(outputs), section.span, trail)
+
+    def instantiate(self, call: ast.Call, values, stack, trail) -> Graph | None:
+        section = self.blocks[call.name]
+        if call.name in stack:
+            self.sink.error("E206", f"block `{call.name}` instantiates itself", call.name_span, notes=[" -> ".join(stack + (call.name,))])
+            return None
+        kind = block_kind(section, self.sink)
+        bound = bind_call(kind, kind.params, values, call.span, self.sink)
+        if bound is None:
+            return None
+        env = {p.name: bound.get(p.name, p.default) for p in kind.params}
+        note = f"in block `{call.name}` used at {call.span.file}:{call.span.line}:{call.span.col}"
+        return self.graph(section, env, stack + (call.name,), trail + (note,))
+
+
+class _GraphState:
+    def __init__(self, expander: _Expander, env, stack, trail):
+        self.x, self.env, self.stack, self.trail = expander, env, stack, trail
+        self.bindings: dict[str, str] = {}
+        self.nodes: list[Node] = []
+        self.used_stmt_names: dict[str, int] = {}
+        self.stmt = ""
+        self.counter = 0
+
+    def stmt_name(self, target: str) -> str:
+        n = self.used_stmt_names.get(target, 0)
+        self.used_stmt_names[target] = n + 1
+        self.stmt, self.counter = (target if n == 0 else f"{target}_{n}"), 0
+        return self.stmt
+
+    def lower(self, expr, stmt: str) -> str:
+        if isinstance(expr, ast.Name):
+            return self.bindings[expr.id]
+        if isinstance(expr, ast.Chain):
+            ref = self.lower(expr.head, stmt)
+            for stage in expr.stages:
+                for _ in range(stage.repeat):
+                    ref = self.node(stage.call, [ref], stage.call.args)
+            return ref
+        if isinstance(expr, ast.BinOp):
+            return self.operator(expr, stmt)
+        tensors, values = split_args(expr, self.env)
+        return self.node(expr, [self.lower(t, stmt) for t in tensors], values)
+
+    def operator(self, expr: ast.BinOp, stmt: str) -> str:
+        kind = next((k for k in LAYERS if k.operator == expr.op), None)
+        left, right = self.lower(expr.left, stmt), self.lower(expr.right, stmt)
+        if kind is None:
+            self.x.sink.error("E209", f"`{expr.op}` is not defined between tensors", expr.span, help="tensors combine with `+`, `*` or Concat(...)")
+            return left
+        call = ast.Call(kind.name, (), expr.span, expr.span)
+        return self.node(call, [left, right], ())
+
+    def node(self, call: ast.Call, inputs: list[str], args) -> str:
+        node_id = f"{self.stmt}.{self.counter}"
+        self.counter += 1
+        values = self.values(args)
+        is_block, body = call.name in self.x.blocks, None
+        if is_block and values is not None:
+            body = self.x.instantiate(call, values, self.stack, self.trail)
+        failed = values is None or (is_block and body is None)
+        node = Node(node_id, call.name, tuple(inputs), values or (), call.span, self.stmt, is_block, body, failed=failed)
+        self.nodes.append(node)
+        return node_id
+
+    def values(self, args):
+        try:
+            return tuple(arg_values(args, self.env))
+        except ValueProblem as e:
+            self.x.sink.error(e.code, e.message, e.span, notes=self.trail)
+            return None

@@ -1,0 +1,110 @@
+"""Passes 3 and 4 over graphs: bind layer arguments, then infer shapes and count parameters."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from nnspec.compiler.bind import bind_call
+from nnspec.compiler.ir import Graph, Node
+from nnspec.diagnostics import Sink
+from nnspec.kinds.apply import apply_layer
+from nnspec.kinds.base import Shape, ShapeError
+from nnspec.kinds.layer import LAYERS
+
+
+def bind_args(graph: Graph, sink: Sink) -> Graph:
+    return replace(graph, nodes=tuple(_bind_node(n, graph, sink) for n in graph.nodes))
+
+
+def _bind_node(node: Node, graph: Graph, sink: Sink) -> Node:
+    if node.failed:
+        return node
+    if node.is_block:
+        return replace(node, body=bind_args(node.body, sink))
+    kind = LAYERS.get(node.kind)
+    scoped = _Scoped(sink, graph.trail)
+    spans: dict = {}
+    written = bind_call(kind, kind.params, list(node.raw_args), node.span, scoped, spans)
+    if written is None:
+        return replace(node, failed=True)
+    return replace(node, written=written, arg_spans=spans)
+
+
+class _Scoped(Sink):
+    """A sink that adds the block-instance trail to every diagnostic."""
+
+    def __init__(self, sink: Sink, trail):
+        self.base = getattr(sink, "base", sink)
+        self.items, self.trail = self.base.items, trail
+
+    def error(self, code, message, span, *, notes=(), help=None):
+        super().error(code, message, span, notes=tuple(notes) + self.trail, help=help)
+
+    def warn(self, code, message, span, *, notes=(), help=None):
+        super().warn(code, message, span, notes=tuple(notes) + self.trail, help=help)
+
+
+def infer_shapes(graph: Graph, sink: Sink, ins: list[Shape] | None = None) -> Graph:
+    """Shapes flow from the inputs (or `ins`, for a block instance) through every node."""
+    shapes = {i.name: (ins[k] if ins is not None else i.shape) for k, i in enumerate(graph.inputs)}
+    nodes = []
+    for node in graph.nodes:
+        node = _infer_node(node, graph, shapes, _Scoped(sink, graph.trail))
+        shapes[node.id] = node.shape
+        nodes.append(node)
+    return replace(graph, nodes=tuple(nodes))
+
+
+def _infer_node(node: Node, graph: Graph, shapes: dict, sink) -> Node:
+    ins = [shapes.get(i) for i in node.inputs]
+    if node.failed or any(s is None for s in ins):
+        return replace(node, shape=None)
+    if node.is_block:
+        return _infer_block(node, ins, sink)
+    kind = LAYERS.get(node.kind)
+    if not _arity_ok(kind.arity, len(ins)):
+        want = "two or more inputs" if kind.arity is None else f"{kind.arity} input{'s' * (kind.arity > 1)}"
+        sink.error("E406", f"{kind.name} takes {want}, got {len(ins)}", node.span)
+        return replace(node, failed=True)
+    try:
+        applied = apply_layer(kind, node.written, ins)
+    except ShapeError as e:
+        _shape_error(e, node, ins, graph, sink)
+        return replace(node, failed=True)
+    return replace(node, args=applied.args, shape=applied.shape, params=applied.params, macs=applied.macs)
+
+
+def _infer_block(node: Node, ins: list[Shape], sink) -> Node:
+    body = node.body
+    if len(ins) != len(body.inputs):
+        sink.error("E406", f"block `{node.kind}` takes {len(body.inputs)} input(s), got {len(ins)}", node.span)
+        return replace(node, failed=True)
+    body = infer_shapes(body, sink, ins)
+    out = dict((n.id, n.shape) for n in body.nodes)
+    out.update({i.name: s for i, s in zip(body.inputs, ins)})
+    shape = out.get(body.outputs[0][1]) if body.outputs else None
+    params = sum(n.params for n in body.nodes)
+    macs = sum(n.macs for n in body.nodes)
+    return replace(node, body=body, shape=shape, params=params, macs=macs, failed=shape is None)
+
+
+def _arity_ok(arity, count: int) -> bool:
+    return count >= 2 if arity is None else count == arity
+
+
+def _shape_error(e: ShapeError, node: Node, ins, graph: Graph, sink) -> None:
+    notes = [f"input {k + 1} {s} comes from {_describe(graph, ref)}" for k, (ref, s) in enumerate(zip(node.inputs, ins))]
+    if e.expected:
+        notes.append(f"expected {e.expected}")
+    span = node.arg_spans.get(e.arg, node.span)
+    help = e.help
+    if e.code == "E401" and not any(a.name == e.arg for a in node.raw_args):
+        help = f"leave `{e.arg}` out (it is inferred); positional arguments follow PyTorch's order when they include it"
+    sink.error(e.code, f"{e.message} (in `{node.id}`)", span, notes=notes, help=help)
+
+
+def _describe(graph: Graph, ref: str) -> str:
+    producer = graph.node(ref)
+    if producer is None:
+        return f"input `{ref}`"
+    return f"`{producer.id}` ({producer.kind}, line {producer.span.line})"

@@ -1,0 +1,110 @@
+"""The IR: graphs of layer nodes (block instances hold their own graph), and settings sections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nnspec.compiler import ast
+from nnspec.diagnostics import Span
+from nnspec.kinds.base import Shape
+
+
+@dataclass(frozen=True)
+class CallValue:
+    """A call in value position: csv("x.csv"), SGD(lr=0.1), uniform(0, 1)."""
+
+    name: str
+    args: tuple["ArgValue", ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A bare name in a settings section, naming another section (model = IrisNet)."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ArgValue:
+    name: str | None
+    value: object
+    span: Span
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    shape: Shape | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str  # unique in its graph: "<statement>.<index>"
+    kind: str  # a layer kind or a block name
+    inputs: tuple[str, ...]  # node ids or input names
+    raw_args: tuple[ArgValue, ...]
+    span: Span
+    stmt: str  # the statement (chain) the node belongs to
+    is_block: bool = False
+    body: "Graph | None" = None  # a block instance's elaborated graph
+    failed: bool = False  # an earlier pass reported it; later passes skip it
+    written: dict = field(default_factory=dict)  # bound, checked arguments as written
+    arg_spans: dict = field(default_factory=dict)  # argument name -> where it is written
+    args: dict | None = None  # every constructor argument, inferred sizes included
+    shape: Shape | None = None
+    params: int = 0
+    macs: int = 0
+
+
+@dataclass(frozen=True)
+class Graph:
+    name: str
+    inputs: tuple[Input, ...]
+    nodes: tuple[Node, ...]
+    outputs: tuple[tuple[str, str, Span], ...]  # (output name, node id or input, span)
+    span: Span
+    trail: tuple[str, ...] = ()  # notes locating a block instance ("in block Basic used at ...")
+
+    def node(self, id: str) -> Node | None:
+        return next((n for n in self.nodes if n.id == id), None)
+
+    def total_params(self) -> int:
+        return sum(n.params for n in self.nodes)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A data, train or search section: checked key = value pairs."""
+
+    kind: str
+    name: str
+    values: dict  # key -> value (CallValue / Ref / literal), defaults filled
+    spans: dict  # key -> Span of the written value
+    span: Span
+
+
+@dataclass(frozen=True)
+class Program:
+    file: ast.SpecFile
+    models: dict  # name -> Graph
+    blocks: dict  # name -> ast.Section
+    data: dict  # name -> Settings
+    trains: dict
+    searches: dict
+    model_sections: dict = field(default_factory=dict)  # name -> ast.Section
+
+
+@dataclass(frozen=True)
+class BoundCall:
+    """A checked call in a settings section: SGD(lr=0.1) with its kind and written arguments."""
+
+    kind: object
+    written: dict
+    span: Span
+
+    def args(self) -> dict:
+        return {p.name: self.written.get(p.name, p.default) for p in self.kind.params}

@@ -1,0 +1,99 @@
+"""Pass 5: machine-learning lints (W5xx) and checks that tie a model to its loss and data (E5xx)."""
+
+from __future__ import annotations
+
+from nnspec.compiler.datacheck import inspect_data
+from nnspec.compiler.ir import BoundCall, Graph, Program
+from nnspec.compiler.settings import pick
+from nnspec.compiler.walk import flat_nodes, output_shapes, producer
+from nnspec.diagnostics import Sink
+from nnspec.kinds.layer import LAYERS
+
+
+def lint_graphs(models: dict, sink: Sink) -> None:
+    for graph in models.values():
+        _collapsible_pairs(graph, sink)
+        for name, ref, span in graph.outputs:
+            node = producer(graph, ref, through_transparent=False)
+            if node is not None and LAYERS.get(node.kind).regularizer:
+                sink.warn("W505", f"output `{name}` ends with {node.kind}, which only acts while training", node.span, help="put dropout before the last layer, not after it")
+
+
+def _collapsible_pairs(graph: Graph, sink: Sink) -> None:
+    for _, _, node in flat_nodes(graph):
+        kind = LAYERS.get(node.kind) if not node.is_block else None
+        if kind is None or not kind.collapsible or not node.inputs:
+            continue
+        scope = _scope_of(graph, node)
+        before = producer(scope, node.inputs[0]) if scope is not None else None
+        if before is not None and not before.is_block and LAYERS.get(before.kind).collapsible:
+            sink.warn(
+                "W504",
+                f"{before.kind} `{before.id}` feeds {node.kind} `{node.id}` with nothing non-linear between them",
+                node.span,
+                notes=["two linear maps in a row are one linear map with more parameters"],
+                help="add an activation such as ReLU() between them",
+            )
+
+
+def _scope_of(graph: Graph, target) -> Graph | None:
+    """The (sub)graph that holds `target`."""
+    if any(n is target for n in graph.nodes):
+        return graph
+    for node in graph.nodes:
+        if node.is_block and node.body is not None:
+            found = _scope_of(node.body, target)
+            if found is not None:
+                return found
+    return None
+
+
+def lint_training(program: Program, sink: Sink) -> None:
+    for train in program.trains.values():
+        graph = pick(train, "model", program.models)
+        data = pick(train, "data", program.data)
+        loss = train.values["loss"]
+        if graph is None or not isinstance(loss, BoundCall):
+            continue
+        facts = inspect_data(data, program, graph, sink) if data is not None else None
+        if len(graph.outputs) == 1:
+            _loss_fits_output(graph, loss, facts, sink)
+        _metrics_fit_loss(train, loss, sink)
+
+
+def _loss_fits_output(graph: Graph, loss: BoundCall, facts, sink: Sink) -> None:
+    name, ref, span = graph.outputs[0]
+    node = producer(graph, ref)
+    produces = LAYERS.get(node.kind).produces if node is not None else "values"
+    kind = loss.kind
+    logits_ok = kind.expects == "logits" and produces == "values"
+    if produces != kind.expects and kind.expects != "values" and not logits_ok:
+        _mismatch(node, produces, loss, span, sink)
+    shape = output_shapes(graph)[name]
+    classes = facts.num_classes if facts else None
+    if kind.target == "class" and shape is not None and classes and shape.dims and shape.dims[-1] != classes:
+        sink.warn("W506", f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} classes", span, help=f"end the model with Linear({classes})")
+
+
+def _mismatch(node, produces: str, loss: BoundCall, span, sink: Sink) -> None:
+    wants = {"logits": "raw scores (logits)", "probabilities": "probabilities", "log_probabilities": "log-probabilities", "values": "values"}
+    where = node.span if node is not None else span
+    source = f"{node.kind} `{node.id}`" if node is not None else "the model input"
+    message = f"{source} gives {wants[produces]}, but {loss.kind.name} expects {wants[loss.kind.expects]}"
+    helps = {
+        "logits": f"remove the {node.kind if node else 'activation'}: {loss.kind.name} applies it itself",
+        "probabilities": "end the model with Sigmoid(), or use BCEWithLogitsLoss on raw scores",
+        "log_probabilities": "end the model with LogSoftmax(dim=1), or use CrossEntropyLoss on raw scores",
+        "values": "remove the final activation",
+    }
+    sink.warn("W501", message, where, help=helps[loss.kind.expects])
+
+
+def _metrics_fit_loss(train, loss: BoundCall, sink: Sink) -> None:
+    task = loss.kind.task
+    for metric in train.values["metrics"]:
+        if not isinstance(metric, BoundCall):
+            continue
+        fits = task in metric.kind.tasks
+        if not fits:
+            sink.error("E505", f"{metric.kind.name} does not fit a {task} loss ({loss.kind.name})", metric.span)

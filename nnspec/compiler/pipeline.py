@@ -1,0 +1,69 @@
+"""The passes in order: parse, sections, names, settings, expand, bind, shapes, references, lints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnspec.compiler.expand import expand_models
+from nnspec.compiler.graphs import bind_args, infer_shapes
+from nnspec.compiler.ir import Program
+from nnspec.compiler.lints import lint_graphs, lint_training
+from nnspec.compiler.parser import decode_bytes, parse
+from nnspec.compiler.resolve import resolve_names
+from nnspec.compiler.sections import collect_sections
+from nnspec.compiler.settings import check_settings, resolve_refs
+from nnspec.diagnostics import Diagnostic, Sink, Span, sort_key
+
+
+@dataclass(frozen=True)
+class Result:
+    program: Program | None
+    diagnostics: tuple[Diagnostic, ...]
+    source: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.program is not None and not any(d.is_error for d in self.diagnostics)
+
+
+def check_file(path: str) -> Result:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        reason = e.strerror or str(e)
+        return Result(None, (Diagnostic("E100", f"cannot read {path}: {reason}", Span.point(path)),), None)
+    text, problems = decode_bytes(data, path)
+    if text is None:
+        return Result(None, tuple(problems), None)
+    return check_source(text, path)
+
+
+def check_source(source: str, path: str) -> Result:
+    spec, problems = parse(source, path)
+    sink = Sink(list(problems))
+    if spec is None or sink.has_errors:
+        return _done(None, sink, source)
+    sections = collect_sections(spec, sink)
+    resolve_names(sections, sink)
+    settings = check_settings(sections, sink)
+    if sink.has_errors:
+        return _done(None, sink, source)
+    models = expand_models(sections, sink)
+    for step in (bind_args, infer_shapes):
+        if sink.has_errors:
+            return _done(None, sink, source)
+        models = {name: step(graph, sink) for name, graph in models.items()}
+    if sink.has_errors:
+        return _done(None, sink, source)
+    resolve_refs(settings, models, sink)
+    program = Program(spec, models, sections["block"], settings["data"], settings["train"], settings["search"], sections["model"])
+    if not sink.has_errors:
+        lint_graphs(models, sink)
+        lint_training(program, sink)
+    return _done(program, sink, source)
+
+
+def _done(program, sink: Sink, source: str) -> Result:
+    unique = list(dict.fromkeys(sink.items))
+    return Result(program, tuple(sorted(unique, key=sort_key)), source)

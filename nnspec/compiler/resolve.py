@@ -1,0 +1,151 @@
+"""Pass 1 over model and block bodies: every name and kind resolves (E201-E209, W201 unused)."""
+
+from __future__ import annotations
+
+import difflib
+
+from nnspec.compiler import ast
+from nnspec.diagnostics import Sink, Span
+from nnspec.kinds.layer import LAYERS
+
+DTYPES = ("float", "long")
+
+
+def is_tensor(expr, params) -> bool:
+    """Whether an expression denotes a tensor (else a value such as 16 or a block parameter)."""
+    if isinstance(expr, ast.Name):
+        return expr.id not in params
+    if isinstance(expr, ast.BinOp):
+        return is_tensor(expr.left, params) or is_tensor(expr.right, params)
+    return isinstance(expr, (ast.Chain, ast.Call))
+
+
+def split_args(call: ast.Call, params) -> tuple[list[ast.Expr], list[ast.Arg]]:
+    """A call in head position: positional tensor arguments are its inputs, the rest its arguments."""
+    tensors = [a.value for a in call.args if a.name is None and is_tensor(a.value, params)]
+    values = [a for a in call.args if not (a.name is None and is_tensor(a.value, params))]
+    return tensors, values
+
+
+def resolve_names(sections: dict, sink: Sink) -> None:
+    blocks = sections["block"]
+    for kind in ("model", "block"):
+        for section in sections[kind].values():
+            _Resolver(section, blocks, sink).run()
+
+
+class _Resolver:
+    def __init__(self, section: ast.Section, blocks: dict, sink: Sink):
+        self.section, self.blocks, self.sink = section, blocks, sink
+        self.params = {p.name for p in section.params or ()}
+        self.bound: dict[str, tuple[Span, bool]] = {}  # name -> (where bound, used since)
+        self.later = {s.target for s in section.body if isinstance(s, ast.Assign)}
+        self.is_model = section.kind == "model"
+
+    def run(self) -> None:
+        outputs = 0
+        for stmt in self.section.body:
+            if isinstance(stmt, ast.InputDecl):
+                self._inputs(stmt)
+            elif isinstance(stmt, ast.Assign):
+                self._tensor(stmt.value)
+                self._bind(stmt.target, stmt.target_span)
+            else:
+                outputs += 1
+                self._tensor(stmt.value)
+        self._check_ends(outputs)
+        for name, (span, used) in self.bound.items():
+            if not used:
+                self.sink.warn("W201", f"`{name}` is never used", span, help="remove it or feed it into the graph")
+
+    def _check_ends(self, outputs: int) -> None:
+        where, what = self.section.name_span, f"{self.section.kind} `{self.section.name}`"
+        if not any(isinstance(s, ast.InputDecl) for s in self.section.body):
+            self.sink.error("E207", f"{what} has no `input`", where, help="declare one: `input x: [4]`")
+        if outputs == 0:
+            self.sink.error("E207", f"{what} has no `output`", where, help="end it with `output <expression>`")
+        if not self.is_model and outputs > 1:
+            self.sink.error("E207", f"{what} has {outputs} outputs; a block has exactly one", where)
+
+    def _inputs(self, decl: ast.InputDecl) -> None:
+        for item in decl.items:
+            if self.is_model and item.shape is None:
+                self.sink.error("E207", f"model input `{item.name}` needs a shape", item.span, help=f"write `input {item.name}: [4]`")
+            if not self.is_model and item.shape is not None:
+                self.sink.error("E207", f"block input `{item.name}` takes its shape from the caller", item.span, help=f"write `input {item.name}`")
+            if item.dtype is not None and item.dtype not in DTYPES:
+                self.sink.error("E303", f"unknown element type `{item.dtype}`", item.span, help="use `float` (default) or `long`")
+            if any(isinstance(d, int) and d < 1 for d in item.shape or ()):
+                self.sink.error("E304", "input sizes must be at least 1", item.span)
+            self._bind(item.name, item.span)
+
+    def _bind(self, name: str, span: Span) -> None:
+        if name in self.params:
+            self.sink.error("E202", f"`{name}` is already a parameter of block `{self.section.name}`", span)
+            return
+        previous = self.bound.get(name)
+        if previous and not previous[1]:
+            self.sink.warn("W201", f"`{name}` is reassigned before it is used", previous[0])
+        self.bound[name] = (span, False)
+
+    def _tensor(self, expr) -> None:
+        if isinstance(expr, ast.Name):
+            self._use(expr)
+        elif isinstance(expr, ast.Chain):
+            self._tensor(expr.head)
+            for stage in expr.stages:
+                self._kind(stage.call)
+                for arg in stage.call.args:
+                    self._value(arg.value)
+        elif isinstance(expr, ast.BinOp):
+            self._tensor(expr.left)
+            self._tensor(expr.right)
+        elif isinstance(expr, ast.Call):
+            self._applied(expr)
+        else:
+            self.sink.error("E209", "expected a tensor expression here", expr.span, help="a node name, a chain `x -> Linear(8)` or `a + b`")
+
+    def _applied(self, call: ast.Call) -> None:
+        self._kind(call)
+        tensors, values = split_args(call, self.params)
+        if not tensors:
+            self.sink.error("E209", f"`{call.name}(...)` has no input here", call.span, help=f"feed it with a chain: `x -> {call.name}(...)`")
+        for expr in tensors:
+            self._tensor(expr)
+        for arg in values:
+            self._value(arg.value)
+
+    def _kind(self, call: ast.Call) -> None:
+        if LAYERS.get(call.name) is None and call.name not in self.blocks:
+            hint = LAYERS.suggest(call.name, extra=self.blocks)
+            self.sink.error("E205", f"unknown layer or block `{call.name}`", call.name_span, help=f"did you mean `{hint}`?" if hint else None)
+
+    def _value(self, expr) -> None:
+        if isinstance(expr, ast.Name):
+            if expr.id not in self.params:
+                self._undefined(expr, self.params)
+        elif isinstance(expr, (ast.BinOp,)):
+            self._value(expr.left)
+            self._value(expr.right)
+        elif isinstance(expr, ast.Neg):
+            self._value(expr.operand)
+        elif isinstance(expr, (ast.ListExpr,)):
+            for item in expr.items:
+                self._value(item)
+        elif isinstance(expr, (ast.Chain, ast.Call, ast.DictExpr)):
+            self.sink.error("E303", "expected a number, string, boolean or list here", expr.span)
+
+    def _use(self, name: ast.Name) -> None:
+        if name.id in self.bound:
+            span, _ = self.bound[name.id]
+            self.bound[name.id] = (span, True)
+        elif name.id in self.params:
+            self.sink.error("E209", f"`{name.id}` is a block parameter, not a tensor", name.span)
+        elif name.id in self.later:
+            self.sink.error("E203", f"`{name.id}` is used before it is defined", name.span, help="define it above this line; graphs cannot have cycles")
+        else:
+            self._undefined(name, self.bound)
+
+    def _undefined(self, name: ast.Name, known) -> None:
+        close = difflib.get_close_matches(name.id, list(known), n=1)
+        self.sink.error("E201", f"undefined name `{name.id}`", name.span, help=f"did you mean `{close[0]}`?" if close else None)

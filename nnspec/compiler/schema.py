@@ -1,0 +1,126 @@
+"""What the data, train and search sections accept: their keys as `Param`s, like a kind's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnspec.compiler.ir import CallValue, Ref
+from nnspec.kinds.base import Registry
+from nnspec.kinds.losses import LOSSES
+from nnspec.kinds.metrics import METRICS
+from nnspec.kinds.optim import OPTIMIZERS, SCHEDULERS
+from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Seq, Str
+from nnspec.kinds.sources import SOURCES
+
+
+@dataclass(frozen=True)
+class CallTo:
+    """A call to a kind of `registry`; its name and arguments are checked by the settings pass."""
+
+    registry: Registry
+    example: str
+
+    def describe(self) -> str:
+        return f"a {self.registry.family} such as {self.example}"
+
+    def check(self, v):
+        return None if isinstance(v, CallValue) else ("type", self.describe())
+
+
+@dataclass(frozen=True)
+class RefTo:
+    section: str
+
+    def describe(self) -> str:
+        return f"the name of a {self.section} section"
+
+    def check(self, v):
+        return None if isinstance(v, Ref) else ("type", self.describe())
+
+
+@dataclass(frozen=True)
+class SplitType:
+    """{train: 0.7, val: 0.15, test: 0.15}: fractions of the samples, summing to 1."""
+
+    def describe(self) -> str:
+        return "a dict of fractions such as {train: 0.8, val: 0.2}"
+
+    def check(self, v):
+        if not isinstance(v, dict) or not v or set(v) - {"train", "val", "test"} or "train" not in v:
+            return "type", self.describe() + " with keys train, val, test"
+        if any(not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x <= 1 for x in v.values()):
+            return "range", "fractions between 0 and 1"
+        if abs(sum(v.values()) - 1) > 1e-6:
+            return "range", f"fractions that sum to 1 (these sum to {sum(v.values()):g})"
+        return None
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    params: tuple[Param, ...]
+    open_keys: bool = False  # search: other keys are the dimensions searched
+
+    def validate(self, args):
+        return []
+
+
+GOALS = Registry("goal")
+
+
+@GOALS.register
+class Maximize:
+    name, family, params = "maximize", "goal", (Param("metric", Str()),)
+
+    def validate(self, args):
+        return []
+
+
+@GOALS.register
+class Minimize(Maximize):
+    name = "minimize"
+
+
+DATA = Section(
+    "data",
+    (
+        Param("source", CallTo(SOURCES, 'csv("iris.csv")')),
+        Param("features", Optional(Seq(Str(), min_len=1)), None, doc="feature columns; default: all but the target"),
+        Param("target", Optional(Str()), None),
+        Param("split", SplitType(), {"train": 0.8, "val": 0.2}),
+        Param("batch_size", Int(1), 32),
+        Param("shuffle", Bool(), True),
+        Param("drop_last", Bool(), False),
+        Param("num_workers", Int(0), 0),
+        Param("normalize", Str(("none", "standard", "minmax")), "none"),
+        Param("num_classes", Optional(Int(2)), None),
+    ),
+)
+
+TRAIN = Section(
+    "train",
+    (
+        Param("model", Optional(RefTo("model")), None),
+        Param("data", Optional(RefTo("data")), None),
+        Param("loss", CallTo(LOSSES, "CrossEntropyLoss()")),
+        Param("optimizer", CallTo(OPTIMIZERS, "SGD(lr=0.01)")),
+        Param("scheduler", Optional(CallTo(SCHEDULERS, "StepLR(10)")), None),
+        Param("epochs", Int(1), 10),
+        Param("metrics", Seq(CallTo(METRICS, "Accuracy()")), []),
+        Param("device", Str(("auto", "cpu", "cuda", "mps")), "auto"),
+        Param("seed", Int(0), 0),
+    ),
+)
+
+SEARCH = Section(
+    "search",
+    (
+        Param("train", Optional(RefTo("train")), None),
+        Param("method", Str(("grid", "random")), "random"),
+        Param("trials", Int(1), 10),
+        Param("goal", CallTo(GOALS, 'minimize("val_loss")'), None),
+    ),
+    open_keys=True,
+)
+
+SCHEMAS = {s.name: s for s in (DATA, TRAIN, SEARCH)}

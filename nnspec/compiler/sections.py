@@ -1,0 +1,53 @@
+"""Sort sections by kind: unknown kinds, duplicate names, missing names (E204, E202)."""
+
+from __future__ import annotations
+
+import difflib
+
+from nnspec.compiler import ast
+from nnspec.diagnostics import Sink
+
+GRAPH_KINDS = ("model", "block")
+SETTINGS_KINDS = ("data", "train", "search")
+KINDS = GRAPH_KINDS + SETTINGS_KINDS
+
+
+def collect_sections(spec: ast.SpecFile, sink: Sink) -> dict[str, dict[str, ast.Section]]:
+    """{kind: {name: section}}; unnamed train/search/data sections are named after their kind."""
+    found: dict[str, dict[str, ast.Section]] = {k: {} for k in KINDS}
+    seen: dict[str, ast.Section] = {}
+    for section in spec.sections:
+        if section.kind not in KINDS:
+            close = difflib.get_close_matches(section.kind, KINDS, n=1)
+            help = f"did you mean `{close[0]}`?" if close else f"sections are {', '.join(KINDS)}"
+            sink.error("E204", f"unknown section kind `{section.kind}`", section.kind_span, help=help)
+            continue
+        if not _check_header(section, sink):
+            continue
+        name = section.name or section.kind
+        if name in seen:
+            first = seen[name]
+            sink.error(
+                "E202",
+                f"`{name}` is defined twice",
+                section.name_span,
+                notes=[f"first defined as a {first.kind} at line {first.span.line}"],
+            )
+            continue
+        seen[name] = section
+        found[section.kind][name] = section
+    return found
+
+
+def _check_header(section: ast.Section, sink: Sink) -> bool:
+    if section.kind in GRAPH_KINDS and section.name is None:
+        sink.error("E207", f"a {section.kind} needs a name", section.kind_span, help=f"write `{section.kind} Name {{ ... }}`")
+        return False
+    if section.params is not None and section.kind not in GRAPH_KINDS:
+        sink.error("E207", f"only a model or block takes parameters, not a {section.kind}", section.name_span)
+        return False
+    for p in section.params or () if section.kind == "model" else ():
+        if p.default is None:
+            sink.error("E302", f"model parameter `{p.name}` needs a default value", p.span, help=f"write `{p.name}=...`")
+            return False
+    return True

@@ -1,0 +1,118 @@
+"""Check data, train and search sections against their schemas; resolve their references (E208)."""
+
+from __future__ import annotations
+
+import difflib
+
+from nnspec.compiler import ast
+from nnspec.compiler.bind import bind_call
+from nnspec.compiler.ir import ArgValue, BoundCall, CallValue, Ref, Settings
+from nnspec.compiler.schema import SCHEMAS, CallTo
+from nnspec.compiler.values import ValueProblem, evaluate
+from nnspec.diagnostics import Sink
+from nnspec.kinds.params import Optional, Seq
+from nnspec.kinds.sources import DISTRIBUTIONS
+
+
+def check_settings(sections: dict, sink: Sink) -> dict[str, dict[str, Settings]]:
+    out = {}
+    for kind, schema in SCHEMAS.items():
+        out[kind] = {}
+        for name, section in sections[kind].items():
+            settings = _check_section(section, schema, sink)
+            if settings is not None:
+                out[kind][name] = settings
+    return out
+
+
+def _check_section(section: ast.Section, schema, sink: Sink) -> Settings | None:
+    args = []
+    for stmt in section.body:
+        if not isinstance(stmt, ast.Assign):
+            sink.error("E209", f"`input` and `output` belong in a model or block, not a {schema.name} section", stmt.span)
+            continue
+        try:
+            args.append(_arg(stmt))
+        except ValueProblem as e:
+            sink.error(e.code, e.message, e.span, help=e.help)
+    known = {p.name for p in schema.params}
+    extra = [a for a in args if schema.open_keys and a.name not in known]
+    spans: dict = {}
+    written = bind_call(schema, schema.params, [a for a in args if a not in extra], section.name_span, sink, spans)
+    if written is None:
+        return None
+    values = {p.name: written.get(p.name, p.default) for p in schema.params}
+    for p in schema.params:
+        if p.name in written:
+            values[p.name] = _bind_calls(p.type, written[p.name], sink)
+    for a in extra:
+        values[a.name], spans[a.name] = _dimension(a, sink), a.span
+    return Settings(schema.name, section.name or schema.name, values, spans, section.span)
+
+
+def _arg(stmt: ast.Assign) -> ArgValue:
+    return ArgValue(stmt.target, evaluate(stmt.value, {}, refs=True), stmt.value.span)
+
+
+def _bind_calls(type_, value, sink: Sink):
+    """CallValues become BoundCalls, checked against their registry (a list of them too)."""
+    if isinstance(type_, Optional):
+        type_ = type_.inner
+    if isinstance(type_, Seq) and isinstance(value, list):
+        return [_bind_calls(type_.item, v, sink) for v in value]
+    if isinstance(type_, CallTo) and isinstance(value, CallValue):
+        return bind_value_call(type_.registry, value, sink)
+    return value
+
+
+def bind_value_call(registry, call: CallValue, sink: Sink) -> BoundCall | None:
+    kind = registry.get(call.name)
+    if kind is None:
+        hint = registry.suggest(call.name)
+        sink.error("E205", f"unknown {registry.family} `{call.name}`", call.name_span, help=f"did you mean `{hint}`?" if hint else f"known: {', '.join(k.name for k in registry)}")
+        return None
+    for arg in call.args:
+        if isinstance(arg.value, (Ref, CallValue)):
+            sink.error("E303", f"{kind.name}: expected a number, string, boolean or list", arg.span)
+            return None
+    written = bind_call(kind, kind.params, list(call.args), call.span, sink)
+    return BoundCall(kind, written, call.span) if written is not None else None
+
+
+def _dimension(arg, sink: Sink):
+    """A searched dimension: a distribution call, or a list of values for a grid."""
+    if isinstance(arg.value, list) and arg.value:
+        return arg.value
+    if isinstance(arg.value, CallValue):
+        return bind_value_call(DISTRIBUTIONS, arg.value, sink)
+    sink.error("E303", f"`{arg.name}` must be a list of values or uniform(...), loguniform(...), choice([...])", arg.span)
+    return None
+
+
+def resolve_refs(settings: dict, models: dict, sink: Sink) -> None:
+    """train.model, train.data and search.train must name sections of the right kind."""
+    pools = {"model": models, "data": settings["data"], "train": settings["train"]}
+    for section in list(settings["train"].values()) + list(settings["search"].values()):
+        for key, value in section.values.items():
+            if isinstance(value, Ref):
+                _check_ref(key, value, pools[key], sink)
+        for key in ("model", "data", "train"):
+            count = len(pools[key])
+            if key in section.values and section.values[key] is None and (count > 1 or (count == 0 and key != "data")):
+                what = "no" if not count else "several"
+                sink.error("E208", f"{section.kind} `{section.name}` needs `{key} = ...`: the file has {what} {key} sections", section.span)
+
+
+def _check_ref(key: str, ref: Ref, pool: dict, sink: Sink) -> None:
+    if ref.name not in pool:
+        close = difflib.get_close_matches(ref.name, list(pool), n=1)
+        sink.error("E208", f"no {key} named `{ref.name}`", ref.span, help=f"did you mean `{close[0]}`?" if close else None)
+
+
+def pick(section: Settings, key: str, pool: dict):
+    """The section named by `key` (or the only one in the file)."""
+    value = section.values.get(key)
+    if isinstance(value, Ref):
+        return pool.get(value.name)
+    return next(iter(pool.values())) if len(pool) == 1 else None
+

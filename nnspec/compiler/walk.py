@@ -1,0 +1,35 @@
+"""Read-only walks over checked graphs shared by lints, summary and code generation."""
+
+from __future__ import annotations
+
+from nnspec.compiler.ir import Graph, Node
+from nnspec.kinds.layer import LAYERS
+
+
+def producer(graph: Graph, ref: str, through_transparent: bool = True) -> Node | None:
+    """The layer node whose value `ref` is, looking into block outputs (None: a graph input)."""
+    node = graph.node(ref)
+    while node is not None:
+        if node.is_block and node.body is not None and node.body.outputs:
+            graph, ref = node.body, node.body.outputs[0][1]
+        elif through_transparent and LAYERS.get(node.kind).transparent and node.inputs:
+            ref = node.inputs[0]
+        else:
+            return node
+        node = graph.node(ref)
+    return None
+
+
+def output_shapes(graph: Graph) -> dict:
+    """Output name -> Shape of a shape-checked graph."""
+    shapes = {i.name: i.shape for i in graph.inputs}
+    shapes.update({n.id: n.shape for n in graph.nodes})
+    return {name: shapes.get(ref) for name, ref, _ in graph.outputs}
+
+
+def flat_nodes(graph: Graph, prefix: str = "", depth: int = 0):
+    """(dotted name, depth, node) for every node, block bodies included, in order."""
+    for node in graph.nodes:
+        yield prefix + node.id, depth, node
+        if node.is_block and node.body is not None:
+            yield from flat_nodes(node.body, f"{prefix}{node.id}.", depth + 1)

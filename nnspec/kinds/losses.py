@@ -1,0 +1,75 @@
+"""Loss kinds: what each expects from the model and of the target."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from nnspec.kinds.base import Kind, Registry
+from nnspec.kinds.params import Float, Int, Optional, Param, Seq, Str
+
+LOSSES = Registry("loss")
+
+_REDUCTION = Param("reduction", Str(("none", "mean", "sum")), "mean")
+_WEIGHT = Param("weight", Optional(Seq(Float())), None)
+
+
+class Loss(Kind):
+    family = "loss"
+    torch_class: ClassVar[str]
+    expects: ClassVar[str] = "values"  # "logits" | "probabilities" | "log_probabilities" | "values"
+    target: ClassVar[str] = "same"  # "class": integer class indices; "same": the output's shape
+    task: ClassVar[str] = "regression"  # "multiclass" | "binary" | "regression"
+
+
+@LOSSES.register
+class MSELoss(Loss):
+    name, torch_class, params = "MSELoss", "nn.MSELoss", (_REDUCTION,)
+
+
+@LOSSES.register
+class L1Loss(Loss):
+    name, torch_class, params = "L1Loss", "nn.L1Loss", (_REDUCTION,)
+
+
+@LOSSES.register
+class SmoothL1Loss(Loss):
+    name, torch_class = "SmoothL1Loss", "nn.SmoothL1Loss"
+    params = (_REDUCTION, Param("beta", Float(0), 1.0))
+
+
+@LOSSES.register
+class HuberLoss(Loss):
+    name, torch_class = "HuberLoss", "nn.HuberLoss"
+    params = (_REDUCTION, Param("delta", Float(0, lo_open=True), 1.0))
+
+
+@LOSSES.register
+class BCELoss(Loss):
+    name, torch_class, params = "BCELoss", "nn.BCELoss", (_WEIGHT, _REDUCTION)
+    expects, task = "probabilities", "binary"
+
+
+@LOSSES.register
+class BCEWithLogitsLoss(Loss):
+    name, torch_class = "BCEWithLogitsLoss", "nn.BCEWithLogitsLoss"
+    params = (_WEIGHT, _REDUCTION, Param("pos_weight", Optional(Seq(Float(0))), None))
+    expects, task = "logits", "binary"
+
+
+@LOSSES.register
+class CrossEntropyLoss(Loss):
+    name, torch_class = "CrossEntropyLoss", "nn.CrossEntropyLoss"
+    params = (
+        _WEIGHT,
+        Param("ignore_index", Int(), -100),
+        _REDUCTION,
+        Param("label_smoothing", Float(0, 1), 0.0),
+    )
+    expects, target, task = "logits", "class", "multiclass"
+
+
+@LOSSES.register
+class NLLLoss(Loss):
+    name, torch_class = "NLLLoss", "nn.NLLLoss"
+    params = (_WEIGHT, Param("ignore_index", Int(), -100), _REDUCTION)
+    expects, target, task = "log_probabilities", "class", "multiclass"

@@ -1,0 +1,117 @@
+"""Optimizer and LR scheduler kinds (torch.optim), with advised ranges for lr and momentum."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from nnspec.kinds.base import Kind, Registry
+from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Seq, Str
+
+OPTIMIZERS = Registry("optimizer")
+SCHEDULERS = Registry("scheduler")
+
+
+def _lr(default: float) -> Param:
+    return Param("lr", Float(0), default, advise=(1e-6, 1.0), doc="learning rate")
+
+
+_MOMENTUM = Param("momentum", Float(0), 0, advise=(0.0, 1.0))
+_EPS = Param("eps", Float(0), 1e-08)
+_BETAS = Param("betas", Seq(Float(0, 1), 2), (0.9, 0.999))
+
+
+class Optimizer(Kind):
+    family = "optimizer"
+    torch_class: ClassVar[str]
+
+
+@OPTIMIZERS.register
+class SGD(Optimizer):
+    name, torch_class = "SGD", "torch.optim.SGD"
+    params = (
+        _lr(0.001),
+        _MOMENTUM,
+        Param("dampening", Float(0), 0),
+        Param("weight_decay", Float(0), 0),
+        Param("nesterov", Bool(), False),
+    )
+
+    def validate(self, args):
+        if args["nesterov"] and (not args["momentum"] or args["dampening"]):
+            return [("E307", "nesterov needs momentum > 0 and dampening 0", "nesterov")]
+        return []
+
+
+@OPTIMIZERS.register
+class Adam(Optimizer):
+    name, torch_class = "Adam", "torch.optim.Adam"
+    params = (_lr(0.001), _BETAS, _EPS, Param("weight_decay", Float(0), 0), Param("amsgrad", Bool(), False))
+
+
+@OPTIMIZERS.register
+class AdamW(Optimizer):
+    name, torch_class = "AdamW", "torch.optim.AdamW"
+    params = (_lr(0.001), _BETAS, _EPS, Param("weight_decay", Float(0), 0.01), Param("amsgrad", Bool(), False))
+
+
+@OPTIMIZERS.register
+class RMSprop(Optimizer):
+    name, torch_class = "RMSprop", "torch.optim.RMSprop"
+    params = (
+        _lr(0.01),
+        Param("alpha", Float(0), 0.99),
+        _EPS,
+        Param("weight_decay", Float(0), 0),
+        _MOMENTUM,
+        Param("centered", Bool(), False),
+    )
+
+
+class Scheduler(Kind):
+    family = "scheduler"
+    torch_class: ClassVar[str]
+    steps: ClassVar[str] = "epoch"  # "epoch" | "batch" | "metric" (stepped with the validation loss)
+
+
+@SCHEDULERS.register
+class StepLR(Scheduler):
+    name, torch_class = "StepLR", "torch.optim.lr_scheduler.StepLR"
+    params = (Param("step_size", Int(1)), Param("gamma", Float(0), 0.1))
+
+
+@SCHEDULERS.register
+class CosineAnnealingLR(Scheduler):
+    name, torch_class = "CosineAnnealingLR", "torch.optim.lr_scheduler.CosineAnnealingLR"
+    params = (Param("T_max", Int(1)), Param("eta_min", Float(0), 0.0))
+
+
+@SCHEDULERS.register
+class OneCycleLR(Scheduler):
+    """epochs and steps_per_epoch are filled in from the train section and the data."""
+
+    name, torch_class, steps = "OneCycleLR", "torch.optim.lr_scheduler.OneCycleLR", "batch"
+    params = (
+        Param("max_lr", Float(0, lo_open=True), advise=(1e-6, 10.0)),
+        Param("total_steps", Optional(Int(1)), None),
+        Param("epochs", Optional(Int(1)), None),
+        Param("steps_per_epoch", Optional(Int(1)), None),
+        Param("pct_start", Float(0, 1), 0.3),
+        Param("anneal_strategy", Str(("cos", "linear")), "cos"),
+        Param("div_factor", Float(0, lo_open=True), 25.0),
+        Param("final_div_factor", Float(0, lo_open=True), 10000.0),
+    )
+
+
+@SCHEDULERS.register
+class ReduceLROnPlateau(Scheduler):
+    name, torch_class, steps = "ReduceLROnPlateau", "torch.optim.lr_scheduler.ReduceLROnPlateau", "metric"
+    params = (
+        Param("mode", Str(("min", "max")), "min"),
+        Param("factor", Float(0, 1), 0.1),
+        Param("patience", Int(0), 10),
+        Param("threshold", Float(0), 0.0001),
+        Param("threshold_mode", Str(("rel", "abs")), "rel"),
+        Param("cooldown", Int(0), 0),
+        Param("min_lr", Float(0), 0),
+        Param("eps", Float(0), 1e-08),
+    )
