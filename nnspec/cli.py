@@ -1,0 +1,127 @@
+"""Command line: lint, summary (and more as they land); output formats and exit codes (design §5)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 123
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nnspec import __version__
+
+    parser = argparse.ArgumentParser(prog="nnspec", description="Declarative graph specs for PyTorch: lint, summarize, compile, run.")
+    parser.add_argument("--version", action="version", version=f"nnspec {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    lint = sub.add_parser("lint", help="check specs: syntax, names, arguments, shapes, ML mistakes")
+    lint.add_argument("files", nargs="+", metavar="FILE")
+    lint.add_argument("--format", choices=("full", "concise", "json"), default="full")
+    summary = sub.add_parser("summary", help="per-layer table of output shapes and parameter counts")
+    summary.add_argument("file", metavar="FILE")
+    summary.add_argument("--model", help="which model (default: the first train section's, else the last model)")
+    summary.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # argparse: --help and --version exit 0, usage errors 2
+        return int(e.code or 0)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        err("internal error: this is a bug in nnspec, please report it with the spec that caused it")
+        err(traceback.format_exc().rstrip())
+        return EXIT_INTERNAL
+
+
+def cmd_lint(args) -> int:
+    from nnspec.compiler.pipeline import check_file
+    from nnspec.diagnostics import render_concise, render_full, render_json
+
+    results = [check_file(path) for path in args.files]
+    diagnostics = [d for r in results for d in r.diagnostics]
+    if args.format == "json":
+        out(render_json(diagnostics))
+    elif args.format == "concise":
+        for d in diagnostics:
+            out(render_concise(d))
+    else:
+        for r in results:
+            for d in r.diagnostics:
+                out(render_full(d, r.source) + "\n")
+        out(_tally(diagnostics, len(results)))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS
+
+
+def _tally(diagnostics, files: int) -> str:
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    noun = "file" if files == 1 else "files"
+    if not diagnostics:
+        return f"{files} {noun} checked: no problems"
+    return f"{files} {noun} checked: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def cmd_summary(args) -> int:
+    from nnspec.compiler.summary import summarize, to_json, to_text
+
+    result = _checked(args.file)
+    if result is None:
+        return EXIT_ERRORS
+    graph = _pick_model(result.program, args.model)
+    if graph is None:
+        return EXIT_USAGE
+    summary = summarize(graph)
+    out(to_json(summary) if args.format == "json" else to_text(summary, args.file))
+    return EXIT_OK
+
+
+def _checked(path: str):
+    """The checked program, or None after printing its errors to stderr."""
+    from nnspec.compiler.pipeline import check_file
+    from nnspec.diagnostics import render_full
+
+    result = check_file(path)
+    if not result.ok:
+        for d in result.diagnostics:
+            err(render_full(d, result.source) + "\n")
+        return None
+    return result
+
+
+def _pick_model(program, name: str | None):
+    from nnspec.compiler.settings import pick
+
+    if name is not None:
+        if name not in program.models:
+            err(f"error: no model named `{name}`; models: {', '.join(program.models) or 'none'}")
+            return None
+        return program.models[name]
+    if not program.models:
+        err("error: the file defines no model")
+        return None
+    for train in program.trains.values():
+        graph = pick(train, "model", program.models)
+        if graph is not None:
+            return graph
+    return list(program.models.values())[-1]
+
+
+COMMANDS = {"lint": cmd_lint, "summary": cmd_summary}
