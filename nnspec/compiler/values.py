@@ -47,7 +47,7 @@ def evaluate(expr, env: dict, refs: bool = False):
 
 
 def arg_values(args, env: dict, refs: bool = False) -> list[ArgValue]:
-    return [ArgValue(a.name, evaluate(a.value, env, refs), a.value.span) for a in args]
+    return [ArgValue(a.name, evaluate(a.value, env, refs), a.span) for a in args]
 
 
 def _arith(op: str, a, b, span):
