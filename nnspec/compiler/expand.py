@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
@@ -62,10 +62,10 @@ class _Expander:
                     inputs.append(Input(item.name, shape, item.span))
                     state.bindings[item.name] = item.name
             elif isinstance(stmt, ast.Assign):
-                state.bindings[stmt.target] = state.lower(stmt.value, state.stmt_name(stmt.target))
+                state.bindings[stmt.target] = state.statement(stmt.target, stmt.value)
             else:
                 name = stmt.name or "output"
-                outputs.append((name, state.lower(stmt.value, state.stmt_name(name)), stmt.span))
+                outputs.append((name, state.statement(name, stmt.value), stmt.span))
         return Graph(section.name, tuple(inputs), tuple(state.nodes), tuple(outputs), section.span, trail)
 
     def instantiate(self, call: ast.Call, values, stack, trail) -> Graph | None:
@@ -87,15 +87,44 @@ class _GraphState:
         self.x, self.env, self.stack, self.trail = expander, env, stack, trail
         self.bindings: dict[str, str] = {}
         self.nodes: list[Node] = []
-        self.used_stmt_names: dict[str, int] = {}
+        self.taken: set[str] = set()  # module attribute names used so far
         self.stmt = ""
         self.counter = 0
 
-    def stmt_name(self, target: str) -> str:
-        n = self.used_stmt_names.get(target, 0)
-        self.used_stmt_names[target] = n + 1
-        self.stmt, self.counter = (target if n == 0 else f"{target}_{n}"), 0
-        return self.stmt
+    def statement(self, target: str, expr) -> str:
+        """Lower one statement and name its nodes; returns the node id of its value."""
+        self.stmt, self.counter = self._fresh(target), 0
+        start = len(self.nodes)
+        ref = self.lower(expr, self.stmt)
+        mapping = self._name_nodes(start)
+        return mapping.get(ref, ref)
+
+    def _fresh(self, target: str) -> str:
+        name, n = target, 0
+        while name in self.taken:
+            n += 1
+            name = f"{target}_{n}"
+        return name
+
+    def _name_nodes(self, start: int) -> dict:
+        """Node ids are module paths: `h` (one module), `h.0` (nn.Sequential), `h_0` (separate)."""
+        new = self.nodes[start:]
+        chain = all(self._sequential(n) for n in new) and all(n.inputs == (new[i - 1].id,) for i, n in enumerate(new) if i)
+        if chain and len(new) == 1:
+            ids = [self.stmt]
+        elif chain:
+            ids = [f"{self.stmt}.{i}" for i in range(len(new))]
+        else:
+            ids = [f"{self.stmt}_{i}" for i in range(len(new))]
+        mapping = {n.id: new_id for n, new_id in zip(new, ids)}
+        self.nodes[start:] = [replace(n, id=mapping[n.id], inputs=tuple(mapping.get(i, i) for i in n.inputs)) for n in new]
+        self.taken.update(i.split(".")[0] for i in ids)
+        return mapping
+
+    def _sequential(self, node: Node) -> bool:
+        if node.is_block:
+            return node.body is not None and len(node.body.inputs) == 1
+        return LAYERS.get(node.kind).sequential
 
     def lower(self, expr, stmt: str) -> str:
         if isinstance(expr, ast.Name):
@@ -121,7 +150,7 @@ class _GraphState:
         return self.node(call, [left, right], ())
 
     def node(self, call: ast.Call, inputs: list[str], args) -> str:
-        node_id = f"{self.stmt}.{self.counter}"
+        node_id = f"#{self.counter}"  # provisional; see _name_nodes
         self.counter += 1
         values = self.values(args)
         is_block, body = call.name in self.x.blocks, None

@@ -25,6 +25,11 @@ class Layer(Kind):
     regularizer: ClassVar[bool] = False
     produces: ClassVar[str] = "values"  # "probabilities" | "log_probabilities"
 
+    @property
+    def sequential(self) -> bool:
+        """Whether it can sit in an nn.Sequential: a module called on one input, output as is."""
+        return self.torch_class is not None and self.arity == 1 and type(self).forward is Layer.forward
+
     def derive(self, ins: list[Shape]) -> dict:
         """Arguments inferred from the input shapes (in_features, in_channels ...)."""
         return {}

@@ -1,0 +1,30 @@
+# Two entry points: `make run` (set up, then train the iris example) and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch installs from local disk here; override TORCH elsewhere (e.g. TORCH=torch).
+TORCH ?= torch==2.13.0
+
+.PHONY: run test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/nnspec lint examples/iris.nn
+	$(VENV)/bin/nnspec summary examples/iris.nn
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/nnspec lint specs/*.nn examples/*.nn
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/lint_speed.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
