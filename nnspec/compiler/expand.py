@@ -144,7 +144,7 @@ class _GraphState:
         kind = next((k for k in LAYERS if k.operator == expr.op), None)
         left, right = self.lower(expr.left, stmt), self.lower(expr.right, stmt)
         if kind is None:
-            self.x.sink.error("E209", f"`{expr.op}` is not defined between tensors", expr.span, help="tensors combine with `+`, `*` or Concat(...)")
+            self.x.sink.error("E209", f"`{expr.op}` is not defined between tensors", expr.span, help=f"tensors combine with {_combiners()}")
             return left
         call = ast.Call(kind.name, (), expr.span, expr.span)
         return self.node(call, [left, right], ())
@@ -167,3 +167,9 @@ class _GraphState:
         except ValueProblem as e:
             self.x.sink.error(e.code, e.message, e.span, notes=self.trail)
             return None
+
+
+def _combiners() -> str:
+    ops = [f"`{k.operator}`" for k in LAYERS if k.operator]
+    merges = [f"{k.name}(...)" for k in LAYERS if k.arity is None]
+    return ", ".join(ops + merges)

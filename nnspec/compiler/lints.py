@@ -32,7 +32,7 @@ def _collapsible_pairs(graph: Graph, sink: Sink) -> None:
                 f"{before.kind} `{before.id}` feeds {node.kind} `{node.id}` with nothing non-linear between them",
                 node.span,
                 notes=["two linear maps in a row are one linear map with more parameters"],
-                help="add an activation such as ReLU() between them",
+                help=LAYERS.get(node.kind).collapse_help or None,
             )
 
 
@@ -72,7 +72,7 @@ def _loss_fits_output(graph: Graph, loss: BoundCall, facts, sink: Sink) -> None:
     shape = output_shapes(graph)[name]
     classes = facts.num_classes if facts else None
     if kind.target == "class" and shape is not None and classes and shape.dims and shape.dims[-1] != classes:
-        sink.warn("W506", f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} classes", span, help=f"end the model with Linear({classes})")
+        sink.warn("W506", f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} classes", span, help=f"make the last layer give {classes} values per sample")
 
 
 def _mismatch(node, produces: str, loss: BoundCall, span, sink: Sink) -> None:
@@ -80,13 +80,8 @@ def _mismatch(node, produces: str, loss: BoundCall, span, sink: Sink) -> None:
     where = node.span if node is not None else span
     source = f"{node.kind} `{node.id}`" if node is not None else "the model input"
     message = f"{source} gives {wants[produces]}, but {loss.kind.name} expects {wants[loss.kind.expects]}"
-    helps = {
-        "logits": f"remove the {node.kind if node else 'activation'}: {loss.kind.name} applies it itself",
-        "probabilities": "end the model with Sigmoid(), or use BCEWithLogitsLoss on raw scores",
-        "log_probabilities": "end the model with LogSoftmax(dim=1), or use CrossEntropyLoss on raw scores",
-        "values": "remove the final activation",
-    }
-    sink.warn("W501", message, where, help=helps[loss.kind.expects])
+    help = loss.kind.hint or f"remove the {node.kind if node else 'final activation'}: {loss.kind.name} applies it itself"
+    sink.warn("W501", message, where, help=help)
 
 
 def _metrics_fit_loss(train, loss: BoundCall, sink: Sink) -> None:

@@ -10,7 +10,7 @@ from nnspec.kinds.losses import LOSSES
 from nnspec.kinds.metrics import METRICS
 from nnspec.kinds.optim import OPTIMIZERS, SCHEDULERS
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Seq, Str
-from nnspec.kinds.sources import SOURCES
+from nnspec.kinds.sources import GOALS, SOURCES
 
 
 @dataclass(frozen=True)
@@ -18,10 +18,9 @@ class CallTo:
     """A call to a kind of `registry`; its name and arguments are checked by the settings pass."""
 
     registry: Registry
-    example: str
 
     def describe(self) -> str:
-        return f"a {self.registry.family} such as {self.example}"
+        return f"a {self.registry.family} such as {self.registry.example}"
 
     def check(self, v):
         return None if isinstance(v, CallValue) else ("type", self.describe())
@@ -65,26 +64,10 @@ class Section:
         return []
 
 
-GOALS = Registry("goal")
-
-
-@GOALS.register
-class Maximize:
-    name, family, params = "maximize", "goal", (Param("metric", Str()),)
-
-    def validate(self, args):
-        return []
-
-
-@GOALS.register
-class Minimize(Maximize):
-    name = "minimize"
-
-
 DATA = Section(
     "data",
     (
-        Param("source", CallTo(SOURCES, 'csv("iris.csv")')),
+        Param("source", CallTo(SOURCES)),
         Param("features", Optional(Seq(Str(), min_len=1)), None, doc="feature columns; default: all but the target"),
         Param("target", Optional(Str()), None),
         Param("split", SplitType(), {"train": 0.8, "val": 0.2}),
@@ -102,11 +85,11 @@ TRAIN = Section(
     (
         Param("model", Optional(RefTo("model")), None),
         Param("data", Optional(RefTo("data")), None),
-        Param("loss", CallTo(LOSSES, "CrossEntropyLoss()")),
-        Param("optimizer", CallTo(OPTIMIZERS, "SGD(lr=0.01)")),
-        Param("scheduler", Optional(CallTo(SCHEDULERS, "StepLR(10)")), None),
+        Param("loss", CallTo(LOSSES)),
+        Param("optimizer", CallTo(OPTIMIZERS)),
+        Param("scheduler", Optional(CallTo(SCHEDULERS)), None),
         Param("epochs", Int(1), 10),
-        Param("metrics", Seq(CallTo(METRICS, "Accuracy()")), []),
+        Param("metrics", Seq(CallTo(METRICS)), []),
         Param("device", Str(("auto", "cpu", "cuda", "mps")), "auto"),
         Param("seed", Int(0), 0),
     ),
@@ -118,7 +101,7 @@ SEARCH = Section(
         Param("train", Optional(RefTo("train")), None),
         Param("method", Str(("grid", "random")), "random"),
         Param("trials", Int(1), 10),
-        Param("goal", CallTo(GOALS, 'minimize("val_loss")'), None),
+        Param("goal", CallTo(GOALS), None),
     ),
     open_keys=True,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
@@ -26,7 +27,7 @@ def check_settings(sections: dict, sink: Sink) -> dict[str, dict[str, Settings]]
 
 
 def _check_section(section: ast.Section, schema, sink: Sink) -> Settings | None:
-    args = []
+    args, failed = [], set()
     for stmt in section.body:
         if not isinstance(stmt, ast.Assign):
             sink.error("E209", f"`input` and `output` belong in a model or block, not a {schema.name} section", stmt.span)
@@ -35,19 +36,33 @@ def _check_section(section: ast.Section, schema, sink: Sink) -> Settings | None:
             args.append(_arg(stmt))
         except ValueProblem as e:
             sink.error(e.code, e.message, e.span, help=e.help)
+            failed.add(stmt.target)
     known = {p.name for p in schema.params}
     extra = [a for a in args if schema.open_keys and a.name not in known]
+    # A key whose value was already reported is not "missing" as well.
+    params = tuple(replace(p, default=None) if p.name in failed else p for p in schema.params)
     spans: dict = {}
-    written = bind_call(schema, schema.params, [a for a in args if a not in extra], section.name_span, sink, spans)
-    if written is None:
+    written = bind_call(schema, params, [a for a in args if a not in extra], section.name_span, sink, spans)
+    dimensions = {a.name: _dimension(a, sink) for a in extra}
+    if written is None or failed:
+        _bind_nested(params, args, sink)
         return None
-    values = {p.name: written.get(p.name, p.default) for p in schema.params}
-    for p in schema.params:
+    values = {p.name: written.get(p.name, p.default) for p in params}
+    for p in params:
         if p.name in written:
             values[p.name] = _bind_calls(p.type, written[p.name], sink)
     for a in extra:
-        values[a.name], spans[a.name] = _dimension(a, sink), a.span
+        values[a.name], spans[a.name] = dimensions[a.name], a.span
     return Settings(schema.name, section.name or schema.name, values, spans, section.span)
+
+
+def _bind_nested(params, args, sink: Sink) -> None:
+    """A section with a wrong key still has the calls in its other keys checked."""
+    by_name = {p.name: p for p in params}
+    for a in args:
+        p = by_name.get(a.name)
+        if p is not None and p.type.check(a.value) is None:
+            _bind_calls(p.type, a.value, sink)
 
 
 def _arg(stmt: ast.Assign) -> ArgValue:
@@ -85,7 +100,8 @@ def _dimension(arg, sink: Sink):
         return arg.value
     if isinstance(arg.value, CallValue):
         return bind_value_call(DISTRIBUTIONS, arg.value, sink)
-    sink.error("E303", f"`{arg.name}` must be a list of values or uniform(...), loguniform(...), choice([...])", arg.span)
+    calls = ", ".join(f"{k.name}(...)" for k in DISTRIBUTIONS)
+    sink.error("E303", f"`{arg.name}` must be a list of values or one of {calls}", arg.span)
     return None
 
 

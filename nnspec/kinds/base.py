@@ -77,6 +77,7 @@ class Kind:
 @dataclass
 class Registry:
     family: str
+    example: str = ""  # shown in messages: "a loss such as CrossEntropyLoss()"
     kinds: dict = field(default_factory=dict)
 
     def register(self, cls):

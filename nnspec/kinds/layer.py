@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from nnspec.kinds.base import Example, Kind, Registry, Shape, ShapeError
 
-LAYERS = Registry("layer")
+LAYERS = Registry("layer", "Linear(16)")
 
 
 class Layer(Kind):
@@ -23,6 +23,7 @@ class Layer(Kind):
     transparent: ClassVar[bool] = False  # changes neither values' meaning nor linearity (Flatten)
     collapsible: ClassVar[bool] = False  # two in a row with nothing non-linear between are one
     regularizer: ClassVar[bool] = False
+    collapse_help: ClassVar[str] = ""  # W504's advice when two collapsible layers meet
     produces: ClassVar[str] = "values"  # "probabilities" | "log_probabilities"
 
     @property

@@ -7,7 +7,7 @@ from typing import ClassVar
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Float, Int, Optional, Param, Seq, Str
 
-LOSSES = Registry("loss")
+LOSSES = Registry("loss", "CrossEntropyLoss()")
 
 _REDUCTION = Param("reduction", Str(("none", "mean", "sum")), "mean")
 _WEIGHT = Param("weight", Optional(Seq(Float())), None)
@@ -19,6 +19,7 @@ class Loss(Kind):
     expects: ClassVar[str] = "values"  # "logits" | "probabilities" | "log_probabilities" | "values"
     target: ClassVar[str] = "same"  # "class": integer class indices; "same": the output's shape
     task: ClassVar[str] = "regression"  # "multiclass" | "binary" | "regression"
+    hint: ClassVar[str] = ""  # how to give it what it expects (W501)
 
 
 @LOSSES.register
@@ -47,6 +48,7 @@ class HuberLoss(Loss):
 class BCELoss(Loss):
     name, torch_class, params = "BCELoss", "nn.BCELoss", (_WEIGHT, _REDUCTION)
     expects, task = "probabilities", "binary"
+    hint = "end the model with Sigmoid(), or drop it and use BCEWithLogitsLoss on raw scores"
 
 
 @LOSSES.register
@@ -73,3 +75,4 @@ class NLLLoss(Loss):
     name, torch_class = "NLLLoss", "nn.NLLLoss"
     params = (_WEIGHT, Param("ignore_index", Int(), -100), _REDUCTION)
     expects, target, task = "log_probabilities", "class", "multiclass"
+    hint = "end the model with LogSoftmax(dim=1), or use CrossEntropyLoss on raw scores"

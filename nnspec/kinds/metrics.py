@@ -7,7 +7,7 @@ from typing import ClassVar
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 
-METRICS = Registry("metric")
+METRICS = Registry("metric", "Accuracy()")
 
 _TASK = Param("task", Str(("binary", "multiclass")), inferred=True)
 _CLASSES = Param("num_classes", Optional(Int(2)), None, inferred=True)

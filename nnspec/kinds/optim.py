@@ -7,8 +7,8 @@ from typing import ClassVar
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Seq, Str
 
-OPTIMIZERS = Registry("optimizer")
-SCHEDULERS = Registry("scheduler")
+OPTIMIZERS = Registry("optimizer", "SGD(lr=0.01)")
+SCHEDULERS = Registry("scheduler", "StepLR(10)")
 
 
 def _lr(default: float) -> Param:

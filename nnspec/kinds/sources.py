@@ -1,28 +1,66 @@
-"""Data source kinds (`source = csv("iris.csv")`) and search distributions (`uniform(0.8, 0.99)`)."""
+"""Data sources (`source = csv("iris.csv")`), search distributions (`uniform(0.8, 0.99)`) and goals."""
 
 from __future__ import annotations
 
+import csv
+import os
+from dataclasses import dataclass
 from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Anything, Float, Int, Param, Seq, Str
 
-SOURCES = Registry("data source")
-DISTRIBUTIONS = Registry("distribution")
+SOURCES = Registry("data source", 'csv("iris.csv")')
+DISTRIBUTIONS = Registry("distribution", "loguniform(1e-4, 1e-1)")
+GOALS = Registry("goal", 'maximize("val_accuracy")')
+
+
+MAX_SCAN_BYTES = 20_000_000  # lint counts classes only in files up to this size
+
+
+@dataclass(frozen=True)
+class Peek:
+    """What lint can learn about a source without loading it (None: unknown)."""
+
+    columns: list | None = None
+    features: int | None = None
+    classes: int | None = None
+
+
+class DataError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
 
 
 class Source(Kind):
     family = "source"
     has_file: ClassVar[bool] = True  # `path` names a file relative to the spec
-    tabular: ClassVar[bool] = False  # has named columns (features/target refer to them)
+
+    def peek(self, path: str | None, args: dict, target: str | None) -> Peek:
+        return Peek()
 
 
 @SOURCES.register
 class Csv(Source):
     """A CSV file with a header row; `features` and `target` name its columns."""
 
-    name, tabular = "csv", True
+    name = "csv"
     params = (Param("path", Str()), Param("delimiter", Str(), ","))
+
+    def peek(self, path, args, target):
+        try:
+            with open(path, newline="", encoding="utf-8") as f:
+                reader = csv.reader(f, delimiter=args["delimiter"])
+                header = next(reader, None)
+                if header is None:
+                    raise DataError("E504", "the file is empty")
+                if target not in header or os.path.getsize(path) > MAX_SCAN_BYTES:
+                    return Peek(header)
+                i = header.index(target)
+                return Peek(header, classes=len({row[i] for row in reader if len(row) > i}))
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise DataError("E501", f"cannot read it: {e}") from None
 
 
 @SOURCES.register
@@ -39,6 +77,10 @@ class Synthetic(Source):
         Param("noise", Float(0), 0.1),
         Param("seed", Int(0), 0),
     )
+
+    def peek(self, path, args, target):
+        classes = args["classes"] if args["task"] == "classification" else None
+        return Peek(features=args["features"], classes=classes)
 
 
 class Distribution(Kind):
@@ -67,3 +109,18 @@ class LogUniform(Distribution):
 class Choice(Distribution):
     name = "choice"
     params = (Param("values", Seq(Anything(), min_len=1)),)
+
+
+class Goal(Kind):
+    family = "goal"
+    params = (Param("metric", Str()),)
+
+
+@GOALS.register
+class Maximize(Goal):
+    name = "maximize"
+
+
+@GOALS.register
+class Minimize(Goal):
+    name = "minimize"

@@ -20,6 +20,7 @@ class Linear(Layer):
     name = "Linear"
     torch_class = "nn.Linear"
     collapsible = True
+    collapse_help = "add an activation such as ReLU() between them"
     params = (
         Param("in_features", Int(1), inferred=True),
         Param("out_features", Int(1)),
