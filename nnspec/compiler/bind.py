@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from nnspec.compiler.ir import ArgValue
+from nnspec.compiler.ir import ArgValue, CallValue
 from nnspec.diagnostics import Sink, Span
 from nnspec.kinds.params import Param
 
@@ -16,14 +16,14 @@ def bind_call(kind, params: tuple[Param, ...], args, span: Span, sink: Sink, spa
     out: with fewer positionals than PyTorch requires, they are skipped in that order.
     """
     before = len(sink.items)
-    written, spans = _place(kind, params, args, span, sink)
+    written, spans, placed = _place(kind, params, args, span, sink)
     if spans_out is not None:
         spans_out.update(spans)
-    if written is None:
-        return None
     by_name = {p.name: p for p in params}
-    for name, value in written.items():
+    for name, value in written.items():  # the well-placed ones are checked even when others are not
         _check_value(kind, by_name[name], value, spans[name], sink)
+    if not placed:  # a misspelled or extra argument: "missing" would only repeat that mistake
+        return None
     missing = [p.name for p in params if p.required and not p.inferred and p.name not in written]
     if missing:
         names = ", ".join(f"`{m}`" for m in missing)
@@ -36,7 +36,7 @@ def bind_call(kind, params: tuple[Param, ...], args, span: Span, sink: Sink, spa
     return None if any(d.is_error for d in sink.items[before:]) else written
 
 
-def _place(kind, params, args: list[ArgValue], span, sink) -> tuple[dict | None, dict]:
+def _place(kind, params, args: list[ArgValue], span, sink) -> tuple[dict, dict, bool]:
     positional = [a for a in args if a.name is None]
     required = sum(p.required for p in params)
     order = params if len(positional) >= required else [p for p in params if not p.inferred]
@@ -68,7 +68,7 @@ def _place(kind, params, args: list[ArgValue], span, sink) -> tuple[dict | None,
             ok = False
             continue
         written[name], spans[name] = arg.value, arg.span
-    return (written if ok else None), spans
+    return written, spans, ok
 
 
 def _check_value(kind, param: Param, value, span, sink) -> None:
@@ -96,6 +96,7 @@ def signature(name: str, params) -> str:
 
 
 def _show(value) -> str:
+    """A value as the spec writes it."""
     if value is True:
         return "true"
     if value is False:
@@ -104,4 +105,10 @@ def _show(value) -> str:
         return "none"
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, CallValue):
+        return f"{value.name}(...)"
     return repr(value) if not hasattr(value, "name") else f"`{value.name}`"

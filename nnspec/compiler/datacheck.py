@@ -56,17 +56,25 @@ def _check_columns(header: list, data: Settings, source: BoundCall, sink: Sink) 
     """The number of feature columns, or None after reporting an unknown column."""
     target, features = data.values["target"], data.values["features"]
     for key, columns in (("target", [target] if target else []), ("features", features or [])):
-        for column in columns:
+        for i, column in enumerate(columns):
             if column not in header:
-                _unknown_column(column, header, source.args()["path"], data.spans.get(key, data.span), sink)
+                _unknown_column(column, header, source.args()["path"], _item_span(data, key, i), sink)
                 return None
     return len(features) if features else len(header) - (1 if target else 0)
+
+
+def _item_span(data: Settings, key: str, i: int):
+    """Where the i-th item of a list value is written (the whole value when it is not a list)."""
+    items = data.item_spans.get(key, ())
+    return items[i] if i < len(items) else data.spans.get(key, data.span)
 
 
 def _unknown_column(column: str, header: list, path: str, span, sink: Sink) -> None:
     close = difflib.get_close_matches(column, header, n=1)
     help = f"did you mean `{close[0]}`?" if close else f"columns: {', '.join(header[:12])}"
     sink.error("E502", f"{path} has no column `{column}`", span, help=help)
+
+
 def _features_fit(facts: DataFacts, graph: Graph, data: Settings, sink: Sink) -> None:
     if len(graph.inputs) != 1 or facts.features is None:
         return

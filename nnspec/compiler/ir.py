@@ -85,6 +85,7 @@ class Settings:
     values: dict  # key -> value (CallValue / Ref / literal), defaults filled
     spans: dict  # key -> Span of the written value
     span: Span
+    item_spans: dict = field(default_factory=dict)  # key -> Spans of a written list's items
 
 
 @dataclass(frozen=True)

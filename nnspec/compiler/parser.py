@@ -15,14 +15,15 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0"
 
 # How a terminal is shown in "expected ..." messages, for those whose pattern is not literal.
 _TERMINAL_WORDS = {
-    "NAME": "a name",
-    "INT": "an integer",
-    "FLOAT": "a number",
-    "STRING": "a string",
-    "ADDOP": "`+` or `-`",
-    "MULOP": "`*`, `/` or `//`",
-    "$END": "end of file",
+    "NAME": ("a name",),
+    "INT": ("an integer",),
+    "FLOAT": ("a number",),
+    "STRING": ("a string",),
+    "ADDOP": ("`+`", "`-`"),
+    "MULOP": ("`*`", "`/`", "`//`"),
+    "$END": ("end of file",),
 }
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,33 +58,68 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, source: str, path: str) 
     line, col = max(exc.line, 1), max(exc.column, 1)
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
+        if ch in "\"'":
+            return Diagnostic("E102", "string is not closed on this line", Span.point(path, line, col), help=f"end it with {ch}")
         return Diagnostic("E102", f"unexpected character {ch!r}", Span.point(path, line, col))
     expected = _expected_words(exc)
     token = getattr(exc, "token", None)
     if token is None or token.type == "$END":
-        span = _end_span(source, path)
-        return Diagnostic("E103", f"unexpected end of file, expected {expected}", span)
+        return _end_of_file(source, path, expected)
     width = max(1, len(str(token)))
     span = Span(path, line, col, line, col + width)
     return Diagnostic("E101", f"unexpected `{token}`, expected {expected}", span)
 
 
+def _end_of_file(source: str, path: str, expected: str) -> Diagnostic:
+    span, opener = _end_span(source, path), _unclosed(source)
+    if opener is None:
+        return Diagnostic("E103", f"unexpected end of file, expected {expected}", span)
+    ch, line, col = opener
+    note = f"the `{ch}` at line {line}, column {col} is never closed"
+    return Diagnostic("E103", f"unexpected end of file: `{ch}` is not closed", span, notes=(note,), help=f"add `{_CLOSING[ch]}`")
+
+
+def _unclosed(source: str) -> tuple[str, int, int] | None:
+    """The innermost bracket left open at the end of `source` (strings and comments skipped)."""
+    stack, line, col, i = [], 1, 1, 0
+    while i < len(source):
+        ch = source[i]
+        if ch == "#" or ch in "\"'":
+            end = source.find("\n", i)
+            end = len(source) if end < 0 else end
+            if ch != "#":  # a string: up to its closing quote on the same line
+                j = i + 1
+                while j < end and source[j] != ch:
+                    j += 2 if source[j] == "\\" else 1
+                end = min(j + 1, end)
+            col += end - i
+            i = end
+            continue
+        if ch in _CLOSING:
+            stack.append((ch, line, col))
+        elif ch in _CLOSING.values() and stack and _CLOSING[stack[-1][0]] == ch:
+            stack.pop()
+        line, col = (line + 1, 1) if ch == "\n" else (line, col + 1)
+        i += 1
+    return stack[-1] if stack else None
+
+
 def _expected_words(exc) -> str:
     names = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
-    words = sorted({_terminal_word(n) for n in names})
+    words = sorted({w for n in names for w in _terminal_words(n)})
     if not words:
         return "something else"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _terminal_word(name: str) -> str:
+def _terminal_words(name: str) -> tuple[str, ...]:
     if name in _TERMINAL_WORDS:
         return _TERMINAL_WORDS[name]
     try:
         pattern = _lark().get_terminal(name).pattern
     except KeyError:
-        return name.lower()
-    return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
+        return (name.lower(),)
+    return (f"`{pattern.value}`",) if pattern.type == "str" else (name.lower(),)
 
 
 def _end_span(source: str, path: str) -> Span:

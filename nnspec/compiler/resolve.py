@@ -39,6 +39,7 @@ class _Resolver:
         self.section, self.blocks, self.sink = section, blocks, sink
         self.params = {p.name for p in section.params or ()}
         self.bound: dict[str, tuple[Span, bool]] = {}  # name -> (where bound, used since)
+        self.inputs: dict[str, Span] = {}
         self.later = {s.target for s in section.body if isinstance(s, ast.Assign)}
         self.is_model = section.kind == "model"
 
@@ -69,6 +70,10 @@ class _Resolver:
 
     def _inputs(self, decl: ast.InputDecl) -> None:
         for item in decl.items:
+            if item.name in self.inputs:
+                self.sink.error("E202", f"input `{item.name}` is declared twice", item.span, notes=[f"first declared at line {self.inputs[item.name].line}"])
+                continue
+            self.inputs[item.name] = item.span
             if self.is_model and item.shape is None:
                 self.sink.error("E207", f"model input `{item.name}` needs a shape", item.span, help=f"write `input {item.name}: [4]`")
             if not self.is_model and item.shape is not None:
@@ -82,6 +87,7 @@ class _Resolver:
     def _bind(self, name: str, span: Span) -> None:
         if name in self.params:
             self.sink.error("E202", f"`{name}` is already a parameter of block `{self.section.name}`", span)
+            self.bound[name] = (span, True)  # its uses refer to this binding: no second error
             return
         previous = self.bound.get(name)
         if previous and not previous[1]:
@@ -122,7 +128,11 @@ class _Resolver:
 
     def _value(self, expr) -> None:
         if isinstance(expr, ast.Name):
-            if expr.id not in self.params:
+            if expr.id in self.params:
+                return
+            if expr.id in self.bound or expr.id in self.later:
+                self._tensor_as_value(expr)
+            else:
                 self._undefined(expr, self.params)
         elif isinstance(expr, (ast.BinOp,)):
             self._value(expr.left)
@@ -134,6 +144,16 @@ class _Resolver:
                 self._value(item)
         elif isinstance(expr, (ast.Chain, ast.Call, ast.DictExpr)):
             self.sink.error("E303", "expected a number, string, boolean or list here", expr.span)
+
+    def _tensor_as_value(self, name: ast.Name) -> None:
+        if name.id in self.bound:
+            self.bound[name.id] = (self.bound[name.id][0], True)
+        self.sink.error(
+            "E209",
+            f"`{name.id}` is a tensor, but this argument takes a value such as 16 or \"same\"",
+            name.span,
+            help=f"a chain feeds a layer only the value flowing in; combine tensors with {_merges()}",
+        )
 
     def _use(self, name: ast.Name) -> None:
         if name.id in self.bound:
@@ -149,3 +169,8 @@ class _Resolver:
     def _undefined(self, name: ast.Name, known) -> None:
         close = difflib.get_close_matches(name.id, list(known), n=1)
         self.sink.error("E201", f"undefined name `{name.id}`", name.span, help=f"did you mean `{close[0]}`?" if close else None)
+
+
+def _merges() -> str:
+    ops = [f"`a {k.operator} b`" for k in LAYERS if k.operator]
+    return ", ".join(ops + [f"`{k.name}(a, b)`" for k in LAYERS if k.arity is None])

@@ -53,7 +53,8 @@ def _check_section(section: ast.Section, schema, sink: Sink) -> Settings | None:
             values[p.name] = _bind_calls(p.type, written[p.name], sink)
     for a in extra:
         values[a.name], spans[a.name] = dimensions[a.name], a.span
-    return Settings(schema.name, section.name or schema.name, values, spans, section.span)
+    items = {s.target: tuple(i.span for i in s.value.items) for s in section.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.ListExpr)}
+    return Settings(schema.name, section.name or schema.name, values, spans, section.span, items)
 
 
 def _bind_nested(params, args, sink: Sink) -> None:

@@ -88,7 +88,8 @@ class Seq:
 
     def describe(self) -> str:
         count = f"{self.n} " if self.n else ""
-        return f"a list of {count}{_plural(self.item.describe())}"
+        kind = "non-empty list" if self.min_len == 1 and not self.n else "list"
+        return f"a {kind} of {count}{_plural(self.item.describe())}"
 
     def check(self, v):
         if not isinstance(v, (list, tuple)):
@@ -97,8 +98,8 @@ class Seq:
             return "type", self.describe()
         for item in v:
             problem = self.item.check(item)
-            if problem:
-                return problem
+            if problem:  # described as a whole: the message shows the whole list
+                return problem[0], self.describe()
         return None
 
 
@@ -177,6 +178,9 @@ def _range(v, lo, hi):
 
 
 def _plural(text: str) -> str:
+    head, sep, tail = text.partition(" such as ")  # "a metric such as Accuracy()": the noun is the head
+    if sep:
+        return _plural(head) + sep + tail
     for article in ("an ", "a "):
         if text.startswith(article):
             text = text[len(article):]
