@@ -86,6 +86,7 @@ class Settings:
     spans: dict  # key -> Span of the written value
     span: Span
     item_spans: dict = field(default_factory=dict)  # key -> Spans of a written list's items
+    name_span: Span | None = None  # the section's name (or kind, when unnamed)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nnspec.compiler.datacheck import inspect_data
 from nnspec.compiler.ir import BoundCall, Graph, Program
 from nnspec.compiler.settings import pick
-from nnspec.compiler.walk import flat_nodes, output_shapes, producer
+from nnspec.compiler.walk import block_entry, output_shapes, producer
 from nnspec.diagnostics import Sink
 from nnspec.kinds.layer import LAYERS
 
@@ -19,33 +19,27 @@ def lint_graphs(models: dict, sink: Sink) -> None:
                 sink.warn("W505", f"output `{name}` ends with {node.kind}, which only acts while training", node.span, help="put dropout before the last layer, not after it")
 
 
-def _collapsible_pairs(graph: Graph, sink: Sink) -> None:
-    for _, _, node in flat_nodes(graph):
-        kind = LAYERS.get(node.kind) if not node.is_block else None
-        if kind is None or not kind.collapsible or not node.inputs:
-            continue
-        scope = _scope_of(graph, node)
-        before = producer(scope, node.inputs[0]) if scope is not None else None
-        if before is not None and not before.is_block and LAYERS.get(before.kind).collapsible:
-            sink.warn(
-                "W504",
-                f"{before.kind} `{before.id}` feeds {node.kind} `{node.id}` with nothing non-linear between them",
-                node.span,
-                notes=["two linear maps in a row are one linear map with more parameters"],
-                help=LAYERS.get(node.kind).collapse_help or None,
-            )
-
-
-def _scope_of(graph: Graph, target) -> Graph | None:
-    """The (sub)graph that holds `target`."""
-    if any(n is target for n in graph.nodes):
-        return graph
+def _collapsible_pairs(graph: Graph, sink: Sink, outer: dict | None = None) -> None:
+    """`outer`: how a block body's inputs are fed, so pairs across block boundaries are found."""
     for node in graph.nodes:
-        if node.is_block and node.body is not None:
-            found = _scope_of(node.body, target)
-            if found is not None:
-                return found
-    return None
+        if node.is_block:
+            if node.body is not None:
+                _collapsible_pairs(node.body, sink, block_entry(graph, node, outer))
+            continue
+        if not LAYERS.get(node.kind).collapsible or not node.inputs:
+            continue
+        before = producer(graph, node.inputs[0], outer=outer)
+        if before is None or before.is_block or not LAYERS.get(before.kind).collapsible:
+            continue
+        crossed = not any(n is before for n in graph.nodes)  # the pair spans a block boundary
+        where = f"{before.span.file}:{before.span.line}:{before.span.col}"
+        sink.warn(
+            "W504",
+            f"{before.kind} `{before.id}` feeds {node.kind} `{node.id}` with nothing non-linear between them",
+            node.span,
+            notes=["two linear maps in a row are one linear map with more parameters", f"the first one is at {where}", *(graph.trail if crossed else ())],
+            help=LAYERS.get(node.kind).collapse_help or None,
+        )
 
 
 def lint_training(program: Program, sink: Sink) -> None:

@@ -54,7 +54,7 @@ def _check_section(section: ast.Section, schema, sink: Sink) -> Settings | None:
     for a in extra:
         values[a.name], spans[a.name] = dimensions[a.name], a.span
     items = {s.target: tuple(i.span for i in s.value.items) for s in section.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.ListExpr)}
-    return Settings(schema.name, section.name or schema.name, values, spans, section.span, items)
+    return Settings(schema.name, section.name or schema.name, values, spans, section.span, items, section.name_span)
 
 
 def _bind_nested(params, args, sink: Sink) -> None:
@@ -117,13 +117,15 @@ def resolve_refs(settings: dict, models: dict, sink: Sink) -> None:
             count = len(pools[key])
             if key in section.values and section.values[key] is None and (count > 1 or (count == 0 and key != "data")):
                 what = "no" if not count else "several"
-                sink.error("E208", f"{section.kind} `{section.name}` needs `{key} = ...`: the file has {what} {key} sections", section.span)
+                help = f"choose one: {', '.join(pools[key])}" if count else None
+                sink.error("E208", f"{section.kind} `{section.name}` needs `{key} = ...`: the file has {what} {key} sections", section.name_span or section.span, help=help)
 
 
 def _check_ref(key: str, ref: Ref, pool: dict, sink: Sink) -> None:
     if ref.name not in pool:
         close = difflib.get_close_matches(ref.name, list(pool), n=1)
-        sink.error("E208", f"no {key} named `{ref.name}`", ref.span, help=f"did you mean `{close[0]}`?" if close else None)
+        known = f"{key} sections: {', '.join(pool)}" if pool else f"the file has no {key} section"
+        sink.error("E208", f"no {key} named `{ref.name}`", ref.span, help=f"did you mean `{close[0]}`?" if close else known)
 
 
 def pick(section: Settings, key: str, pool: dict):

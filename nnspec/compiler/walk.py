@@ -6,18 +6,28 @@ from nnspec.compiler.ir import Graph, Node
 from nnspec.kinds.layer import LAYERS
 
 
-def producer(graph: Graph, ref: str, through_transparent: bool = True) -> Node | None:
-    """The layer node whose value `ref` is, looking into block outputs (None: a graph input)."""
-    node = graph.node(ref)
-    while node is not None:
-        if node.is_block and node.body is not None and node.body.outputs:
-            graph, ref = node.body, node.body.outputs[0][1]
+def producer(graph: Graph, ref: str, through_transparent: bool = True, outer: dict | None = None) -> Node | None:
+    """The layer node whose value `ref` is, looking into block outputs (None: a model input).
+
+    `outer` (see `block_entry`) lets the search leave a block body through its inputs.
+    """
+    while True:
+        node = graph.node(ref)
+        if node is None:
+            if not outer or ref not in outer:
+                return None
+            graph, ref, outer = outer[ref]
+        elif node.is_block and node.body is not None and node.body.outputs:
+            graph, ref, outer = node.body, node.body.outputs[0][1], block_entry(graph, node, outer)
         elif through_transparent and LAYERS.get(node.kind).transparent and node.inputs:
             ref = node.inputs[0]
         else:
             return node
-        node = graph.node(ref)
-    return None
+
+
+def block_entry(graph: Graph, node: Node, outer: dict | None = None) -> dict:
+    """For a block instance's body: input name -> (graph, ref, outer) of what feeds it."""
+    return {i.name: (graph, ref, outer) for i, ref in zip(node.body.inputs, node.inputs)}
 
 
 def output_shapes(graph: Graph) -> dict:
