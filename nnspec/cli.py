@@ -85,6 +85,9 @@ def cmd_summary(args) -> int:
     result = _checked(args.file)
     if result is None:
         return EXIT_ERRORS
+    if not result.program.models:  # a fact about the spec, not about how nnspec was called
+        err("error: the file defines no model")
+        return EXIT_ERRORS
     graph = _pick_model(result.program, args.model)
     if graph is None:
         return EXIT_USAGE
@@ -114,9 +117,6 @@ def _pick_model(program, name: str | None):
             err(f"error: no model named `{name}`; models: {', '.join(program.models) or 'none'}")
             return None
         return program.models[name]
-    if not program.models:
-        err("error: the file defines no model")
-        return None
     for train in program.trains.values():
         graph = pick(train, "model", program.models)
         if graph is not None:
