@@ -27,6 +27,7 @@ CODES = {
     "E104": "bad string escape",
     "E105": "not UTF-8",
     "E106": "number too large",
+    "E107": "expression nested too deeply",
     "E201": "undefined name",
     "E202": "defined twice",
     "E203": "used before defined (cycle)",

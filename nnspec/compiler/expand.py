@@ -15,6 +15,18 @@ from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.params import REQUIRED, Anything, Param
 
 
+MAX_LAYERS = 10_000  # per model once blocks and repetitions are unrolled: lint stays instant
+MAX_BLOCK_DEPTH = 32  # blocks inside blocks
+
+
+class _TooBig(Exception):
+    """Unrolling stops for this model; the diagnostic is reported once."""
+
+    def __init__(self, code: str, message: str, span, notes=(), help=None):
+        super().__init__(message)
+        self.code, self.message, self.span, self.notes, self.help = code, message, span, tuple(notes), help
+
+
 @dataclass(frozen=True)
 class BlockKind:
     """A block seen as a callable kind, so that its arguments bind like a layer's."""
@@ -31,7 +43,10 @@ def expand_models(sections: dict, sink: Sink) -> dict[str, Graph]:
     graphs = {}
     for name, section in sections["model"].items():
         kind = block_kind(section, sink)  # a model's parameters all have defaults
-        graphs[name] = _Expander(blocks, sink).graph(section, {p.name: p.default for p in kind.params}, ())
+        try:
+            graphs[name] = _Expander(blocks, sink).graph(section, {p.name: p.default for p in kind.params}, ())
+        except _TooBig as e:
+            sink.error(e.code, e.message, e.span, notes=e.notes, help=e.help)
     return graphs
 
 
@@ -51,6 +66,7 @@ def block_kind(section: ast.Section, sink: Sink) -> BlockKind:
 class _Expander:
     def __init__(self, blocks: dict, sink: Sink):
         self.blocks, self.sink = blocks, sink
+        self.layers = 0  # nodes unrolled so far in this model
 
     def graph(self, section: ast.Section, env: dict, stack: tuple[str, ...], trail=()) -> Graph:
         state = _GraphState(self, env, stack, trail)
@@ -152,14 +168,23 @@ class _GraphState:
     def node(self, call: ast.Call, inputs: list[str], args) -> str:
         node_id = f"#{self.counter}"  # provisional; see _name_nodes
         self.counter += 1
-        values = self.values(args)
         is_block, body = call.name in self.x.blocks, None
+        self._within_limits(call, is_block)
+        values = self.values(args)
         if is_block and values is not None:
             body = self.x.instantiate(call, values, self.stack, self.trail)
         failed = values is None or (is_block and body is None)
         node = Node(node_id, call.name, tuple(inputs), values or (), call.span, self.stmt, is_block, body, failed=failed)
         self.nodes.append(node)
         return node_id
+
+    def _within_limits(self, call: ast.Call, is_block: bool) -> None:
+        self.x.layers += 1
+        if self.x.layers > MAX_LAYERS:
+            raise _TooBig("E304", f"the model unrolls to more than {MAX_LAYERS} layers", call.span, self.trail, "lower a repetition count `* n`")
+        if is_block and len(self.stack) >= MAX_BLOCK_DEPTH:
+            chain = " -> ".join(self.stack + (call.name,))
+            raise _TooBig("E206", f"blocks are nested more than {MAX_BLOCK_DEPTH} deep", call.name_span, [chain])
 
     def values(self, args):
         try:

@@ -24,6 +24,9 @@ _TERMINAL_WORDS = {
     "$END": ("end of file",),
 }
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
+# Expression levels: the passes recurse per level, and Python refuses generated code nested
+# about 200 brackets deep (design §9).
+MAX_NESTING = 100
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,7 +43,7 @@ def parse(source: str, path: str) -> tuple[ast.SpecFile | None, list[Diagnostic]
         return None, [_syntax_error(exc, source, path)]
     builder = _Builder(path)
     sections = builder.transform(tree)
-    return ast.SpecFile(path, source, tuple(sections)), builder.problems
+    return ast.SpecFile(path, source, tuple(sections)), builder.problems + _too_deep(sections)
 
 
 def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
@@ -52,6 +55,43 @@ def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
         col = len(before) - (before.rfind("\n") + 1) + 1
         msg = f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})"
         return None, [Diagnostic("E105", msg, Span.point(path, line, col), help="save the spec as UTF-8")]
+
+
+def _too_deep(sections) -> list[Diagnostic]:
+    """E107 for each statement whose expression nests more than MAX_NESTING levels."""
+    roots = [p.default for sec in sections for p in sec.params or () if p.default is not None]
+    roots += [stmt.value for sec in sections for stmt in sec.body if not isinstance(stmt, ast.InputDecl)]
+    return [
+        Diagnostic("E107", f"expression nested more than {MAX_NESTING} levels deep", root.span, help="name parts of it, or use a block")
+        for root in roots
+        if _depth_exceeds(root, MAX_NESTING)
+    ]
+
+
+def _depth_exceeds(root, limit: int) -> bool:
+    stack = [(root, 1)]  # iterative: the point is that the tree may be very deep
+    while stack:
+        expr, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack += [(child, depth + 1) for child in _children(expr)]
+    return False
+
+
+def _children(expr) -> list:
+    if isinstance(expr, ast.Chain):
+        return [expr.head, *(stage.call for stage in expr.stages)]
+    if isinstance(expr, ast.Call):
+        return [a.value for a in expr.args]
+    if isinstance(expr, ast.BinOp):
+        return [expr.left, expr.right]
+    if isinstance(expr, ast.Neg):
+        return [expr.operand]
+    if isinstance(expr, ast.ListExpr):
+        return list(expr.items)
+    if isinstance(expr, ast.DictExpr):
+        return [v for _, v in expr.items]
+    return []
 
 
 def _syntax_error(exc: lark.exceptions.UnexpectedInput, source: str, path: str) -> Diagnostic:
