@@ -99,10 +99,15 @@ def render_full(d: Diagnostic, source: str | None) -> str:
     return "\n".join(lines)
 
 
+def source_lines(source: str) -> list[str]:
+    """Lines as the parser counts them: only "\n" ends a line (not form feeds or U+2028)."""
+    return [line.removesuffix("\r") for line in source.split("\n")]
+
+
 def _excerpt(s: Span, source: str | None) -> list[str]:
     if source is None:
         return []
-    src_lines = source.splitlines()
+    src_lines = source_lines(source)
     if not 1 <= s.line <= len(src_lines):
         return []
     text = src_lines[s.line - 1].expandtabs(1)

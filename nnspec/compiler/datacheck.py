@@ -42,7 +42,12 @@ def inspect_data(data: Settings, program: Program, graph: Graph, sink: Sink) -> 
 def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Peek | None:
     args = source.args()
     path = source_path(program, args["path"]) if source.kind.has_file else None
-    if path is not None and not os.path.isfile(path):
+    if not source.kind.tabular:
+        for key in ("target", "features"):
+            if data.values[key] is not None:
+                sink.error("E303", f"`{key}` names CSV columns; {source.kind.name}(...) has none", data.spans[key])
+                return None
+    if path is not None and not os.path.exists(path):
         sink.error("E501", f"data file not found: {args['path']}", source.span, notes=[f"looked for {path}"])
         return None
     try:

@@ -82,7 +82,7 @@ class _Expander:
             else:
                 name = stmt.name or "output"
                 outputs.append((name, state.statement(name, stmt.value), stmt.span))
-        return Graph(section.name, tuple(inputs), tuple(state.nodes), tuple(outputs), section.span, trail)
+        return Graph(section.name, tuple(inputs), tuple(state.nodes), tuple(outputs), section.span, trail, env)
 
     def instantiate(self, call: ast.Call, values, stack, trail) -> Graph | None:
         section = self.blocks[call.name]
@@ -113,6 +113,9 @@ class _GraphState:
         start = len(self.nodes)
         ref = self.lower(expr, self.stmt)
         mapping = self._name_nodes(start)
+        if ref in mapping:  # the statement's value gets the name it is bound to
+            i = next(k for k, n in enumerate(self.nodes) if n.id == mapping[ref])
+            self.nodes[i] = replace(self.nodes[i], target=target)
         return mapping.get(ref, ref)
 
     def _fresh(self, target: str) -> str:

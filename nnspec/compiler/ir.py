@@ -52,6 +52,7 @@ class Node:
     is_block: bool = False
     body: "Graph | None" = None  # a block instance's elaborated graph
     failed: bool = False  # an earlier pass reported it; later passes skip it
+    target: str | None = None  # the name its statement binds it to (`h` in `h = x -> ...`)
     written: dict = field(default_factory=dict)  # bound, checked arguments as written
     arg_spans: dict = field(default_factory=dict)  # argument name -> where it is written
     args: dict | None = None  # every constructor argument, inferred sizes included
@@ -68,6 +69,7 @@ class Graph:
     outputs: tuple[tuple[str, str, Span], ...]  # (output name, node id or input, span)
     span: Span
     trail: tuple[str, ...] = ()  # notes locating a block instance ("in block Basic used at ...")
+    env: dict = field(default_factory=dict)  # a block instance's arguments, defaults included
 
     def node(self, id: str) -> Node | None:
         return next((n for n in self.nodes if n.id == id), None)

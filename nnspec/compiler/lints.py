@@ -5,6 +5,7 @@ from __future__ import annotations
 from nnspec.compiler.datacheck import inspect_data
 from nnspec.compiler.ir import BoundCall, Graph, Program
 from nnspec.compiler.settings import pick
+from nnspec.compiler.trainable import check_trainable
 from nnspec.compiler.walk import block_entry, output_shapes, producer
 from nnspec.diagnostics import Sink
 from nnspec.kinds.layer import LAYERS
@@ -49,6 +50,7 @@ def lint_training(program: Program, sink: Sink) -> None:
         loss = train.values["loss"]
         if graph is None or not isinstance(loss, BoundCall):
             continue
+        check_trainable(train, graph, data, sink)
         facts = inspect_data(data, program, graph, sink) if data is not None else None
         if len(graph.outputs) == 1:
             _loss_fits_output(graph, loss, facts, sink)

@@ -9,7 +9,7 @@ import lark
 from lark import Transformer_NonRecursive, v_args
 
 from nnspec.compiler import ast
-from nnspec.diagnostics import Diagnostic, Span
+from nnspec.diagnostics import Diagnostic, Span, source_lines
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
 
@@ -48,7 +48,7 @@ def parse(source: str, path: str) -> tuple[ast.SpecFile | None, list[Diagnostic]
 
 def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     try:
-        return data.decode("utf-8"), []
+        return data.decode("utf-8").removeprefix("\ufeff"), []  # editors hide a byte-order mark
     except UnicodeDecodeError as exc:
         before = data[: exc.start].decode("utf-8", errors="replace")
         line = before.count("\n") + 1
@@ -163,7 +163,7 @@ def _terminal_words(name: str) -> tuple[str, ...]:
 
 
 def _end_span(source: str, path: str) -> Span:
-    lines = source.splitlines() or [""]
+    lines = source_lines(source.rstrip("\n")) if source.strip() else [""]
     return Span.point(path, len(lines), len(lines[-1]) + 1)
 
 

@@ -109,7 +109,7 @@ class _Resolver:
         elif isinstance(expr, ast.Call):
             self._applied(expr)
         else:
-            self.sink.error("E209", "expected a tensor expression here", expr.span, help="a node name, a chain `x -> Linear(8)` or `a + b`")
+            self.sink.error("E209", "expected a tensor expression here", expr.span, help=f"a node name, a chain `x -> {LAYERS.example}` or `a + b`")
 
     def _applied(self, call: ast.Call) -> None:
         self._kind(call)

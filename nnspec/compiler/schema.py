@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from nnspec.compiler.ir import CallValue, Ref
 from nnspec.kinds.base import Registry
+from nnspec.kinds.inits import INITS
 from nnspec.kinds.losses import LOSSES
 from nnspec.kinds.metrics import METRICS
 from nnspec.kinds.optim import OPTIMIZERS, SCHEDULERS
@@ -24,6 +25,25 @@ class CallTo:
 
     def check(self, v):
         return None if isinstance(v, CallValue) else ("type", self.describe())
+
+
+@dataclass(frozen=True)
+class DictOf:
+    """{"pattern": value, ...} with string keys."""
+
+    item: object
+
+    def describe(self) -> str:
+        return "a dict such as {\"h.*\": " + self.item.describe().split(" such as ")[-1] + "}"
+
+    def check(self, v):
+        if not isinstance(v, dict):
+            return "type", self.describe()
+        for item in v.values():
+            problem = self.item.check(item)
+            if problem:
+                return problem
+        return None
 
 
 @dataclass(frozen=True)
@@ -77,6 +97,7 @@ DATA = Section(
         Param("num_workers", Int(0), 0),
         Param("normalize", Str(("none", "standard", "minmax")), "none"),
         Param("num_classes", Optional(Int(2)), None),
+        Param("one_hot", Bool(), False, doc="class targets as one-hot float vectors"),
     ),
 )
 
@@ -92,6 +113,12 @@ TRAIN = Section(
         Param("metrics", Seq(CallTo(METRICS)), []),
         Param("device", Str(("auto", "cpu", "cuda", "mps")), "auto"),
         Param("seed", Int(0), 0),
+        Param("monitor", Str(), "val_loss", doc="the metrics.csv column that picks best.pt"),
+        Param("mode", Str(("min", "max")), "min"),
+        Param("patience", Optional(Int(1)), None, doc="early stopping: epochs without improvement"),
+        Param("clip_grad_norm", Optional(Float(0, lo_open=True)), None),
+        Param("accumulate", Int(1), 1, doc="gradient accumulation: batches per optimizer step"),
+        Param("init", DictOf(CallTo(INITS)), {}, doc="layer-name pattern -> initialiser"),
     ),
 )
 

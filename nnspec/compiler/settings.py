@@ -8,7 +8,7 @@ from dataclasses import replace
 from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
 from nnspec.compiler.ir import ArgValue, BoundCall, CallValue, Ref, Settings
-from nnspec.compiler.schema import SCHEMAS, CallTo
+from nnspec.compiler.schema import SCHEMAS, CallTo, DictOf
 from nnspec.compiler.values import ValueProblem, evaluate
 from nnspec.diagnostics import Sink
 from nnspec.kinds.params import Optional, Seq
@@ -76,6 +76,8 @@ def _bind_calls(type_, value, sink: Sink):
         type_ = type_.inner
     if isinstance(type_, Seq) and isinstance(value, list):
         return [_bind_calls(type_.item, v, sink) for v in value]
+    if isinstance(type_, DictOf) and isinstance(value, dict):
+        return {k: _bind_calls(type_.item, v, sink) for k, v in value.items()}
     if isinstance(type_, CallTo) and isinstance(value, CallValue):
         return bind_value_call(type_.registry, value, sink)
     return value

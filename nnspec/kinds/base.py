@@ -69,6 +69,12 @@ class Kind:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def constructor(self, args: dict) -> tuple[list, dict]:
+        """PyTorch constructor arguments: required ones positionally, the rest by keyword."""
+        positional = [args[p.name] for p in self.params if p.required]
+        keywords = {p.name: args[p.name] for p in self.params if not p.required and args[p.name] != p.default}
+        return positional, keywords
+
     def validate(self, args: dict) -> list[tuple[str, str, str]]:
         """Cross-argument checks: a list of (code, message, argument name)."""
         return []

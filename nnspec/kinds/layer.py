@@ -57,9 +57,7 @@ class Layer(Kind):
         return 0
 
     def constructor(self, args: dict) -> tuple[list, dict]:
-        """PyTorch constructor arguments: required ones positionally, the rest by keyword."""
-        positional = [args[p.name] for p in self.params if p.required]
-        keywords = {p.name: args[p.name] for p in self.params if not p.required and args[p.name] != p.default}
+        positional, keywords = super().constructor(args)
         return positional, {**keywords, **self.fixed}
 
     def forward(self, module: str, inputs: list[str], args: dict) -> str:

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Float, Int, Optional, Param, Seq, Str
+from nnspec.kinds.pysrc import Code, src
 
 LOSSES = Registry("loss", "CrossEntropyLoss()")
 
@@ -20,6 +21,13 @@ class Loss(Kind):
     target: ClassVar[str] = "same"  # "class": integer class indices; "same": the output's shape
     task: ClassVar[str] = "regression"  # "multiclass" | "binary" | "regression"
     hint: ClassVar[str] = ""  # how to give it what it expects (W501)
+
+    def constructor(self, args):
+        positional, keywords = super().constructor(args)
+        for name in ("weight", "pos_weight"):  # PyTorch wants tensors here
+            if keywords.get(name) is not None:
+                keywords[name] = Code(f"torch.tensor({src(keywords[name])})")
+        return positional, keywords
 
 
 @LOSSES.register

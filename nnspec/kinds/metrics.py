@@ -20,6 +20,11 @@ class Metric(Kind):
     tasks: ClassVar[tuple[str, ...]] = ("binary", "multiclass")  # or ("regression",)
     higher_is_better: ClassVar[bool] = True
 
+    def constructor(self, args):
+        positional, keywords = super().constructor(args)
+        named = [p.name for p in self.params if p.required]
+        return [], {**dict(zip(named, positional)), **keywords}  # task="multiclass" reads better
+
     @property
     def column(self) -> str:
         """snake_case name used in metrics.csv: F1Score -> f1_score."""

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Seq, Str
+from nnspec.kinds.pysrc import Code
 
 OPTIMIZERS = Registry("optimizer", "SGD(lr=0.01)")
 SCHEDULERS = Registry("scheduler", "StepLR(10)")
@@ -90,6 +91,13 @@ class OneCycleLR(Scheduler):
     """epochs and steps_per_epoch are filled in from the train section and the data."""
 
     name, torch_class, steps = "OneCycleLR", "torch.optim.lr_scheduler.OneCycleLR", "batch"
+
+    def constructor(self, args):
+        positional, keywords = super().constructor(args)
+        if args["total_steps"] is None:  # the run's own length, --epochs included
+            keywords.setdefault("epochs", Code("epochs"))
+            keywords.setdefault("steps_per_epoch", Code("steps_per_epoch"))
+        return positional, keywords
     params = (
         Param("max_lr", Float(0, lo_open=True), advise=(1e-6, 10.0)),
         Param("total_steps", Optional(Int(1)), None),

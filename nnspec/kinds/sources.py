@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
-from nnspec.kinds.params import Anything, Float, Int, Param, Seq, Str
+from nnspec.kinds.params import Anything, Bool, Float, Int, Optional, Param, Seq, Str
 
 SOURCES = Registry("data source", 'csv("iris.csv")')
 DISTRIBUTIONS = Registry("distribution", "loguniform(1e-4, 1e-1)")
@@ -36,6 +36,8 @@ class DataError(Exception):
 class Source(Kind):
     family = "source"
     has_file: ClassVar[bool] = True  # `path` names a file relative to the spec
+    tabular: ClassVar[bool] = False  # has named columns: the data section's `features` and `target`
+    loader: ClassVar[str]  # module in nnspec/kinds/loaders copied into generated programs
 
     def peek(self, path: str | None, args: dict, target: str | None) -> Peek:
         return Peek()
@@ -45,7 +47,7 @@ class Source(Kind):
 class Csv(Source):
     """A CSV file with a header row; `features` and `target` name its columns."""
 
-    name = "csv"
+    name, tabular, loader = "csv", True, "csv_source"
     params = (Param("path", Str()), Param("delimiter", Str(), ","))
 
     def peek(self, path, args, target):
@@ -67,7 +69,7 @@ class Csv(Source):
 class Synthetic(Source):
     """Random data for quick trials: Gaussian blobs (classification) or a noisy linear map."""
 
-    name, has_file = "synthetic", False
+    name, has_file, loader = "synthetic", False, "synthetic_source"
     params = (
         Param("task", Str(("classification", "regression")), "classification"),
         Param("samples", Int(1), 1000),
@@ -81,6 +83,38 @@ class Synthetic(Source):
     def peek(self, path, args, target):
         classes = args["classes"] if args["task"] == "classification" else None
         return Peek(features=args["features"], classes=classes)
+
+
+@SOURCES.register
+class Numpy(Source):
+    """An .npz with arrays `features` and `targets`, or an .npy of features and `targets_path`."""
+
+    name, loader = "numpy_arrays", "arrays_source"
+    params = (
+        Param("path", Str()),
+        Param("features", Str(), "features"),
+        Param("targets", Str(), "targets"),
+        Param("targets_path", Optional(Str()), None),
+    )
+
+
+@SOURCES.register
+class Tensors(Source):
+    """A torch.save'd dict of tensors, loaded with weights_only=True."""
+
+    name, loader = "torch_tensors", "tensors_source"
+    params = (Param("path", Str()), Param("features", Str(), "features"), Param("targets", Str(), "targets"))
+
+
+@SOURCES.register
+class Images(Source):
+    """A folder with one subfolder of images per class (needs Pillow)."""
+
+    name, loader = "images", "images_source"
+    params = (Param("path", Str()), Param("size", Seq(Int(1), 2)), Param("grayscale", Bool(), False))
+
+    def peek(self, path, args, target):
+        return Peek(classes=sum(os.path.isdir(os.path.join(path, d)) for d in os.listdir(path)) or None)
 
 
 class Distribution(Kind):

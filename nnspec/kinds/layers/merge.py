@@ -6,6 +6,7 @@ from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
 from nnspec.kinds.layers.sizes import add_dims
 from nnspec.kinds.params import Int, Param
+from nnspec.kinds.pysrc import src
 
 
 class _Elementwise(Layer):
@@ -61,4 +62,4 @@ class Concat(Layer):
         return first.with_dims(first.dims[:i] + (total,) + first.dims[i + 1 :])
 
     def forward(self, module, inputs, args):
-        return f"torch.cat([{', '.join(inputs)}], dim={args['dim']})"
+        return f"torch.cat([{', '.join(inputs)}], dim={src(args['dim'])})"

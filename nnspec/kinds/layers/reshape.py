@@ -6,6 +6,7 @@ from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
 from nnspec.kinds.layers.sizes import product
 from nnspec.kinds.params import Int, Param, Seq
+from nnspec.kinds.pysrc import src
 
 
 class _Reshaping(Layer):
@@ -54,8 +55,7 @@ class Reshape(_Reshaping):
         return ins[0].with_dims(resolve_sizes(total, args["shape"], "Reshape"))
 
     def forward(self, module, inputs, args):
-        sizes = ", ".join(map(str, args["shape"]))
-        return f"{inputs[0]}.reshape(len({inputs[0]}), {sizes})"
+        return f"{inputs[0]}.reshape(len({inputs[0]}), *{src(args['shape'])})"
 
 
 @LAYERS.register

@@ -1,0 +1,52 @@
+"""IR -> one standalone Python program: view models, Jinja templates, compile() check, black."""
+
+from __future__ import annotations
+
+import functools
+
+import jinja2
+
+from nnspec.compiler.codegen.modules import ClassBuilder
+from nnspec.compiler.codegen.program import Target, program_view
+from nnspec.compiler.ir import Program, Settings
+from nnspec.compiler.settings import pick
+
+LINE_LENGTH = 100
+
+
+class GenerationBug(RuntimeError):
+    """Generated source that does not compile or format: a bug in nnspec, never the user's."""
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    loader = jinja2.PackageLoader("nnspec", "templates")
+    return jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+
+
+def generate(program: Program, train: Settings, target: Target, format: bool = True) -> str:
+    """The training program for `train`; `format=False` skips black (`nnspec run` executes it)."""
+    graph = pick(train, "model", program.models)
+    view = program_view(program, train, target, "")
+    classes = ClassBuilder(view.spec).build(graph, program.blocks)
+    rendered_classes = _templates().get_template("modules.py.j2").render(classes=classes)
+    view = program_view(program, train, target, rendered_classes)
+    source = _templates().get_template("program.py.j2").render(p=view)
+    try:
+        compile(source, target.script, "exec")
+    except SyntaxError as e:
+        raise GenerationBug(f"generated code does not compile: {e}") from e
+    return black_format(source) if format else source
+
+
+def black_format(source: str) -> str:
+    import black  # slow to import: only compile pays for it
+
+    mode = black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion.PY310})
+    try:
+        return black.format_str(source, mode=mode)
+    except Exception as e:  # black.InvalidInput and its internal errors
+        raise GenerationBug(f"black cannot format the generated code: {e}") from e
+
+
+__all__ = ["generate", "black_format", "Target", "GenerationBug"]

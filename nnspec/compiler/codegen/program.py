@@ -1,0 +1,191 @@
+"""The training program's view model: configuration literals, builders and imports, all strings."""
+
+from __future__ import annotations
+
+import ast as pyast
+import os
+import sys
+from dataclasses import dataclass
+from importlib import resources
+
+from nnspec.compiler.ir import BoundCall, Program, Settings
+from nnspec.compiler.settings import pick
+from nnspec.compiler.walk import output_shapes
+from nnspec.kinds.pysrc import Code, call, src
+
+@dataclass(frozen=True)
+class ProgramView:
+    spec: str
+    spec_literal: str
+    script: str
+    train: str
+    model: str
+    data: str
+    imports: tuple[str, ...]
+    data_config: str
+    train_config: str
+    classes: str  # rendered module classes
+    loss: str
+    optimizer: str
+    scheduler: str
+    metrics: str
+    init: tuple[tuple[str, str, str | None], ...]
+    loader: str
+    task: str  # "multiclass" | "binary" | "regression"
+
+    @property
+    def classification(self) -> bool:
+        return self.task != "regression"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the program runs from: data paths are written relative to it."""
+
+    script: str  # file name of the generated program
+    folder: str  # the folder it is written to (the current one for stdout)
+    out: str  # default run folder
+
+
+def program_view(program: Program, train: Settings, target: Target, classes: str) -> ProgramView:
+    graph = pick(train, "model", program.models)
+    data = pick(train, "data", program.data)
+    loss = train.values["loss"]
+    source = data.values["source"]
+    task = loss.kind.task
+    spec = _label(os.path.basename(program.file.path))
+    metrics = [m for m in train.values["metrics"] if isinstance(m, BoundCall)]
+    output = output_shapes(graph)[graph.outputs[0][0]]
+    loader, loader_imports = _loader(source.kind.loader)
+    imports = {"import argparse", "import csv", "import os", "import random", "import numpy as np", "import torch", "from torch import nn"}
+    imports |= loader_imports
+    if metrics:
+        imports.add("import torchmetrics")
+    if train.values["init"]:
+        imports.add("import fnmatch")
+    return ProgramView(
+        spec=spec,
+        spec_literal=src(spec),
+        script=target.script,
+        train=train.name,
+        model=graph.name,
+        data=data.name,
+        imports=_sorted_imports(imports),
+        data_config=src(_data_config(program, data, source, loss, graph, output, target)),
+        train_config=src(_train_config(train, target)),
+        classes=classes,
+        loss=_call(loss),
+        optimizer=_optimizer(train.values["optimizer"]),
+        scheduler=_scheduler(train.values["scheduler"]),
+        metrics=_metrics(metrics, task, output),
+        init=tuple(_init(pattern, bound) for pattern, bound in train.values["init"].items()),
+        loader=loader,
+        task=task,
+    )
+
+
+def _label(name: str) -> str:
+    """A file name safe inside comments and docstrings."""
+    return "".join(c if c.isprintable() and c not in "\"'\\" else "_" for c in name)
+
+
+def _data_config(program, data: Settings, source: BoundCall, loss, graph, output, target: Target) -> dict:
+    args = source.args()
+    path = None
+    if source.kind.has_file:
+        absolute = os.path.join(os.path.dirname(os.path.abspath(program.file.path)), args.pop("path"))
+        path = os.path.relpath(absolute, os.path.abspath(target.folder))
+    options = {**args, "target": data.values["target"], "features": data.values["features"]}
+    values = data.values
+    return {
+        "path": path,
+        "options": options,
+        "input_shape": list(graph.inputs[0].shape.dims),
+        "target_shape": [] if loss.kind.target == "class" else list(output.dims),
+        "targets": "index" if loss.kind.target == "class" else "float",
+        "num_classes": values["num_classes"],
+        "one_hot": values["one_hot"],
+        "split": values["split"],
+        "batch_size": values["batch_size"],
+        "shuffle": values["shuffle"],
+        "drop_last": values["drop_last"],
+        "normalize": values["normalize"],
+    }
+
+
+def _train_config(train: Settings, target: Target) -> dict:
+    v = train.values
+    scheduler = v["scheduler"]
+    return {
+        "epochs": v["epochs"],
+        "lr": train.values["optimizer"].args()["lr"],
+        "seed": v["seed"],
+        "device": v["device"],
+        "out": target.out,
+        "monitor": v["monitor"],
+        "mode": v["mode"],
+        "patience": v["patience"],
+        "clip_grad_norm": v["clip_grad_norm"],
+        "accumulate": v["accumulate"],
+        "scheduler_steps": scheduler.kind.steps if scheduler is not None else None,
+    }
+
+
+def _call(bound: BoundCall, lead=()) -> str:
+    positional, keywords = bound.kind.constructor(bound.args())
+    return call(bound.kind.torch_class, positional, keywords, lead)
+
+
+def _optimizer(bound: BoundCall) -> str:
+    args = {**bound.args(), "lr": Code("lr")}  # --lr overrides the spec's
+    positional, keywords = bound.kind.constructor(args)
+    return call(bound.kind.torch_class, positional, keywords, lead=("model.parameters()",))
+
+
+def _scheduler(bound: BoundCall | None) -> str:
+    return "None" if bound is None else _call(bound, lead=("optimizer",))
+
+
+def _metrics(metrics: list[BoundCall], task: str, output) -> str:
+    items = []
+    for metric in metrics:
+        args = metric.args()
+        if "task" in args:
+            args["task"] = task
+            args["num_classes"] = output.dims[-1] if task == "multiclass" else None
+        positional, keywords = metric.kind.constructor(args)
+        items.append(f"{src(metric.kind.column)}: {call(metric.kind.torch_class, positional, keywords)}")
+    return "{" + ", ".join(items) + "}"
+
+
+def _init(pattern: str, bound: BoundCall) -> tuple[str, str, str | None]:
+    args = bound.args()
+    return src(pattern), bound.kind.weight_call(args, "param"), bound.kind.bias_call(args, "param")
+
+
+def _loader(module: str) -> tuple[str, set[str]]:
+    """The loader module's code without its docstring, and its import lines."""
+    text = resources.files("nnspec.kinds.loaders").joinpath(f"{module}.py").read_text(encoding="utf-8")
+    tree = pyast.parse(text)
+    imports, body = set(), []
+    for node in tree.body:
+        segment = pyast.get_source_segment(text, node)
+        if isinstance(node, (pyast.Import, pyast.ImportFrom)):
+            imports.add(segment)
+        elif not (isinstance(node, pyast.Expr) and isinstance(node.value, pyast.Constant)):
+            body.append(segment)
+    return "\n\n\n".join(body), imports
+
+
+def _sorted_imports(lines: set[str]) -> tuple[str, ...]:
+    """Standard library first, then third-party, each sorted; a blank line between."""
+
+    def module(line: str) -> str:
+        return line.split()[1].split(".")[0]
+
+    def key(line: str) -> tuple:
+        return module(line), line.startswith("from"), line
+
+    std = sorted((line for line in lines if module(line) in sys.stdlib_module_names), key=key)
+    third = sorted((line for line in lines if module(line) not in sys.stdlib_module_names), key=key)
+    return (*std, "", *third) if std and third else (*std, *third)

@@ -1,0 +1,47 @@
+"""Checks that a train section can become a training program (E506-E509)."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from nnspec.compiler.ir import BoundCall, Graph, Settings
+from nnspec.compiler.walk import flat_nodes
+from nnspec.diagnostics import Sink
+
+
+def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: Sink) -> None:
+    if data is None:
+        sink.error("E506", f"train `{train.name}` has no data to train on", train.span, help="add a data section and `data = <its name>`")
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        sink.error(
+            "E507",
+            f"train `{train.name}`: model `{graph.name}` has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; training needs one of each",
+            train.spans.get("model", train.span),
+        )
+    _patterns(train, "init", graph, sink)
+    _monitor(train, sink)
+
+
+def layer_names(graph: Graph) -> list[str]:
+    """Names of the layers that hold parameters, blocks included (patterns match these)."""
+    return [name for name, _, node in flat_nodes(graph) if node.params]
+
+
+def _patterns(train: Settings, key: str, graph: Graph, sink: Sink) -> None:
+    names = layer_names(graph)
+    for pattern in train.values[key]:
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            shown = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
+            sink.error("E508", f"`{key}` pattern {pattern!r} matches no layer with parameters", train.spans[key], help=f"layers: {shown}")
+
+
+def monitor_columns(train: Settings) -> list[str]:
+    metrics = [m.kind.column for m in train.values["metrics"] if isinstance(m, BoundCall)]
+    return ["train_loss", "val_loss", *(f"{split}_{m}" for split in ("train", "val") for m in metrics)]
+
+
+def _monitor(train: Settings, sink: Sink) -> None:
+    columns = monitor_columns(train)
+    if train.values["monitor"] not in columns:
+        span = train.spans.get("monitor", train.span)
+        sink.error("E509", f"`monitor` names no metrics.csv column: {train.values['monitor']!r}", span, help=f"columns: {', '.join(columns)}")
