@@ -22,8 +22,12 @@ model Big {
     input x: [4]
     output x -> Linear(64) -> ReLU() -> Linear(3)
 }
+data blobs {
+    source = synthetic(features=4, classes=3)
+}
 train {
     model = Small
+    data = blobs
     loss = CrossEntropyLoss()
     optimizer = SGD(lr=0.1)
 }

@@ -55,6 +55,10 @@ CODES = {
     "E503": "data feature count differs from the model input",
     "E504": "empty data file",
     "E505": "metric does not fit the loss",
+    "E506": "train section without data",
+    "E507": "trained model without exactly one input and one output",
+    "E508": "init pattern matches no layer with parameters",
+    "E509": "monitor names no metrics.csv column",
     "W201": "unused node, or reassigned before use",
     "W301": "lr or momentum outside the usual range",
     "W501": "final activation does not fit the loss",
@@ -71,7 +75,7 @@ MARKER = re.compile(r"#\s*([EW]):((?:\s*[EW]\d{3}\b)+)")
 
 def markers(path: pathlib.Path) -> set[tuple[int, str]]:
     found = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(lines(path.read_text(encoding="utf-8")), 1):
         for m in MARKER.finditer(line):
             codes = m.group(2).split()
             assert all(c[0] == m.group(1) for c in codes), f"{path.name}:{number}: `# {m.group(1)}:` lists {codes}"
@@ -79,15 +83,20 @@ def markers(path: pathlib.Path) -> set[tuple[int, str]]:
     return found
 
 
+def lines(text: str) -> list[str]:
+    """As the parser counts them: only a newline ends a line (not a form feed or U+2028)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def assert_spans_valid(result, path: str) -> None:
-    lines = result.source.splitlines() if result.source is not None else [""]
+    lines_ = lines(result.source) if result.source is not None else [""]
     for d in result.diagnostics:
         s = d.span
         where = f"{d.code} at {s.line}:{s.col}-{s.end_line}:{s.end_col}"
         assert s.file == path, where
-        assert 1 <= s.line <= max(len(lines), 1), where
-        assert 1 <= s.col <= len(lines[s.line - 1]) + 1, where
-        assert s.line <= s.end_line <= max(len(lines), 1), where
+        assert 1 <= s.line <= len(lines_), where
+        assert 1 <= s.col <= len(lines_[s.line - 1]) + 1, where
+        assert s.line <= s.end_line <= len(lines_), where
         assert (s.end_line, s.end_col) >= (s.line, s.col), where
         assert d.severity == ("error" if d.code.startswith("E") else "warning"), where
 
@@ -129,6 +138,11 @@ def test_not_utf8(tmp_path):
     result = check_file(str(path))
     assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [("E105", 3, line3.index(b"\xe9") + 1)]
     assert not result.ok
+
+
+def test_byte_order_mark_is_invisible():
+    result = check_file(str(ERRORS / "e204_after_byte_order_mark.nn"))
+    assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [("E204", 1, 1)]
 
 
 def test_cases_do_not_depend_on_the_working_directory(monkeypatch, tmp_path):

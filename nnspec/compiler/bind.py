@@ -108,7 +108,7 @@ def _show(value) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k if k.isidentifier() else _show(k)}: {_show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, CallValue):
         return f"{value.name}(...)"
     return repr(value) if not hasattr(value, "name") else f"`{value.name}`"

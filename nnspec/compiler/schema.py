@@ -21,7 +21,8 @@ class CallTo:
     registry: Registry
 
     def describe(self) -> str:
-        return f"a {self.registry.family} such as {self.registry.example}"
+        article = "an" if self.registry.family[0] in "aeiou" else "a"
+        return f"{article} {self.registry.family} such as {self.registry.example}"
 
     def check(self, v):
         return None if isinstance(v, CallValue) else ("type", self.describe())
@@ -41,8 +42,8 @@ class DictOf:
             return "type", self.describe()
         for item in v.values():
             problem = self.item.check(item)
-            if problem:
-                return problem
+            if problem:  # described as a whole: the message shows the whole dict
+                return problem[0], self.describe()
         return None
 
 

@@ -58,12 +58,11 @@ def _check_section(section: ast.Section, schema, sink: Sink) -> Settings | None:
 
 
 def _bind_nested(params, args, sink: Sink) -> None:
-    """A section with a wrong key still has the calls in its other keys checked."""
+    """A section with a wrong key still has the calls in its keys checked (the well-formed ones)."""
     by_name = {p.name: p for p in params}
     for a in args:
-        p = by_name.get(a.name)
-        if p is not None and p.type.check(a.value) is None:
-            _bind_calls(p.type, a.value, sink)
+        if a.name in by_name:
+            _bind_calls(by_name[a.name].type, a.value, sink)
 
 
 def _arg(stmt: ast.Assign) -> ArgValue:

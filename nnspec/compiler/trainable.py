@@ -11,7 +11,7 @@ from nnspec.diagnostics import Sink
 
 def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: Sink) -> None:
     if data is None:
-        sink.error("E506", f"train `{train.name}` has no data to train on", train.span, help="add a data section and `data = <its name>`")
+        sink.error("E506", f"train `{train.name}` has no data to train on", train.name_span or train.span, help="add a data section and `data = <its name>`")
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         sink.error(
             "E507",
