@@ -306,3 +306,14 @@ def test_exit_status_reaches_the_shell(spec, tmp_path):
     for text, argv, want in ((BROKEN, ["lint"], 1), (CLEAN, ["lint", "--bogus"], 2), (WARNS, ["lint"], 0)):
         proc = subprocess.run([sys.executable, "-m", "nnspec", *argv, spec(text)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
         assert proc.returncode == want, proc.stderr
+
+
+def test_summary_symbolic_sizes(spec, capsys):
+    text = "model M {\n    input x: [3, H, W]\n    output x -> Conv2d(8, 3) -> Conv2d(4, 3, stride=2, padding=1) -> Flatten()\n}\n"
+    code, out, _ = run(capsys, "summary", spec(text), "--format", "json")
+    assert code == 0
+    shapes = [layer["output_shape"] for layer in json.loads(out)["layers"]]
+    # PyTorch: out = (L + 2p - k) // s + 1, so H -> H-2 -> (H-2+2-3)//2+1
+    assert shapes[0] == ["N", 8, "H-2", "W-2"]
+    assert shapes[1] == ["N", 4, "(H-2-1)//2+1", "(W-2-1)//2+1"]
+    assert shapes[2] == ["N", "4*((H-2-1)//2+1)*((W-2-1)//2+1)"]

@@ -58,7 +58,9 @@ def block_kind(section: ast.Section, sink: Sink) -> BlockKind:
             try:
                 default = evaluate(p.default, {})
             except ValueProblem as e:
-                sink.error(e.code, e.message, e.span)
+                help = "a default is a constant: a number, string, boolean or list" if e.code == "E201" else e.help
+                sink.error(e.code, e.message, e.span, help=help)
+                default = None  # reported once here, not again as a missing argument at each use
         params.append(Param(p.name, Anything(), default))
     return BlockKind(section.name, tuple(params))
 

@@ -31,12 +31,12 @@ def resolve_names(sections: dict, sink: Sink) -> None:
     blocks = sections["block"]
     for kind in ("model", "block"):
         for section in sections[kind].values():
-            _Resolver(section, blocks, sink).run()
+            _Resolver(section, blocks, sink, models=sections["model"]).run()
 
 
 class _Resolver:
-    def __init__(self, section: ast.Section, blocks: dict, sink: Sink):
-        self.section, self.blocks, self.sink = section, blocks, sink
+    def __init__(self, section: ast.Section, blocks: dict, sink: Sink, models=()):
+        self.section, self.blocks, self.sink, self.models = section, blocks, sink, models
         self.params = {p.name for p in section.params or ()}
         self.bound: dict[str, tuple[Span, bool]] = {}  # name -> (where bound, used since)
         self.inputs: dict[str, Span] = {}
@@ -124,7 +124,10 @@ class _Resolver:
     def _kind(self, call: ast.Call) -> None:
         if LAYERS.get(call.name) is None and call.name not in self.blocks:
             hint = LAYERS.suggest(call.name, extra=self.blocks)
-            self.sink.error("E205", f"unknown layer or block `{call.name}`", call.name_span, help=f"did you mean `{hint}`?" if hint else None)
+            help = f"did you mean `{hint}`?" if hint else None
+            if call.name in self.models:
+                help = f"`{call.name}` is a model; to use it inside another graph, declare it as a `block`"
+            self.sink.error("E205", f"unknown layer or block `{call.name}`", call.name_span, help=help)
 
     def _value(self, expr) -> None:
         if isinstance(expr, ast.Name):

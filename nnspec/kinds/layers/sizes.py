@@ -33,8 +33,11 @@ def transposed_out(size: Dim, k: int, s: int, p: int, out_pad: int, d: int) -> D
 
 
 def _symbolic(size: str, offset: int, s: int) -> str:
+    """floor((size + offset) / s) + 1 for a symbolic size; with stride 1, size + offset + 1."""
+    if s == 1:
+        return f"{size}{offset + 1:+d}" if offset + 1 else size
     base = f"{size}{offset:+d}" if offset else size
-    return base if s == 1 else f"({base})//{s}+1"
+    return f"({base})//{s}+1"
 
 
 def add_dims(a: Dim, b: Dim) -> Dim:
@@ -49,5 +52,6 @@ def product(dims) -> Dim:
         if isinstance(out, int) and isinstance(d, int):
             out *= d
         else:
+            d = d if isinstance(d, int) or d.isidentifier() else f"({d})"  # H-2 -> (H-2)
             out = f"{out}*{d}" if out != 1 else d
     return out
