@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -30,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("file", metavar="FILE")
     summary.add_argument("--model", help="which model (default: the first train section's, else the last model)")
     summary.add_argument("--format", choices=("text", "json"), default="text")
+    compile_ = sub.add_parser("compile", help="write the spec as one standalone PyTorch program")
+    compile_.add_argument("file", metavar="FILE")
+    compile_.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of stdout")
+    compile_.add_argument("--train", help="which train section (needed when the file has several)")
+    compile_.add_argument("--force", action="store_true", help="overwrite OUT.py even if nnspec did not write it")
     return parser
 
 
@@ -124,4 +130,57 @@ def _pick_model(program, name: str | None):
     return list(program.models.values())[-1]
 
 
-COMMANDS = {"lint": cmd_lint, "summary": cmd_summary}
+def cmd_compile(args) -> int:
+    from nnspec.compiler.codegen import Target, generate, generate_models
+    from nnspec.files import GENERATED_MARK, write_atomic
+
+    result = _checked(args.file)
+    if result is None:
+        return EXIT_ERRORS
+    program = result.program
+    train = _pick_train(program, args.train)
+    if train is False:
+        return EXIT_USAGE
+    output = args.output
+    if output and os.path.exists(output) and not args.force and not _generated(output, GENERATED_MARK):
+        err(f"error: {output} exists and was not written by nnspec; pass --force to overwrite it")
+        return EXIT_ERRORS
+    script = os.path.basename(output) if output else f"{_stem(args.file)}.py"
+    if train is None:
+        source = generate_models(program, script)
+    else:
+        folder = os.path.dirname(os.path.abspath(output)) if output else os.getcwd()
+        source = generate(program, train, Target(script, folder, f"runs/{_stem(args.file)}"))
+    if output:
+        write_atomic(output, source)
+    else:
+        sys.stdout.write(source)
+    return EXIT_OK
+
+
+def _stem(path: str) -> str:
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _generated(path: str, mark: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.readline().startswith(mark)
+    except OSError:
+        return False
+
+
+def _pick_train(program, name: str | None):
+    """The train section to compile; None when the file has none; False after a usage error."""
+    if name is not None:
+        if name not in program.trains:
+            err(f"error: no train section named `{name}`; train sections: {', '.join(program.trains) or 'none'}")
+            return False
+        return program.trains[name]
+    if len(program.trains) > 1:
+        err(f"error: the file has several train sections ({', '.join(program.trains)}); choose one with --train")
+        return False
+    return next(iter(program.trains.values()), None)
+
+
+COMMANDS = {"lint": cmd_lint, "summary": cmd_summary, "compile": cmd_compile}

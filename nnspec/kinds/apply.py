@@ -28,7 +28,7 @@ def apply_layer(kind: Layer, written: dict, ins: list[Shape]) -> Applied:
         elif not kind.matches(name, written[name], value, ins):
             raise ShapeError(
                 "E401",
-                f"{kind.name}: {name} is written as {written[name]!r}, but the input {ins[0]} gives {value!r}",
+                f"{kind.name}: {name} is written as {written[name]!r}, but {_inputs(ins)} give{'s' * (len(ins) == 1)} {value!r}",
                 expected=f"{name}={value!r}",
                 arg=name,
             )
@@ -37,3 +37,7 @@ def apply_layer(kind: Layer, written: dict, ins: list[Shape]) -> Applied:
         raise ShapeError("E402", f"{kind.name}: cannot infer {', '.join(missing)} from {ins[0]}")
     out = kind.infer(args, ins)
     return Applied(args, out, kind.count(args, ins), kind.macs(args, ins, out))
+
+
+def _inputs(ins: list[Shape]) -> str:
+    return f"the input {ins[0]}" if len(ins) == 1 else "the inputs " + " and ".join(map(str, ins))

@@ -7,7 +7,7 @@ import functools
 import jinja2
 
 from nnspec.compiler.codegen.modules import ClassBuilder
-from nnspec.compiler.codegen.program import Target, program_view
+from nnspec.compiler.codegen.program import Target, program_view, spec_label
 from nnspec.compiler.ir import Program, Settings
 from nnspec.compiler.settings import pick
 
@@ -27,13 +27,28 @@ def _templates() -> jinja2.Environment:
 def generate(program: Program, train: Settings, target: Target, format: bool = True) -> str:
     """The training program for `train`; `format=False` skips black (`nnspec run` executes it)."""
     graph = pick(train, "model", program.models)
-    view = program_view(program, train, target, "")
-    classes = ClassBuilder(view.spec).build(graph, program.blocks)
-    rendered_classes = _templates().get_template("modules.py.j2").render(classes=classes)
-    view = program_view(program, train, target, rendered_classes)
-    source = _templates().get_template("program.py.j2").render(p=view)
+    classes = _classes(program, [graph])
+    source = _templates().get_template("program.py.j2").render(p=program_view(program, train, target, classes))
+    return _finish(source, target.script, format)
+
+
+def generate_models(program: Program, script: str, format: bool = True) -> str:
+    """Only the nn.Module classes of every model (a spec without a train section)."""
+    spec = spec_label(program.file.path)
+    classes = _classes(program, list(program.models.values()))
+    names = ", ".join(program.models)
+    source = _templates().get_template("models.py.j2").render(spec=spec, names=names, classes=classes, uses_torch="torch." in classes)
+    return _finish(source, script, format)
+
+
+def _classes(program: Program, graphs: list) -> str:
+    classes = ClassBuilder(spec_label(program.file.path)).build(graphs, program.blocks)
+    return _templates().get_template("modules.py.j2").render(classes=classes)
+
+
+def _finish(source: str, script: str, format: bool) -> str:
     try:
-        compile(source, target.script, "exec")
+        compile(source, script, "exec")
     except SyntaxError as e:
         raise GenerationBug(f"generated code does not compile: {e}") from e
     return black_format(source) if format else source
@@ -49,4 +64,4 @@ def black_format(source: str) -> str:
         raise GenerationBug(f"black cannot format the generated code: {e}") from e
 
 
-__all__ = ["generate", "black_format", "Target", "GenerationBug"]
+__all__ = ["generate", "generate_models", "black_format", "Target", "GenerationBug"]

@@ -72,13 +72,15 @@ class ClassBuilder:
         self.ctor_args: dict[int, dict] = {}  # id(block body) -> keyword arguments of that use
         self.classes: list[ClassView] = []
 
-    def build(self, graph: Graph, blocks: dict) -> list[ClassView]:
+    def build(self, graphs: list[Graph], blocks: dict) -> list[ClassView]:
         uses: dict[str, list[Instance]] = {}
-        _collect(graph, uses)
+        for graph in graphs:
+            _collect(graph, uses)
         for name in _inner_first(uses):
             section = blocks[name]
             self.classes.append(self._class(name, section.span.line, uses[name], [p.name for p in section.params or ()]))
-        self.classes.append(self._class(graph.name, graph.span.line, [Instance(graph, {})], [], model=True))
+        for graph in graphs:
+            self.classes.append(self._class(graph.name, graph.span.line, [Instance(graph, {})], [], model=True))
         return self.classes
 
     def _class(self, name: str, line: int, uses: list[Instance], declared: list[str], model=False) -> ClassView:

@@ -53,7 +53,7 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
     loss = train.values["loss"]
     source = data.values["source"]
     task = loss.kind.task
-    spec = _label(os.path.basename(program.file.path))
+    spec = spec_label(program.file.path)
     metrics = [m for m in train.values["metrics"] if isinstance(m, BoundCall)]
     output = output_shapes(graph)[graph.outputs[0][0]]
     loader, loader_imports = _loader(source.kind.loader)
@@ -84,9 +84,9 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
     )
 
 
-def _label(name: str) -> str:
-    """A file name safe inside comments and docstrings."""
-    return "".join(c if c.isprintable() and c not in "\"'\\" else "_" for c in name)
+def spec_label(path: str) -> str:
+    """The spec's file name, safe inside comments and docstrings."""
+    return "".join(c if c.isprintable() and c not in "\"'\\" else "_" for c in os.path.basename(path))
 
 
 def _data_config(program, data: Settings, source: BoundCall, loss, graph, output, target: Target) -> dict:
@@ -95,7 +95,9 @@ def _data_config(program, data: Settings, source: BoundCall, loss, graph, output
     if source.kind.has_file:
         absolute = os.path.join(os.path.dirname(os.path.abspath(program.file.path)), args.pop("path"))
         path = os.path.relpath(absolute, os.path.abspath(target.folder))
-    options = {**args, "target": data.values["target"], "features": data.values["features"]}
+    options = dict(args)
+    if source.kind.tabular:  # columns chosen in the data section
+        options.update(target=data.values["target"], features=data.values["features"])
     values = data.values
     return {
         "path": path,
