@@ -10,6 +10,7 @@ from nnspec.compiler.ir import Program
 from nnspec.compiler.lints import lint_graphs, lint_training
 from nnspec.compiler.parser import decode_bytes, parse
 from nnspec.compiler.resolve import resolve_names
+from nnspec.compiler.searchable import check_searches
 from nnspec.compiler.sections import collect_sections
 from nnspec.compiler.settings import check_settings, resolve_refs
 from nnspec.diagnostics import Diagnostic, Sink, Span, sort_key
@@ -61,6 +62,7 @@ def check_source(source: str, path: str) -> Result:
     if not sink.has_errors:
         lint_graphs(models, sink)
         lint_training(program, sink)
+        check_searches(program, sink)
     return _done(program, sink, source)
 
 
