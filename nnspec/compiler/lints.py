@@ -15,7 +15,7 @@ def lint_graphs(models: dict, sink: Sink) -> None:
     for graph in models.values():
         _collapsible_pairs(graph, sink)
         for name, ref, span in graph.outputs:
-            node = producer(graph, ref, through_transparent=False)
+            node = producer(graph, ref, stop=lambda n: LAYERS.get(n.kind).regularizer)  # Dropout -> Flatten too
             if node is not None and LAYERS.get(node.kind).regularizer:
                 sink.warn("W505", f"output `{name}` ends with {node.kind}, which only acts while training", node.span, help="put dropout before the last layer, not after it")
 

@@ -6,10 +6,11 @@ from nnspec.compiler.ir import Graph, Node
 from nnspec.kinds.layer import LAYERS
 
 
-def producer(graph: Graph, ref: str, through_transparent: bool = True, outer: dict | None = None) -> Node | None:
+def producer(graph: Graph, ref: str, through_transparent: bool = True, outer: dict | None = None, stop=None) -> Node | None:
     """The layer node whose value `ref` is, looking into block outputs (None: a model input).
 
-    `outer` (see `block_entry`) lets the search leave a block body through its inputs.
+    `outer` (see `block_entry`) lets the search leave a block body through its inputs; `stop`
+    (a predicate) ends the walk through transparent layers at a node it accepts.
     """
     while True:
         node = graph.node(ref)
@@ -19,7 +20,7 @@ def producer(graph: Graph, ref: str, through_transparent: bool = True, outer: di
             graph, ref, outer = outer[ref]
         elif node.is_block and node.body is not None and node.body.outputs:
             graph, ref, outer = node.body, node.body.outputs[0][1], block_entry(graph, node, outer)
-        elif through_transparent and LAYERS.get(node.kind).transparent and node.inputs:
+        elif through_transparent and LAYERS.get(node.kind).transparent and node.inputs and not (stop and stop(node)):
             ref = node.inputs[0]
         else:
             return node
