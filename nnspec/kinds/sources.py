@@ -50,17 +50,26 @@ class Csv(Source):
     name, tabular, loader = "csv", True, "csv_source"
     params = (Param("path", Str()), Param("delimiter", Str(), ","))
 
+    def validate(self, args):
+        delimiter = args.get("delimiter")
+        if isinstance(delimiter, str) and len(delimiter) != 1:
+            return [("E304", f"the delimiter must be one character, got {delimiter!r}", "delimiter")]
+        return []
+
     def peek(self, path, args, target):
         try:
-            with open(path, newline="", encoding="utf-8") as f:
+            with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: spreadsheets write a BOM
                 reader = csv.reader(f, delimiter=args["delimiter"])
                 header = next(reader, None)
                 if header is None:
                     raise DataError("E504", "the file is empty")
+                first = next(reader, None)
+                if first is None:
+                    raise DataError("E504", "the file has a header but no rows")
                 if target not in header or os.path.getsize(path) > MAX_SCAN_BYTES:
                     return Peek(header)
                 i = header.index(target)
-                return Peek(header, classes=len({row[i] for row in reader if len(row) > i}))
+                return Peek(header, classes=len({row[i] for row in (first, *reader) if len(row) > i}))
         except (OSError, UnicodeDecodeError, csv.Error) as e:
             raise DataError("E501", f"cannot read it: {e}") from None
 

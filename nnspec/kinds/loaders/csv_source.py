@@ -8,7 +8,7 @@ import torch
 
 def load_source(path, options):
     """Features from the chosen columns (all but the target by default) and the target column."""
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: spreadsheets write a BOM
         rows = list(csv.reader(f, delimiter=options["delimiter"]))
     if not rows:
         raise DataError(f"{path}: the file is empty")
