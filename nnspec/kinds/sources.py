@@ -123,7 +123,15 @@ class Images(Source):
     params = (Param("path", Str()), Param("size", Seq(Int(1), 2)), Param("grayscale", Bool(), False))
 
     def peek(self, path, args, target):
-        return Peek(classes=sum(os.path.isdir(os.path.join(path, d)) for d in os.listdir(path)) or None)
+        if not os.path.isdir(path):
+            raise DataError("E501", "not a folder: images are read from one subfolder per class")
+        try:
+            classes = sum(os.path.isdir(os.path.join(path, d)) for d in os.listdir(path))
+        except OSError as e:
+            raise DataError("E501", f"cannot read it: {e}") from None
+        if not classes:
+            raise DataError("E504", "the folder has no class subfolders")
+        return Peek(classes=classes)
 
 
 class Distribution(Kind):
