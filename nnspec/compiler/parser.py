@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 import lark
@@ -107,7 +108,20 @@ def _syntax_error(exc: lark.exceptions.UnexpectedInput, source: str, path: str) 
         return _end_of_file(source, path, expected)
     width = max(1, len(str(token)))
     span = Span(path, line, col, line, col + width)
-    return Diagnostic("E101", f"unexpected `{token}`, expected {expected}", span)
+    help = _hint(str(token), set(getattr(exc, "expected", None) or ()), source, exc.pos_in_stream)
+    return Diagnostic("E101", f"unexpected `{token}`, expected {expected}", span, help=help)
+
+
+def _hint(token: str, expected: set, source: str, pos: int) -> str | None:
+    """The usual slips behind some unexpected tokens."""
+    name = re.search(r"[A-Za-z_][A-Za-z0-9_]*$", source[:pos].rstrip())
+    if token == "(" and expected == {"EQUAL"} and name:
+        return f"missing `->` before `{name.group()}(`? (a new statement `{name.group()} = ...` was expected here)"
+    if token == "=" and source[pos + 1 : pos + 2] == ">":
+        return "a chain arrow is written `->`"
+    if token == ":" and "EQUAL" in expected:
+        return "arguments are written `name=value`"
+    return None
 
 
 def _end_of_file(source: str, path: str, expected: str) -> Diagnostic:
