@@ -36,6 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     compile_.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of stdout")
     compile_.add_argument("--train", help="which train section (needed when the file has several)")
     compile_.add_argument("--force", action="store_true", help="overwrite OUT.py even if nnspec did not write it")
+    run = sub.add_parser("run", help="train straight from the spec (runs exactly the code compile writes)")
+    run.add_argument("file", metavar="FILE")
+    run.add_argument("--train", help="which train section (needed when the file has several)")
+    run.add_argument("--out", help="run folder (default: runs/<spec name>)")
+    run.add_argument("--epochs", type=int, help="override the spec's epochs")
+    run.add_argument("--lr", type=float, help="override the spec's learning rate")
+    run.add_argument("--seed", type=int, help="override the spec's seed")
+    run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the spec's device")
+    run.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    run.add_argument("--overfit-batch", action="store_true", help="train on one batch; reports whether the loss goes to about zero")
     return parser
 
 
@@ -183,4 +193,45 @@ def _pick_train(program, name: str | None):
     return next(iter(program.trains.values()), None)
 
 
-COMMANDS = {"lint": cmd_lint, "summary": cmd_summary, "compile": cmd_compile}
+def cmd_run(args) -> int:
+    from nnspec.runtime.report import make_report
+    from nnspec.runtime.run import RunError, RunOptions, default_out, run
+
+    result = _checked(args.file)
+    if result is None:
+        return EXIT_ERRORS
+    train = _pick_train(result.program, args.train)
+    if train is None:
+        err("error: the file has no train section to run")
+        return EXIT_ERRORS
+    if train is False:
+        return EXIT_USAGE
+    out_dir = args.out or default_out(args.file) + ("_overfit_batch" if args.overfit_batch else "")
+    options = RunOptions(out_dir, args.epochs, args.lr, args.seed, args.device, args.resume, args.overfit_batch)
+    report = make_report()
+    try:
+        rows = run(result.program, train, options, report)
+    except RunError as e:
+        err(f"error: {e}")
+        return EXIT_ERRORS
+    except KeyboardInterrupt:
+        err(f"interrupted: continue with `nnspec run {args.file} --resume --out {out_dir}`")
+        return 130
+    if args.overfit_batch:
+        return _overfit_verdict(rows)
+    report.message(f"run folder: {out_dir} (metrics.csv, last.pt, best.pt, curves.png)")
+    return EXIT_OK
+
+
+def _overfit_verdict(rows: list[dict]) -> int:
+    """The tutorials' first check: can the model drive one batch's loss to about zero?"""
+    first, last = rows[0]["train_loss"], rows[-1].get("val_loss", rows[-1]["train_loss"])
+    accuracy = rows[-1].get("val_accuracy")
+    fits = last <= max(0.05, 0.01 * first) and accuracy in (None, 1.0)
+    shown = f", accuracy {accuracy:.3g}" if accuracy is not None else ""
+    verdict = "the model can fit one batch" if fits else "the model does NOT fit one batch: look for a bug, or raise epochs or lr"
+    out(f"overfit-batch: loss {first:.4g} -> {last:.4g}{shown}: {verdict}")
+    return EXIT_OK if fits else EXIT_ERRORS
+
+
+COMMANDS = {"lint": cmd_lint, "summary": cmd_summary, "compile": cmd_compile, "run": cmd_run}

@@ -120,6 +120,10 @@ TRAIN = Section(
         Param("clip_grad_norm", Optional(Float(0, lo_open=True)), None),
         Param("accumulate", Int(1), 1, doc="gradient accumulation: batches per optimizer step"),
         Param("init", DictOf(CallTo(INITS)), {}, doc="layer-name pattern -> initialiser"),
+        Param("from", Optional(Str()), None, doc="a checkpoint to start from, relative to the spec"),
+        Param("skip_mismatched", Bool(), False, doc="with `from`: train tensors of another shape from scratch"),
+        Param("freeze", Seq(Str()), [], doc="layer-name patterns whose parameters do not train"),
+        Param("layer_lr", DictOf(Float(0, lo_open=True)), {}, doc="layer-name pattern -> learning rate"),
     ),
 )
 

@@ -18,7 +18,8 @@ def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: 
             f"train `{train.name}`: model `{graph.name}` has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; training needs one of each",
             train.spans.get("model", train.span),
         )
-    _patterns(train, "init", graph, sink)
+    for key in ("init", "freeze", "layer_lr"):
+        _patterns(train, key, graph, sink)
     _monitor(train, sink)
 
 

@@ -57,12 +57,11 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
     metrics = [m for m in train.values["metrics"] if isinstance(m, BoundCall)]
     output = output_shapes(graph)[graph.outputs[0][0]]
     loader, loader_imports = _loader(source.kind.loader)
-    imports = {"import argparse", "import csv", "import os", "import random", "import numpy as np", "import torch", "from torch import nn"}
+    imports = {"import argparse", "import csv", "import fnmatch", "import os", "import random"}
+    imports |= {"import numpy as np", "import torch", "from torch import nn"}
     imports |= loader_imports
     if metrics:
         imports.add("import torchmetrics")
-    if train.values["init"]:
-        imports.add("import fnmatch")
     return ProgramView(
         spec=spec,
         spec_literal=src(spec),
@@ -72,7 +71,7 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
         data=data.name,
         imports=_sorted_imports(imports),
         data_config=src(_data_config(program, data, source, loss, graph, output, target)),
-        train_config=src(_train_config(train, target)),
+        train_config=src(_train_config(program, train, target)),
         classes=classes,
         loss=_call(loss),
         optimizer=_optimizer(train.values["optimizer"]),
@@ -91,10 +90,7 @@ def spec_label(path: str) -> str:
 
 def _data_config(program, data: Settings, source: BoundCall, loss, graph, output, target: Target) -> dict:
     args = source.args()
-    path = None
-    if source.kind.has_file:
-        absolute = os.path.join(os.path.dirname(os.path.abspath(program.file.path)), args.pop("path"))
-        path = os.path.relpath(absolute, os.path.abspath(target.folder))
+    path = _relative(program, args.pop("path"), target) if source.kind.has_file else None
     options = dict(args)
     if source.kind.tabular:  # columns chosen in the data section
         options.update(target=data.values["target"], features=data.values["features"])
@@ -115,10 +111,20 @@ def _data_config(program, data: Settings, source: BoundCall, loss, graph, output
     }
 
 
-def _train_config(train: Settings, target: Target) -> dict:
+def _relative(program: Program, path: str, target: Target) -> str:
+    """A path the spec gives relative to itself, made relative to the generated program."""
+    absolute = os.path.join(os.path.dirname(os.path.abspath(program.file.path)), path)
+    return os.path.relpath(absolute, os.path.abspath(target.folder))
+
+
+def _train_config(program: Program, train: Settings, target: Target) -> dict:
     v = train.values
     scheduler = v["scheduler"]
     return {
+        "from": _relative(program, v["from"], target) if v["from"] is not None else None,
+        "skip_mismatched": v["skip_mismatched"],
+        "freeze": v["freeze"],
+        "layer_lr": v["layer_lr"],
         "epochs": v["epochs"],
         "lr": train.values["optimizer"].args()["lr"],
         "seed": v["seed"],
@@ -141,7 +147,7 @@ def _call(bound: BoundCall, lead=()) -> str:
 def _optimizer(bound: BoundCall) -> str:
     args = {**bound.args(), "lr": Code("lr")}  # --lr overrides the spec's
     positional, keywords = bound.kind.constructor(args)
-    return call(bound.kind.torch_class, positional, keywords, lead=("model.parameters()",))
+    return call(bound.kind.torch_class, positional, keywords, lead=("parameter_groups(model, lr)",))
 
 
 def _scheduler(bound: BoundCall | None) -> str:

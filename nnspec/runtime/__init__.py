@@ -1,0 +1,1 @@
+"""Runs generated programs in memory: `nnspec run`, search, predict and evaluate."""

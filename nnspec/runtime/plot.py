@@ -1,0 +1,26 @@
+"""curves.png: train and validation loss and metrics per epoch, from the run's rows."""
+
+from __future__ import annotations
+
+
+def plot_curves(rows: list[dict], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    names = sorted({k.split("_", 1)[1] for row in rows for k in row if k.startswith(("train_", "val_"))}, key=lambda n: n != "loss")
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    epochs = [row["epoch"] for row in rows]
+    for ax, name in zip(axes[0], names):
+        for split in ("train", "val"):
+            key = f"{split}_{name}"
+            if key in rows[0]:
+                ax.plot(epochs, [row[key] for row in rows], label=split, marker="." if len(rows) < 30 else None)
+        ax.set_title(name.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

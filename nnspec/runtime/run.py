@@ -1,0 +1,95 @@
+"""`nnspec run`: generate the program, execute it in memory, keep the run folder whole."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from nnspec.compiler.codegen import Target, generate
+from nnspec.compiler.ir import Program, Settings
+from nnspec.files import write_atomic
+from nnspec.runtime.execute import load_program
+from nnspec.runtime.plot import plot_curves
+
+PROGRAM_FILE = "program.py"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    out: str
+    epochs: int | None = None
+    lr: float | None = None
+    seed: int | None = None
+    device: str | None = None
+    resume: bool = False
+    overfit_batch: bool = False
+
+
+class RunError(Exception):
+    """A problem the user can fix (data, folder, checkpoint); the message says which."""
+
+
+def default_out(spec_path: str) -> str:
+    return os.path.join("runs", os.path.splitext(os.path.basename(spec_path))[0])
+
+
+def program_source(program: Program, train: Settings, out: str) -> str:
+    spec = program.file.path
+    target = Target(os.path.basename(spec) + ".py", os.path.dirname(os.path.abspath(spec)), out)
+    return generate(program, train, target, format=False)
+
+
+def run(program: Program, train: Settings, options: RunOptions, report) -> list[dict]:
+    """Train; returns the metrics rows. Raises RunError for anything the user can fix."""
+    source = program_source(program, train, options.out)
+    _prepare_folder(options, source, program)
+    namespace = load_program(source, program.file.path)
+    settings = namespace["TRAIN"]
+    args = {
+        "epochs": options.epochs or settings["epochs"],
+        "lr": options.lr if options.lr is not None else settings["lr"],
+        "seed": options.seed if options.seed is not None else settings["seed"],
+        "device_name": options.device or settings["device"],
+    }
+    _write_resolved(options.out, train, namespace, args)
+    root = os.path.dirname(os.path.abspath(program.file.path))
+    user_errors = (namespace["DataError"], namespace["NonFiniteLoss"])
+    try:
+        rows = namespace["fit"](root, options.out, resume=options.resume, report=report, overfit_batch=options.overfit_batch, **args)
+    except user_errors as e:
+        raise RunError(f"{e} (the last good checkpoint is {os.path.join(options.out, 'last.pt')})" if isinstance(e, user_errors[1]) else str(e)) from None
+    if rows:
+        plot_curves(rows, os.path.join(options.out, "curves.png"))
+    return rows
+
+
+def _prepare_folder(options: RunOptions, source: str, program: Program) -> None:
+    """A new run needs a fresh folder; a resumed one needs its checkpoint and the same program."""
+    out = options.out
+    started = os.path.exists(os.path.join(out, "metrics.csv")) or os.path.exists(os.path.join(out, "last.pt"))
+    if options.resume:
+        if not os.path.exists(os.path.join(out, "last.pt")):
+            raise RunError(f"{out} holds no last.pt to resume from")
+        if _read(os.path.join(out, PROGRAM_FILE)) not in (None, source):
+            raise RunError(f"the spec changed since the run in {out} started; resume it unchanged or pass --out for a new run")
+        return
+    if started:
+        raise RunError(f"{out} already holds a run; pass --resume to continue it or --out for a new folder")
+    os.makedirs(out, exist_ok=True)
+    write_atomic(os.path.join(out, "spec.nn"), program.file.source)
+    write_atomic(os.path.join(out, PROGRAM_FILE), source)
+
+
+def _write_resolved(out: str, train: Settings, namespace: dict, args: dict) -> None:
+    """resolved.json: the settings this run used, spec defaults and command-line overrides applied."""
+    resolved = {"train": train.name, "overrides": args, "train_settings": namespace["TRAIN"], "data": namespace["DATA"]}
+    write_atomic(os.path.join(out, "resolved.json"), json.dumps(resolved, indent=2) + "\n")
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        return None
