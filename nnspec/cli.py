@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the spec's device")
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     run.add_argument("--overfit-batch", action="store_true", help="train on one batch; reports whether the loss goes to about zero")
+    search = sub.add_parser("search", help="run the trials of a search section (grid or random)")
+    search.add_argument("file", metavar="FILE")
+    search.add_argument("--search", dest="name", help="which search section (needed when the file has several)")
+    search.add_argument("--out", help="folder for search.csv and the trials (default: runs/<spec>_<search>)")
     return parser
 
 
@@ -234,4 +238,25 @@ def _overfit_verdict(rows: list[dict]) -> int:
     return EXIT_OK if fits else EXIT_ERRORS
 
 
-COMMANDS = {"lint": cmd_lint, "summary": cmd_summary, "compile": cmd_compile, "run": cmd_run}
+def cmd_search(args) -> int:
+    from nnspec.runtime.run import RunError, default_out
+    from nnspec.runtime.search import run_search
+
+    result = _checked(args.file)
+    if result is None:
+        return EXIT_ERRORS
+    searches = result.program.searches
+    if not searches or (args.name is None and len(searches) > 1) or (args.name and args.name not in searches):
+        err(f"error: choose a search section with --search; the file has: {', '.join(searches) or 'none'}")
+        return EXIT_USAGE if searches else EXIT_ERRORS
+    search = searches[args.name] if args.name else next(iter(searches.values()))
+    out_dir = args.out or f"{default_out(args.file)}_{search.name}"
+    try:
+        outcomes = run_search(result.program, search, out_dir, out)
+    except RunError as e:
+        err(f"error: {e}")
+        return EXIT_ERRORS
+    return EXIT_OK if any(o.best is not None for o in outcomes) else EXIT_ERRORS
+
+
+COMMANDS = {"lint": cmd_lint, "summary": cmd_summary, "compile": cmd_compile, "run": cmd_run, "search": cmd_search}

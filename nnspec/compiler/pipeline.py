@@ -45,6 +45,13 @@ def check_source(source: str, path: str) -> Result:
     sink = Sink(list(problems))
     if spec is None or sink.has_errors:
         return _done(None, sink, source)
+    return check_spec(spec, sink)
+
+
+def check_spec(spec, sink: Sink | None = None) -> Result:
+    """The passes after parsing, on an AST (a search trial's is the spec's with values replaced)."""
+    sink = sink or Sink()
+    source = spec.source
     sections = collect_sections(spec, sink)
     resolve_names(sections, sink)
     settings = check_settings(sections, sink)

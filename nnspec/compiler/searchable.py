@@ -49,23 +49,28 @@ def _check_search(search: Settings, train: Settings, program: Program, sink: Sin
 
 
 def _searchable(train: Settings, program: Program) -> dict[str, Param]:
-    """Name -> the Param a dimension of that name changes (the first owner, in this order)."""
-    owners: list[tuple[Param, ...]] = []
+    return {name: param for name, (_, param) in searchable(train, program).items()}
+
+
+def searchable(train: Settings, program: Program) -> dict[str, tuple[str, Param]]:
+    """Name -> (owner, Param) a dimension of that name changes; the first owner in this order:
+    "model" (its parameters), "train", "optimizer", "scheduler", "loss", "data" (their keys)."""
+    owners: list[tuple[str, tuple[Param, ...]]] = []
     graph = pick(train, "model", program.models)
     section = program.model_sections.get(graph.name) if graph is not None else None
     if section is not None:
-        owners.append(tuple(Param(p.name, Anything()) for p in section.params or ()))
-    owners.append(tuple(p for p in TRAIN.params if _scalar(p.type)))
+        owners.append(("model", tuple(Param(p.name, Anything()) for p in section.params or ())))
+    owners.append(("train", tuple(p for p in TRAIN.params if _scalar(p.type))))
     for key in ("optimizer", "scheduler", "loss"):
         call = train.values.get(key)
         if isinstance(call, BoundCall):
-            owners.append(call.kind.params)
+            owners.append((key, call.kind.params))
     if pick(train, "data", program.data) is not None:
-        owners.append(tuple(p for p in DATA.params if _scalar(p.type)))
-    found: dict[str, Param] = {}
-    for params in owners:
+        owners.append(("data", tuple(p for p in DATA.params if _scalar(p.type))))
+    found: dict[str, tuple[str, Param]] = {}
+    for owner, params in owners:
         for p in params:
-            found.setdefault(p.name, p)
+            found.setdefault(p.name, (owner, p))
     return found
 
 
