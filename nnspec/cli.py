@@ -46,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the spec's device")
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     run.add_argument("--overfit-batch", action="store_true", help="train on one batch; reports whether the loss goes to about zero")
+    predict = sub.add_parser("predict", help="predictions of a checkpoint for new samples, as CSV")
+    predict.add_argument("file", metavar="FILE")
+    predict.add_argument("--checkpoint", required=True, help="e.g. runs/iris/best.pt")
+    predict.add_argument("--input", required=True, help="samples in the training data's format (the target may be missing)")
+    predict.add_argument("--output", required=True, help="CSV to write: prediction and, for classes, one probability column each")
+    predict.add_argument("--train", help="which train section (needed when the file has several)")
+    predict.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
+    predict.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    evaluate = sub.add_parser("evaluate", help="loss and metrics of a checkpoint on the test split")
+    evaluate.add_argument("file", metavar="FILE")
+    evaluate.add_argument("--checkpoint", required=True)
+    evaluate.add_argument("--train", help="which train section (needed when the file has several)")
+    evaluate.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
     search = sub.add_parser("search", help="run the trials of a search section (grid or random)")
     search.add_argument("file", metavar="FILE")
     search.add_argument("--search", dest="name", help="which search section (needed when the file has several)")
@@ -259,4 +272,61 @@ def cmd_search(args) -> int:
     return EXIT_OK if any(o.best is not None for o in outcomes) else EXIT_ERRORS
 
 
-COMMANDS = {"lint": cmd_lint, "summary": cmd_summary, "compile": cmd_compile, "run": cmd_run, "search": cmd_search}
+def _checked_train(args):
+    """(program, train section) or an exit code."""
+    result = _checked(args.file)
+    if result is None:
+        return EXIT_ERRORS
+    train = _pick_train(result.program, args.train)
+    if train is False:
+        return EXIT_USAGE
+    if train is None:
+        err("error: the file has no train section")
+        return EXIT_ERRORS
+    return result.program, train
+
+
+def cmd_predict(args) -> int:
+    from nnspec.runtime.infer import predict
+    from nnspec.runtime.run import RunError
+
+    checked = _checked_train(args)
+    if isinstance(checked, int):
+        return checked
+    if os.path.exists(args.output) and not args.force:
+        err(f"error: {args.output} exists; pass --force to overwrite it")
+        return EXIT_ERRORS
+    try:
+        count = predict(*checked, args.checkpoint, args.input, args.output, args.device)
+    except RunError as e:
+        err(f"error: {e}")
+        return EXIT_ERRORS
+    out(f"{count} predictions written to {args.output}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    from nnspec.runtime.infer import evaluate
+    from nnspec.runtime.run import RunError
+
+    checked = _checked_train(args)
+    if isinstance(checked, int):
+        return checked
+    try:
+        split, values = evaluate(*checked, args.checkpoint, args.device)
+    except RunError as e:
+        err(f"error: {e}")
+        return EXIT_ERRORS
+    out(f"{split}: " + "  ".join(f"{k} {v:.4g}" for k, v in values.items()))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "lint": cmd_lint,
+    "summary": cmd_summary,
+    "compile": cmd_compile,
+    "run": cmd_run,
+    "search": cmd_search,
+    "predict": cmd_predict,
+    "evaluate": cmd_evaluate,
+}

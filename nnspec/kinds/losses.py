@@ -21,6 +21,7 @@ class Loss(Kind):
     target: ClassVar[str] = "same"  # "class": integer class indices; "same": the output's shape
     task: ClassVar[str] = "regression"  # "multiclass" | "binary" | "regression"
     hint: ClassVar[str] = ""  # how to give it what it expects (W501)
+    probabilities: ClassVar[str] = "{out}"  # the model output as probabilities (or values)
 
     def constructor(self, args):
         positional, keywords = super().constructor(args)
@@ -64,6 +65,7 @@ class BCEWithLogitsLoss(Loss):
     name, torch_class = "BCEWithLogitsLoss", "nn.BCEWithLogitsLoss"
     params = (_WEIGHT, _REDUCTION, Param("pos_weight", Optional(Seq(Float(0))), None))
     expects, task = "logits", "binary"
+    probabilities = "torch.sigmoid({out})"
 
 
 @LOSSES.register
@@ -76,6 +78,7 @@ class CrossEntropyLoss(Loss):
         Param("label_smoothing", Float(0, 1), 0.0),
     )
     expects, target, task = "logits", "class", "multiclass"
+    probabilities = "torch.softmax({out}, dim=1)"
 
 
 @LOSSES.register
@@ -83,4 +86,5 @@ class NLLLoss(Loss):
     name, torch_class = "NLLLoss", "nn.NLLLoss"
     params = (_WEIGHT, Param("ignore_index", Int(), -100), _REDUCTION)
     expects, target, task = "log_probabilities", "class", "multiclass"
+    probabilities = "{out}.exp()"
     hint = "end the model with LogSoftmax(dim=1), or use CrossEntropyLoss on raw scores"

@@ -32,6 +32,7 @@ class ProgramView:
     init: tuple[tuple[str, str, str | None], ...]
     loader: str
     task: str  # "multiclass" | "binary" | "regression"
+    probabilities: str
 
     @property
     def classification(self) -> bool:
@@ -80,6 +81,7 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
         init=tuple(_init(pattern, bound) for pattern, bound in train.values["init"].items()),
         loader=loader,
         task=task,
+        probabilities=loss.kind.probabilities.format(out="out"),
     )
 
 

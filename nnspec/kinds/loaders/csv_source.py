@@ -17,12 +17,12 @@ def load_source(path, options):
         raise DataError(f"{path}: the file has a header but no rows")
     target = options["target"]
     names = options["features"] or [c for c in header if c != target]
-    for name in [*names, *([target] if target else [])]:
+    for name in names:
         if name not in header:
             raise DataError(f"{path}: no column {name!r}; columns: {', '.join(header)}")
     columns = [header.index(name) for name in names]
     features = [[_number(path, row, i, header, n + 2) for i in columns] for n, row in enumerate(rows)]
-    labels = [row[header.index(target)] for row in rows] if target else None
+    labels = [row[header.index(target)] for row in rows] if target in header else None
     return torch.tensor(features, dtype=torch.float32), labels
 
 
