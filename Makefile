@@ -13,9 +13,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
+# Each run gets a new folder: nnspec never overwrites an earlier run.
 run: $(VENV)/.installed
-	$(VENV)/bin/nnspec lint examples/iris.nn
 	$(VENV)/bin/nnspec summary examples/iris.nn
+	$(VENV)/bin/nnspec run examples/iris.nn --out runs/iris-$$(date +%Y%m%d-%H%M%S)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
