@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
 from nnspec.compiler.ir import Graph, Input, Node
+from nnspec.compiler.names import safe_attribute
 from nnspec.compiler.resolve import split_args
 from nnspec.compiler.values import ValueProblem, arg_values, evaluate
 from nnspec.diagnostics import Sink
@@ -121,6 +122,7 @@ class _GraphState:
         return mapping.get(ref, ref)
 
     def _fresh(self, target: str) -> str:
+        target = safe_attribute(target)  # it becomes self.<name> of an nn.Module
         name, n = target, 0
         while name in self.taken:
             n += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnspec.compiler.ir import Graph, Node
+from nnspec.compiler.names import safe_variable
 from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.pysrc import Code, src
 
@@ -84,7 +85,7 @@ class ClassBuilder:
         return self.classes
 
     def _class(self, name: str, line: int, uses: list[Instance], declared: list[str], model=False) -> ClassView:
-        params = _Params({p: [u.env[p] for u in uses] for p in declared})
+        params = _Params({safe_variable(p): [u.env[p] for u in uses] for p in declared})
         graphs, stores = [u.graph for u in uses], set()
         attrs = self._attrs(graphs, params)
         lines = tuple(_forward(graphs, params, stores))
@@ -94,8 +95,8 @@ class ClassBuilder:
         kind = "model" if model else "block"
         doc = f"{kind.capitalize()} `{name}` ({self.spec}:{line})."
         outputs = [_var(graphs[0], ref) for _, ref, _ in graphs[0].outputs]
-        inputs = tuple(i.name for i in graphs[0].inputs)
-        return ClassView(name, doc, signature, tuple(sorted(stores)), attrs, inputs, lines, ", ".join(outputs))
+        inputs = tuple(safe_variable(i.name) for i in graphs[0].inputs)
+        return ClassView(safe_variable(name), doc, signature, tuple(sorted(stores)), attrs, inputs, lines, ", ".join(outputs))
 
     def _attrs(self, graphs: list[Graph], params: _Params) -> tuple[Attr, ...]:
         attrs = []
@@ -113,7 +114,7 @@ class ClassBuilder:
         if node.is_block:
             uses = [self.ctor_args[id(g.nodes[j].body)] for g in graphs]
             args = {k: params(k, [u[k] for u in uses]) for k in uses[0]}
-            return f"{node.kind}({', '.join(f'{k}={src(v)}' for k, v in args.items())})"
+            return f"{safe_variable(node.kind)}({', '.join(f'{k}={src(v)}' for k, v in args.items())})"
         kind = LAYERS.get(node.kind)
         args = {k: params(k, [g.nodes[j].args[k] for g in graphs]) for k in node.args}
         positional, keywords = kind.constructor(args)
@@ -165,10 +166,18 @@ def _is_chain(nodes) -> bool:
 
 
 def _var(graph: Graph, ref: str) -> str:
+    """The forward variable holding `ref`: the name it is bound to, else the node id, made safe
+    and kept apart from every bound name (a layer inside `h = ...` never overwrites a user's `h_0`)."""
     node = graph.node(ref)
     if node is None:
-        return ref  # a graph input
-    return node.target or node.id
+        return safe_variable(ref)  # a graph input
+    if node.target:
+        return safe_variable(node.target)
+    bound = {n.target for n in graph.nodes if n.target} | {i.name for i in graph.inputs}
+    name = safe_variable(node.id)
+    while name in bound:
+        name += "_"
+    return name
 
 
 def _forward(graphs: list[Graph], params: _Params, stores: set):

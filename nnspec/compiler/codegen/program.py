@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from nnspec.compiler.ir import BoundCall, Program, Settings
+from nnspec.compiler.names import safe_variable
 from nnspec.compiler.settings import pick
 from nnspec.compiler.walk import output_shapes
 from nnspec.kinds.pysrc import Code, call, src
@@ -66,9 +67,9 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
     return ProgramView(
         spec=spec,
         spec_literal=src(spec),
-        script=target.script,
+        script=spec_label(target.script),
         train=train.name,
-        model=graph.name,
+        model=safe_variable(graph.name),
         data=data.name,
         imports=_sorted_imports(imports),
         data_config=src(_data_config(program, data, source, loss, graph, output, target)),

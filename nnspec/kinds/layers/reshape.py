@@ -55,7 +55,9 @@ class Reshape(_Reshaping):
         return ins[0].with_dims(resolve_sizes(total, args["shape"], "Reshape"))
 
     def forward(self, module, inputs, args):
-        return f"{inputs[0]}.reshape(len({inputs[0]}), *{src(args['shape'])})"
+        shape = args["shape"]
+        sizes = ", ".join(map(src, shape)) if isinstance(shape, list) else f"*{src(shape)}"
+        return f"{inputs[0]}.reshape(len({inputs[0]}), {sizes})"
 
 
 @LAYERS.register

@@ -1,0 +1,49 @@
+"""Names from a spec made safe as Python identifiers in generated code.
+
+A spec may call a node `class`, `len`, `training` or `self`; generated code must neither break
+nor change meaning. Such names get a trailing underscore, the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+
+# Public attributes of torch.nn.Module (torch 2.13); tests/test_names.py keeps this list current.
+MODULE_ATTRIBUTES = frozenset(
+    """T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda
+    double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
+    get_submodule half ipu load_state_dict modules mtia named_buffers named_children
+    named_modules named_parameters parameters register_backward_hook register_buffer
+    register_forward_hook register_forward_pre_hook register_full_backward_hook
+    register_full_backward_pre_hook register_load_state_dict_post_hook
+    register_load_state_dict_pre_hook register_module register_parameter
+    register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state
+    set_submodule share_memory state_dict to to_empty train training type xpu zero_grad""".split()
+)
+# Names the generated program itself defines or imports.
+PROGRAM_NAMES = frozenset(
+    """self torch nn np csv os random math fnmatch argparse SPEC DATA TRAIN DataError NonFiniteLoss
+    Batches Metrics PrintReport build_model build_loss build_optimizer build_scheduler build_metrics
+    parameter_groups matches freeze load_pretrained init_weights load_source prepare_data
+    encode_targets split normalization scaled pick_device seed_everything metric_inputs
+    train_epoch evaluate save_checkpoint load_checkpoint rng_state set_rng_state write_metrics
+    improved fit probabilities predict evaluate_checkpoint main Image""".split()
+)
+_TAKEN = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | PROGRAM_NAMES
+
+
+def safe_variable(name: str) -> str:
+    """A local variable, function parameter or class name that cannot clash."""
+    while name in _TAKEN or name.startswith("__"):
+        name += "_"
+    return name
+
+
+def safe_attribute(name: str) -> str:
+    """A module attribute (and state_dict prefix) that cannot clash with nn.Module's own."""
+    if name.startswith("_"):  # nn.Module keeps its internals in _parameters, _modules ...
+        name = "n" + name
+    while name in _TAKEN or name in MODULE_ATTRIBUTES:
+        name += "_"
+    return name
