@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("file", metavar="FILE")
     run.add_argument("--train", help="which train section (needed when the file has several)")
     run.add_argument("--out", help="run folder (default: runs/<spec name>)")
-    run.add_argument("--epochs", type=int, help="override the spec's epochs")
+    run.add_argument("--epochs", type=_positive_int, help="override the spec's epochs")
     run.add_argument("--lr", type=float, help="override the spec's learning rate")
     run.add_argument("--seed", type=int, help="override the spec's seed")
     run.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the spec's device")
@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--search", dest="name", help="which search section (needed when the file has several)")
     search.add_argument("--out", help="folder for search.csv and the trials (default: runs/<spec>_<search>)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,9 +131,19 @@ def cmd_summary(args) -> int:
     graph = _pick_model(result.program, args.model)
     if graph is None:
         return EXIT_USAGE
-    summary = summarize(graph)
+    summary = summarize(graph, frozen=_frozen(result.program, graph))
     out(to_json(summary) if args.format == "json" else to_text(summary, args.file))
     return EXIT_OK
+
+
+def _frozen(program, graph) -> tuple[str, ...]:
+    """The `freeze` patterns of the first train section that trains `graph`."""
+    from nnspec.compiler.settings import pick
+
+    for train in program.trains.values():
+        if pick(train, "model", program.models) is graph:
+            return tuple(train.values["freeze"])
+    return ()
 
 
 def _checked(path: str):

@@ -43,7 +43,7 @@ def summarize(graph: Graph, frozen: tuple[str, ...] = ()) -> Summary:
     """`frozen`: glob patterns over layer names whose parameters do not train."""
     rows = []
     for name, depth, node in flat_nodes(graph):
-        is_frozen = any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(name + ".weight", p) for p in frozen)
+        is_frozen = _frozen(name, frozen)
         trainable = node.params > 0 and not is_frozen
         rows.append(Row(name, node.kind, node.shape, node.params, trainable, depth, node.macs, node.is_block, node.id))
     leaves = [r for r in rows if not r.is_block]
@@ -51,6 +51,13 @@ def summarize(graph: Graph, frozen: tuple[str, ...] = ()) -> Summary:
     trainable = sum(r.params for r in leaves if r.trainable and not _inside_frozen(r, rows, frozen))
     inputs = {i.name: i.shape for i in graph.inputs}
     return Summary(graph.name, inputs, tuple(rows), total, trainable, sum(r.macs for r in leaves))
+
+
+def _frozen(name: str, patterns) -> bool:
+    """As the training program freezes: a pattern naming the layer or any enclosing block."""
+    parts = name.split(".")
+    prefixes = [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    return any(fnmatch.fnmatchcase(prefix, p) for p in patterns for prefix in prefixes) or any(fnmatch.fnmatchcase(name + ".weight", p) for p in patterns)
 
 
 def _inside_frozen(row: Row, rows, frozen) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 from dataclasses import dataclass
 from typing import ClassVar
@@ -137,6 +138,14 @@ class Images(Source):
 class Distribution(Kind):
     family = "distribution"
 
+    def draw(self, args: dict, rng):
+        """One value, from `rng` (a random.Random)."""
+        return rng.uniform(args["low"], args["high"])
+
+    def listed(self, args: dict) -> list | None:
+        """The values a grid search goes through, or None for a continuous distribution."""
+        return None
+
 
 @DISTRIBUTIONS.register
 class Uniform(Distribution):
@@ -152,6 +161,9 @@ class LogUniform(Distribution):
     name = "loguniform"
     params = (Param("low", Float(0, lo_open=True)), Param("high", Float(0, lo_open=True)))
 
+    def draw(self, args, rng):
+        return math.exp(rng.uniform(math.log(args["low"]), math.log(args["high"])))  # uniform in log space
+
     def validate(self, args):
         return [] if args["low"] < args["high"] else [("E304", "loguniform needs low < high", "high")]
 
@@ -160,6 +172,12 @@ class LogUniform(Distribution):
 class Choice(Distribution):
     name = "choice"
     params = (Param("values", Seq(Anything(), min_len=1)),)
+
+    def draw(self, args, rng):
+        return rng.choice(args["values"])
+
+    def listed(self, args):
+        return list(args["values"])
 
 
 class Goal(Kind):

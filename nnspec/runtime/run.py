@@ -46,10 +46,12 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
     _prepare_folder(options, source, program)
     namespace = load_program(source, program.file.path)
     settings = namespace["TRAIN"]
+    started = _started_with(options) if options.resume else {}
+    epochs = settings["epochs"] if not options.overfit_batch else max(settings["epochs"], namespace["OVERFIT_EPOCHS"])
     args = {
-        "epochs": options.epochs or settings["epochs"],
-        "lr": options.lr if options.lr is not None else settings["lr"],
-        "seed": options.seed if options.seed is not None else settings["seed"],
+        "epochs": options.epochs or epochs,
+        "lr": _pick(options.lr, started.get("lr"), settings["lr"]),
+        "seed": _pick(options.seed, started.get("seed"), settings["seed"]),
         "device_name": options.device or settings["device"],
     }
     _write_resolved(options.out, train, namespace, args)
@@ -57,11 +59,33 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
     user_errors = (namespace["DataError"], namespace["NonFiniteLoss"])
     try:
         rows = namespace["fit"](root, options.out, resume=options.resume, report=report, overfit_batch=options.overfit_batch, **args)
-    except user_errors as e:
-        raise RunError(f"{e} (the last good checkpoint is {os.path.join(options.out, 'last.pt')})" if isinstance(e, user_errors[1]) else str(e)) from None
+    except user_errors[1] as e:
+        last = os.path.join(options.out, "last.pt")
+        raise RunError(f"{e}; " + (f"the last good checkpoint is {last}" if os.path.exists(last) else "no epoch finished, so no checkpoint was written")) from None
+    except user_errors[0] as e:
+        raise RunError(str(e)) from None
     if rows:
         plot_curves(rows, os.path.join(options.out, "curves.png"))
     return rows
+
+
+def _pick(given, started, spec):
+    """A command-line value, else the one the resumed run started with, else the spec's."""
+    return given if given is not None else started if started is not None else spec
+
+
+def _started_with(options: RunOptions) -> dict:
+    """The lr and seed the run in `options.out` started with: resuming with others would silently
+    split the data differently (seed) or be overridden by the optimizer's saved state (lr)."""
+    try:
+        with open(os.path.join(options.out, "resolved.json"), encoding="utf-8") as f:
+            started = json.load(f)["overrides"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    for key, given in (("lr", options.lr), ("seed", options.seed)):
+        if given is not None and key in started and given != started[key]:
+            raise RunError(f"the run in {options.out} was started with --{key} {started[key]}; resume it without --{key} or with that value")
+    return started
 
 
 def _prepare_folder(options: RunOptions, source: str, program: Program) -> None:
@@ -73,6 +97,9 @@ def _prepare_folder(options: RunOptions, source: str, program: Program) -> None:
             raise RunError(f"{out} holds no last.pt to resume from")
         if _read(os.path.join(out, PROGRAM_FILE)) not in (None, source):
             raise RunError(f"the spec changed since the run in {out} started; resume it unchanged or pass --out for a new run")
+        for name in os.listdir(out):  # left by a kill during write_atomic
+            if name.startswith(".nnspec-") and name.endswith(".tmp"):
+                os.remove(os.path.join(out, name))
         return
     if started:
         raise RunError(f"{out} already holds a run; pass --resume to continue it or --out for a new folder")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import math
 import random
 from dataclasses import replace
 
 from nnspec.compiler import ast
-from nnspec.compiler.ir import BoundCall, Settings
+from nnspec.compiler.ir import Settings
 from nnspec.compiler.schema import SEARCH
 
 
@@ -32,22 +31,16 @@ def trial_values(search: Settings, seed: int) -> list[dict]:
 
 
 def _listed(name: str, value) -> list:
-    if isinstance(value, list):
-        return value
-    if isinstance(value, BoundCall) and "values" in value.written:
-        return list(value.written["values"])
-    raise SearchError(f"grid search needs a list or choice([...]) for `{name}`, not a distribution")
+    listed = value if isinstance(value, list) else value.kind.listed(value.args())
+    if listed is None:
+        raise SearchError(f"grid search needs listed values for `{name}`, not {value.kind.name}(...)")
+    return listed
 
 
 def _draw(value, rng: random.Random):
     if isinstance(value, list):
         return rng.choice(value)
-    args = value.args()
-    if "values" in args:
-        return rng.choice(args["values"])
-    if value.kind.name.startswith("log"):  # loguniform: uniform in log space
-        return math.exp(rng.uniform(math.log(args["low"]), math.log(args["high"])))
-    return rng.uniform(args["low"], args["high"])
+    return value.kind.draw(value.args(), rng)
 
 
 def with_values(spec: ast.SpecFile, owners: dict, sections: dict, values: dict, span) -> ast.SpecFile:
