@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnspec.compiler.ir import Graph, Node
+from nnspec.compiler.ir import Graph
 from nnspec.compiler.names import safe_variable
 from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.pysrc import Code, src
