@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("file", metavar="FILE")
     search.add_argument("--search", dest="name", help="which search section (needed when the file has several)")
     search.add_argument("--out", help="folder for search.csv and the trials (default: runs/<spec>_<search>)")
+    for command in (lint, summary, compile_, run, search, predict, evaluate):
+        command.add_argument("--max-params", type=_positive_int, metavar="N", help="error E510 for a model with more parameters")
     return parser
 
 
@@ -95,7 +97,7 @@ def cmd_lint(args) -> int:
     from nnspec.compiler.pipeline import check_file
     from nnspec.diagnostics import render_concise, render_full, render_json
 
-    results = [check_file(path) for path in args.files]
+    results = [check_file(path, _options(args)) for path in args.files]
     diagnostics = [d for r in results for d in r.diagnostics]
     if args.format == "json":
         out(render_json(diagnostics))
@@ -122,7 +124,7 @@ def _tally(diagnostics, files: int) -> str:
 def cmd_summary(args) -> int:
     from nnspec.compiler.summary import summarize, to_json, to_text
 
-    result = _checked(args.file)
+    result = _checked(args.file, _options(args))
     if result is None:
         return EXIT_ERRORS
     if not result.program.models:  # a fact about the spec, not about how nnspec was called
@@ -146,12 +148,18 @@ def _frozen(program, graph) -> tuple[str, ...]:
     return ()
 
 
-def _checked(path: str):
+def _options(args):
+    from nnspec.compiler.budget import Options
+
+    return Options(max_params=getattr(args, "max_params", None))
+
+
+def _checked(path: str, options):
     """The checked program, or None after printing its errors to stderr."""
     from nnspec.compiler.pipeline import check_file
     from nnspec.diagnostics import render_full
 
-    result = check_file(path)
+    result = check_file(path, options)
     if not result.ok:
         for d in result.diagnostics:
             err(render_full(d, result.source) + "\n")
@@ -178,7 +186,7 @@ def cmd_compile(args) -> int:
     from nnspec.compiler.codegen import Target, generate, generate_models
     from nnspec.files import GENERATED_MARK, write_atomic
 
-    result = _checked(args.file)
+    result = _checked(args.file, _options(args))
     if result is None:
         return EXIT_ERRORS
     program = result.program
@@ -231,7 +239,7 @@ def cmd_run(args) -> int:
     from nnspec.runtime.report import make_report
     from nnspec.runtime.run import RunError, RunOptions, default_out, run
 
-    result = _checked(args.file)
+    result = _checked(args.file, _options(args))
     if result is None:
         return EXIT_ERRORS
     train = _pick_train(result.program, args.train)
@@ -272,7 +280,7 @@ def cmd_search(args) -> int:
     from nnspec.runtime.run import RunError, default_out
     from nnspec.runtime.search import run_search
 
-    result = _checked(args.file)
+    result = _checked(args.file, _options(args))
     if result is None:
         return EXIT_ERRORS
     searches = result.program.searches
@@ -291,7 +299,7 @@ def cmd_search(args) -> int:
 
 def _checked_train(args):
     """(program, train section) or an exit code."""
-    result = _checked(args.file)
+    result = _checked(args.file, _options(args))
     if result is None:
         return EXIT_ERRORS
     train = _pick_train(result.program, args.train)

@@ -61,12 +61,17 @@ CODES = {
     "E507": "trained model without exactly one input and one output",
     "E508": "init pattern matches no layer with parameters",
     "E509": "monitor or search goal names no metrics.csv column",
+    "E510": "model over the parameter budget (max_params)",
+    "E511": "missing, non-numeric or non-finite value in a CSV column",
+    "E512": "more distinct labels than num_classes",
+    "E513": "training split smaller than one batch with drop_last",
     "W201": "unused node, or reassigned before use",
     "W301": "lr or momentum outside the usual range",
     "W501": "final activation does not fit the loss",
     "W504": "two linear layers with nothing non-linear between",
     "W505": "dropout as the last layer",
     "W506": "output width differs from the number of classes",
+    "W510": "model over a billion parameters",
 }
 
 # Codes that cannot come from a spec file's text; the tests named here cover them.

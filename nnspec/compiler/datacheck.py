@@ -33,10 +33,32 @@ def inspect_data(data: Settings, program: Program, graph: Graph, sink: Sink) -> 
         features = _check_columns(peek.columns, data, source, sink)
         if features is None:
             return None
+    where = source.args().get("path", source.kind.name)
+    for code, message in peek.problems:
+        sink.error(code, f"{where}: {message}", source.span)
+    _classes_fit(peek, data, where, sink)
+    _batch_fits(peek, data, sink)
     classes = data.values["num_classes"] or peek.classes
     facts = DataFacts(features, classes)
     _features_fit(facts, graph, data, sink)
     return facts
+
+
+def _classes_fit(peek: Peek, data: Settings, where: str, sink: Sink) -> None:
+    declared = data.values["num_classes"]
+    if declared is not None and peek.classes is not None and peek.classes > declared:
+        span = data.spans.get("num_classes", data.span)
+        sink.error("E512", f"{where}: the target has {peek.classes} distinct labels, more than num_classes = {declared}", span)
+
+
+def _batch_fits(peek: Peek, data: Settings, sink: Sink) -> None:
+    """With drop_last, a training split smaller than one batch would train on nothing."""
+    if peek.rows is None or not data.values["drop_last"]:
+        return
+    train = int(round(peek.rows * data.values["split"]["train"]))
+    if train < data.values["batch_size"]:
+        span = data.spans.get("batch_size", data.span)
+        sink.error("E513", f"the training split has {train} samples, fewer than one batch of {data.values['batch_size']} (drop_last)", span)
 
 
 def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Peek | None:
@@ -51,7 +73,7 @@ def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Pe
         sink.error("E501", f"data file not found: {args['path']}", source.span, notes=[f"looked for {path}"])
         return None
     try:
-        return source.kind.peek(path, args, data.values["target"])
+        return source.kind.peek(path, args, data.values)
     except DataError as e:
         sink.error(e.code, f"{args['path']}: {e.message}", source.span)
         return None

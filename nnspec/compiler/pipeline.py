@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nnspec.compiler.budget import Options, check_budget
 from nnspec.compiler.expand import expand_models
 from nnspec.compiler.graphs import bind_args, infer_shapes
 from nnspec.compiler.ir import Program
@@ -27,7 +28,7 @@ class Result:
         return self.program is not None and not any(d.is_error for d in self.diagnostics)
 
 
-def check_file(path: str) -> Result:
+def check_file(path: str, options: Options = Options()) -> Result:
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -37,18 +38,18 @@ def check_file(path: str) -> Result:
     text, problems = decode_bytes(data, path)
     if text is None:
         return Result(None, tuple(problems), None)
-    return check_source(text, path)
+    return check_source(text, path, options)
 
 
-def check_source(source: str, path: str) -> Result:
+def check_source(source: str, path: str, options: Options = Options()) -> Result:
     spec, problems = parse(source, path)
     sink = Sink(list(problems))
     if spec is None or sink.has_errors:
         return _done(None, sink, source)
-    return check_spec(spec, sink)
+    return check_spec(spec, sink, options)
 
 
-def check_spec(spec, sink: Sink | None = None) -> Result:
+def check_spec(spec, sink: Sink | None = None, options: Options = Options()) -> Result:
     """The passes after parsing, on an AST (a search trial's is the spec's with values replaced)."""
     sink = sink or Sink()
     source = spec.source
@@ -70,6 +71,7 @@ def check_spec(spec, sink: Sink | None = None) -> Result:
         lint_graphs(models, sink)
         lint_training(program, sink)
         check_searches(program, sink)
+        check_budget(program, options, sink)
     return _done(program, sink, source)
 
 

@@ -124,6 +124,7 @@ TRAIN = Section(
         Param("skip_mismatched", Bool(), False, doc="with `from`: train tensors of another shape from scratch"),
         Param("freeze", Seq(Str()), [], doc="layer-name patterns whose parameters do not train"),
         Param("layer_lr", DictOf(Float(0, lo_open=True)), {}, doc="layer-name pattern -> learning rate"),
+        Param("max_params", Optional(Int(1)), None, doc="lint error (E510) for a model with more parameters"),
     ),
 )
 

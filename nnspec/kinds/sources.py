@@ -10,13 +10,11 @@ from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Anything, Bool, Float, Int, Optional, Param, Seq, Str
+from nnspec.kinds.tabular import scan
 
 SOURCES = Registry("data source", 'csv("iris.csv")')
 DISTRIBUTIONS = Registry("distribution", "loguniform(1e-4, 1e-1)")
 GOALS = Registry("goal", 'maximize("val_accuracy")')
-
-
-MAX_SCAN_BYTES = 20_000_000  # lint counts classes only in files up to this size
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,8 @@ class Peek:
     columns: list | None = None
     features: int | None = None
     classes: int | None = None
+    rows: int | None = None
+    problems: tuple = ()  # (code, message): bad cells found without loading the data
 
 
 class DataError(Exception):
@@ -40,7 +40,8 @@ class Source(Kind):
     tabular: ClassVar[bool] = False  # has named columns: the data section's `features` and `target`
     loader: ClassVar[str]  # module in nnspec/kinds/loaders copied into generated programs
 
-    def peek(self, path: str | None, args: dict, target: str | None) -> Peek:
+    def peek(self, path: str | None, args: dict, data: dict) -> Peek:
+        """`data`: the data section's values (target, features ...)."""
         return Peek()
 
 
@@ -57,22 +58,9 @@ class Csv(Source):
             return [("E304", f"the delimiter must be one character, got {delimiter!r}", "delimiter")]
         return []
 
-    def peek(self, path, args, target):
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: spreadsheets write a BOM
-                reader = csv.reader(f, delimiter=args["delimiter"])
-                header = next(reader, None)
-                if header is None:
-                    raise DataError("E504", "the file is empty")
-                first = next(reader, None)
-                if first is None:
-                    raise DataError("E504", "the file has a header but no rows")
-                if target not in header or os.path.getsize(path) > MAX_SCAN_BYTES:
-                    return Peek(header)
-                i = header.index(target)
-                return Peek(header, classes=len({row[i] for row in (first, *reader) if len(row) > i}))
-        except (OSError, UnicodeDecodeError, csv.Error) as e:
-            raise DataError("E501", f"cannot read it: {e}") from None
+    def peek(self, path, args, data):
+        header, rows, classes, problems = scan(path, args["delimiter"], data["target"], data["features"])
+        return Peek(header, classes=classes, rows=rows, problems=tuple(problems))
 
 
 @SOURCES.register
@@ -90,7 +78,7 @@ class Synthetic(Source):
         Param("seed", Int(0), 0),
     )
 
-    def peek(self, path, args, target):
+    def peek(self, path, args, data):
         classes = args["classes"] if args["task"] == "classification" else None
         return Peek(features=args["features"], classes=classes)
 
@@ -123,7 +111,7 @@ class Images(Source):
     name, loader = "images", "images_source"
     params = (Param("path", Str()), Param("size", Seq(Int(1), 2)), Param("grayscale", Bool(), False))
 
-    def peek(self, path, args, target):
+    def peek(self, path, args, data):
         if not os.path.isdir(path):
             raise DataError("E501", "not a folder: images are read from one subfolder per class")
         try:
