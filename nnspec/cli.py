@@ -1,11 +1,10 @@
-"""Command line: lint, summary (and more as they land); output formats and exit codes (design §5)."""
+"""Command line: lint, summary, compile, run, search, predict, evaluate; formats and exit codes (design §5)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import traceback
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 123
 
@@ -89,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except Exception:
         err("internal error: this is a bug in nnspec, please report it with the spec that caused it")
+        import traceback
+
         err(traceback.format_exc().rstrip())
         return EXIT_INTERNAL
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 
@@ -86,6 +85,8 @@ def render_json(diags: list[Diagnostic]) -> str:
         }
         for d in diags
     ]
+    import json  # only the json format needs it
+
     return json.dumps(rows, indent=2)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 
 from nnspec.compiler.ir import ArgValue, CallValue
 from nnspec.diagnostics import Sink, Span
+from nnspec.suggest import close_matches
 from nnspec.kinds.params import Param
 
 
@@ -58,7 +58,7 @@ def _place(kind, params, args: list[ArgValue], span, sink) -> tuple[dict, dict, 
             seen_keyword = True
             name = arg.name
             if name not in {p.name for p in params}:
-                close = difflib.get_close_matches(name, [p.name for p in params], n=1)
+                close = close_matches(name, [p.name for p in params])
                 help = f"did you mean `{close[0]}`?" if close else f"signature: {signature(kind.name, params)}"
                 sink.error("E301", f"{kind.name} has no argument `{name}`", arg.span, help=help)
                 ok = False

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 
 from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.diagnostics import Sink
+from nnspec.suggest import close_matches
 from nnspec.kinds.sources import DataError, Peek
 
 
@@ -97,7 +97,7 @@ def _item_span(data: Settings, key: str, i: int):
 
 
 def _unknown_column(column: str, header: list, path: str, span, sink: Sink) -> None:
-    close = difflib.get_close_matches(column, header, n=1)
+    close = close_matches(column, header)
     help = f"did you mean `{close[0]}`?" if close else f"columns: {', '.join(header[:12])}"
     sink.error("E502", f"{path} has no column `{column}`", span, help=help)
 

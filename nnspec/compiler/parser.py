@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
-from importlib import resources
 
 import lark
 from lark import Transformer_NonRecursive, v_args
@@ -32,7 +32,10 @@ MAX_NESTING = 100
 
 @functools.lru_cache(maxsize=1)
 def _lark() -> lark.Lark:
-    grammar = resources.files("nnspec").joinpath("grammar.lark").read_text(encoding="utf-8")
+    # Package data, found next to this package (never in the working directory); importlib.resources
+    # would cost lint a dozen imports.
+    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "grammar.lark"), encoding="utf-8") as f:
+        grammar = f.read()
     return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 
 from nnspec.compiler import ast
 from nnspec.diagnostics import Sink, Span
+from nnspec.suggest import close_matches
 from nnspec.kinds.layer import LAYERS
 
 DTYPES = ("float", "long")
@@ -170,7 +170,7 @@ class _Resolver:
             self._undefined(name, self.bound)
 
     def _undefined(self, name: ast.Name, known) -> None:
-        close = difflib.get_close_matches(name.id, list(known), n=1)
+        close = close_matches(name.id, list(known))
         self.sink.error("E201", f"undefined name `{name.id}`", name.span, help=f"did you mean `{close[0]}`?" if close else None)
 
 

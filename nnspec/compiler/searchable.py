@@ -8,13 +8,13 @@ grid and choice values must fit that parameter (E303, E304); the goal names a me
 
 from __future__ import annotations
 
-import difflib
 
 from nnspec.compiler.ir import BoundCall, Program, Settings
 from nnspec.compiler.schema import DATA, SEARCH, TRAIN
 from nnspec.compiler.settings import pick
 from nnspec.compiler.trainable import monitor_columns
 from nnspec.diagnostics import Sink
+from nnspec.suggest import close_matches
 from nnspec.kinds.params import Anything, Bool, Float, Int, Optional, Param, Str
 
 _SCALARS = (Int, Float, Bool, Str)
@@ -35,7 +35,7 @@ def _check_search(search: Settings, train: Settings, program: Program, sink: Sin
             continue
         span = search.spans.get(name, search.span)
         if name not in searchable:
-            close = difflib.get_close_matches(name, list(searchable), n=1)
+            close = close_matches(name, list(searchable))
             help = f"did you mean `{close[0]}`?" if close else f"searchable here: {', '.join(sorted(searchable))}"
             sink.error("E301", f"search: `{name}` is nothing a trial of train `{train.name}` can change", span, help=help)
             continue

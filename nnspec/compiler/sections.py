@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 
 from nnspec.compiler import ast
 from nnspec.diagnostics import Sink
+from nnspec.suggest import close_matches
 
 GRAPH_KINDS = ("model", "block")
 SETTINGS_KINDS = ("data", "train", "search")
@@ -18,7 +18,7 @@ def collect_sections(spec: ast.SpecFile, sink: Sink) -> dict[str, dict[str, ast.
     seen: dict[str, ast.Section] = {}
     for section in spec.sections:
         if section.kind not in KINDS:
-            close = difflib.get_close_matches(section.kind, KINDS, n=1)
+            close = close_matches(section.kind, KINDS)
             help = f"did you mean `{close[0]}`?" if close else f"sections are {', '.join(KINDS)}"
             sink.error("E204", f"unknown section kind `{section.kind}`", section.kind_span, help=help)
             continue

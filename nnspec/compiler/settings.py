@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import replace
 
 from nnspec.compiler import ast
@@ -11,6 +10,7 @@ from nnspec.compiler.ir import ArgValue, BoundCall, CallValue, Ref, Settings
 from nnspec.compiler.schema import SCHEMAS, CallTo, DictOf
 from nnspec.compiler.values import ValueProblem, evaluate
 from nnspec.diagnostics import Sink
+from nnspec.suggest import close_matches
 from nnspec.kinds.params import Optional, Seq
 from nnspec.kinds.sources import DISTRIBUTIONS
 
@@ -124,7 +124,7 @@ def resolve_refs(settings: dict, models: dict, sink: Sink) -> None:
 
 def _check_ref(key: str, ref: Ref, pool: dict, sink: Sink) -> None:
     if ref.name not in pool:
-        close = difflib.get_close_matches(ref.name, list(pool), n=1)
+        close = close_matches(ref.name, list(pool))
         known = f"{key} sections: {', '.join(pool)}" if pool else f"the file has no {key} section"
         sink.error("E208", f"no {key} named `{ref.name}`", ref.span, help=f"did you mean `{close[0]}`?" if close else known)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from nnspec.kinds.params import Param
+from nnspec.suggest import close_matches
 
 Dim = int | str  # str: a symbolic size such as "T"
 
@@ -101,7 +101,7 @@ class Registry:
         lowered = {n.lower(): n for n in names}
         if name.lower() in lowered:
             return lowered[name.lower()]
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        close = close_matches(name, names)
         return close[0] if close else None
 
     def __iter__(self):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 
@@ -11,6 +10,8 @@ MAX_SCAN_BYTES = 20_000_000  # larger files: header only (the generated loader s
 
 def scan(path: str, delimiter: str, target: str | None, features: list | None):
     """(header, row count or None, classes or None, problems [(code, message)])."""
+    import csv  # only specs with CSV data pay for it
+
     from nnspec.kinds.sources import DataError
 
     try:
