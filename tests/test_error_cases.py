@@ -55,7 +55,7 @@ CODES = {
     "E501": "data file missing",
     "E502": "unknown CSV column",
     "E503": "data feature count differs from the model input",
-    "E504": "empty data file",
+    "E504": "empty data, or samples and targets that do not fit together",
     "E505": "metric does not fit the loss",
     "E506": "train section without data",
     "E507": "trained model without exactly one input and one output",

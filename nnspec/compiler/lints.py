@@ -68,7 +68,7 @@ def _loss_fits_output(graph: Graph, loss: BoundCall, facts, sink: Sink) -> None:
     shape = output_shapes(graph)[name]
     classes = facts.num_classes if facts else None
     if kind.target == "class" and shape is not None and classes and shape.dims and shape.dims[-1] != classes:
-        sink.warn("W506", f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} classes", span, help=f"make the last layer give {classes} values per sample")
+        sink.warn("W506", f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} class{'es' if classes != 1 else ''}", span, help=f"make the last layer give {classes} values per sample")
 
 
 def _mismatch(node, produces: str, loss: BoundCall, span, sink: Sink) -> None:
