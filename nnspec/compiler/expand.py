@@ -107,6 +107,7 @@ class _GraphState:
         self.bindings: dict[str, str] = {}
         self.nodes: list[Node] = []
         self.taken: set[str] = set()  # module attribute names used so far
+        self.suffix: dict[str, int] = {}  # target -> its last fresh suffix; `taken` only grows, so search on from it
         self.stmt = ""
         self.counter = 0
 
@@ -117,16 +118,18 @@ class _GraphState:
         ref = self.lower(expr, self.stmt)
         mapping = self._name_nodes(start)
         if ref in mapping:  # the statement's value gets the name it is bound to
-            i = next(k for k, n in enumerate(self.nodes) if n.id == mapping[ref])
+            i = next(k for k in range(start, len(self.nodes)) if self.nodes[k].id == mapping[ref])
             self.nodes[i] = replace(self.nodes[i], target=target)
         return mapping.get(ref, ref)
 
     def _fresh(self, target: str) -> str:
         target = safe_attribute(target)  # it becomes self.<name> of an nn.Module
-        name, n = target, 0
+        n = self.suffix.get(target, 0)
+        name = f"{target}_{n}" if n else target
         while name in self.taken:
             n += 1
             name = f"{target}_{n}"
+        self.suffix[target] = n
         return name
 
     def _name_nodes(self, start: int) -> dict:

@@ -72,7 +72,13 @@ class Graph:
     env: dict = field(default_factory=dict)  # a block instance's arguments, defaults included
 
     def node(self, id: str) -> Node | None:
-        return next((n for n in self.nodes if n.id == id), None)
+        index = self.__dict__.get("_by_id")
+        if index is None:  # built on first use (a scan per lookup made lints quadratic in the layers)
+            index = {}
+            for n in self.nodes:
+                index.setdefault(n.id, n)
+            object.__setattr__(self, "_by_id", index)  # not a field: no effect on eq, hash, repr, replace
+        return index.get(id)
 
     def total_params(self) -> int:
         return sum(n.params for n in self.nodes)
