@@ -8,6 +8,7 @@ def plot_curves(rows: list[dict], path: str) -> None:
 
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     names = sorted({k.split("_", 1)[1] for row in rows for k in row if k.startswith(("train_", "val_"))}, key=lambda n: n != "loss")
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
@@ -19,6 +20,7 @@ def plot_curves(rows: list[dict], path: str) -> None:
                 ax.plot(epochs, [row[key] for row in rows], label=split, marker="." if len(rows) < 30 else None)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
