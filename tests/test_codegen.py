@@ -689,7 +689,6 @@ SETTING_CHANGES = {
     ("data", "batch_size"): [("batch_size = 2", "batch_size = 3")],
     ("data", "shuffle"): [(DATA_OPTION, "    shuffle = false")],
     ("data", "drop_last"): [(DATA_OPTION, "    drop_last = true")],
-    ("data", "num_workers"): [(DATA_OPTION, "    num_workers = 2")],
     ("data", "normalize"): [(DATA_OPTION, '    normalize = "standard"')],
     ("data", "num_classes"): [(DATA_OPTION, "    num_classes = 3")],
     ("data", "one_hot"): [(DATA_OPTION, "    one_hot = true")],
@@ -717,9 +716,6 @@ SETTING_CHANGES = {
     ("train", "layer_lr"): [(TRAIN_OPTION, '    layer_lr = { "h.*": 0.01 }')],
 }
 CHECKED_BY_LINT_ONLY = {("train", "max_params")}  # a compile-time limit: nothing to render
-IGNORED = {
-    ("data", "num_workers"): "the generated program batches in-memory tensors: no worker processes, and no error either"
-}
 
 
 def test_every_setting_has_a_change():
@@ -737,10 +733,7 @@ def program_for(folder: Path, text: str) -> str:
 
 @pytest.mark.parametrize(
     "key",
-    [
-        pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=IGNORED[k])) if k in IGNORED else k
-        for k in SETTING_CHANGES
-    ],
+    [k for k in SETTING_CHANGES],
     ids=[f"{section}.{name}" for section, name in SETTING_CHANGES],
 )
 def test_setting_reaches_the_program(key, tmp_path):

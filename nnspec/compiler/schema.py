@@ -95,7 +95,6 @@ DATA = Section(
         Param("batch_size", Int(1), 32),
         Param("shuffle", Bool(), True),
         Param("drop_last", Bool(), False),
-        Param("num_workers", Int(0), 0),
         Param("normalize", Str(("none", "standard", "minmax")), "none"),
         Param("num_classes", Optional(Int(2)), None),
         Param("one_hot", Bool(), False, doc="class targets as one-hot float vectors"),

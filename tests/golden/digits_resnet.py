@@ -275,9 +275,11 @@ def encode_targets(labels, path):
         y = torch.tensor([index[label] for label in labels])
     num_classes = DATA["num_classes"] or len(classes)
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        worst = int(y.max()) if int(y.max()) >= num_classes else int(y.min())
+        label = classes[worst] if 0 <= worst < len(classes) else worst
         raise DataError(
             "E512",
-            f"{path}: label {int(y.max())} is outside the {num_classes} classes 0..{num_classes - 1}",
+            f"{path}: label {label!r} is outside the {num_classes} classes (num_classes = {num_classes})",
         )
     if DATA["one_hot"]:
         return nn.functional.one_hot(y, num_classes).float(), classes
