@@ -1,4 +1,8 @@
-"""Frozen AST dataclasses with spans: what the parser returns, before any name is resolved."""
+"""Frozen AST dataclasses with spans: what the parser returns, before any name is resolved.
+
+Nodes are compared by identity, never by value (eq=False), which also makes defining these
+classes, part of every lint's start-up, cheaper.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +12,38 @@ from typing import Union
 from nnspec.diagnostics import Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Const:
     value: object  # int | float | str | bool | None
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Name:
     id: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ListExpr:
     items: tuple
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DictExpr:
     items: tuple  # ((key, Expr), ...)
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Arg:
     name: str | None
     value: "Expr"
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Call:
     name: str
     args: tuple[Arg, ...]
@@ -47,7 +51,7 @@ class Call:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BinOp:
     op: str
     left: "Expr"
@@ -55,20 +59,20 @@ class BinOp:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Neg:
     operand: "Expr"
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Stage:
     call: Call
     repeat: int
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Chain:
     head: "Expr"
     stages: tuple[Stage, ...]
@@ -78,7 +82,7 @@ class Chain:
 Expr = Union[Const, Name, ListExpr, DictExpr, Call, BinOp, Neg, Chain]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Assign:
     target: str
     target_span: Span
@@ -86,7 +90,7 @@ class Assign:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InputItem:
     name: str
     dtype: str | None
@@ -94,13 +98,13 @@ class InputItem:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InputDecl:
     items: tuple[InputItem, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OutputDecl:
     name: str | None
     value: Expr
@@ -110,14 +114,14 @@ class OutputDecl:
 Stmt = Union[Assign, InputDecl, OutputDecl]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Param:
     name: str
     default: Expr | None
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Section:
     kind: str
     kind_span: Span
@@ -128,7 +132,7 @@ class Section:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SpecFile:
     path: str
     source: str
