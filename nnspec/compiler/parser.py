@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 
-import lark
-from lark import Transformer_NonRecursive, v_args
-
 from nnspec.compiler import ast
+from nnspec.compiler.larkrt import runtime
 from nnspec.diagnostics import Diagnostic, Span, source_lines
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
@@ -31,21 +28,20 @@ MAX_NESTING = 100
 
 
 @functools.lru_cache(maxsize=1)
-def _lark() -> lark.Lark:
-    # Package data, found next to this package (never in the working directory); importlib.resources
-    # would cost lint a dozen imports.
-    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "grammar.lark"), encoding="utf-8") as f:
-        grammar = f.read()
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=True)
+def _builder_class():
+    """_Builder on the runtime's Transformer (lark's own or its cached standalone copy)."""
+    rt = runtime()
+    methods = {k: v for k, v in vars(_Builder).items() if k not in ("__dict__", "__weakref__")}
+    return rt.v_args(meta=True)(type("_Builder", (rt.Transformer_NonRecursive,), methods))
 
 
 def parse(source: str, path: str) -> tuple[ast.SpecFile | None, list[Diagnostic]]:
     """Parse `source`; on a syntax error return (None, [diagnostic])."""
     try:
-        tree = _lark().parse(source)
-    except lark.exceptions.UnexpectedInput as exc:
+        tree = runtime().parser.parse(source)
+    except runtime().UnexpectedInput as exc:
         return None, [_syntax_error(exc, source, path)]
-    builder = _Builder(path)
+    builder = _builder_class()(path)
     sections = builder.transform(tree)
     return ast.SpecFile(path, source, tuple(sections)), builder.problems + _too_deep(sections)
 
@@ -98,9 +94,9 @@ def _children(expr) -> list:
     return []
 
 
-def _syntax_error(exc: lark.exceptions.UnexpectedInput, source: str, path: str) -> Diagnostic:
+def _syntax_error(exc, source: str, path: str) -> Diagnostic:
     line, col = max(exc.line, 1), max(exc.column, 1)
-    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+    if isinstance(exc, runtime().UnexpectedCharacters):
         ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
         if ch in "\"'":
             return Diagnostic("E102", "string is not closed on this line", Span.point(path, line, col), help=f"end it with {ch}")
@@ -173,7 +169,7 @@ def _terminal_words(name: str) -> tuple[str, ...]:
     if name in _TERMINAL_WORDS:
         return _TERMINAL_WORDS[name]
     try:
-        pattern = _lark().get_terminal(name).pattern
+        pattern = runtime().parser.get_terminal(name).pattern
     except KeyError:
         return (name.lower(),)
     return (f"`{pattern.value}`",) if pattern.type == "str" else (name.lower(),)
@@ -194,12 +190,11 @@ def _tok_span(path: str, tok) -> Span:
     return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
 
 
-@v_args(meta=True)
-class _Builder(Transformer_NonRecursive):
+class _Builder:
     """Builds AST dataclasses. It never raises for user input: problems are collected."""
 
     def __init__(self, path: str):
-        super().__init__()
+        runtime().Transformer_NonRecursive.__init__(self)
         self.path = path
         self.problems: list[Diagnostic] = []
 

@@ -1,0 +1,51 @@
+"""The cached standalone parser and lark itself parse alike; lint never needs lark imported."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+from nnspec.compiler import larkrt
+
+ROOT = pathlib.Path(__file__).parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.nn")) + sorted((ROOT / "examples").glob("*.nn"))
+
+
+def _lint(cache: str, *files) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NNSPEC_CACHE_DIR": cache}
+    code = "import sys; from nnspec.cli import main; rc = main(['lint', '--format', 'concise', *sys.argv[1:]]); print('lark' in sys.modules); sys.exit(rc)"
+    return subprocess.run([sys.executable, "-c", code, *map(str, files)], env=env, capture_output=True, text=True)
+
+
+def test_first_lint_writes_the_parser_and_later_ones_do_not_import_lark(tmp_path):
+    cache = tmp_path / "cache"
+    first = _lint(str(cache), *SPECS)
+    assert first.returncode == 0, first.stderr
+    assert list(cache.glob("parser_*.py"))
+    second = _lint(str(cache), *SPECS)
+    assert second.returncode == 0 and second.stdout.splitlines()[-1] == "False"
+
+
+def test_unwritable_cache_falls_back_to_lark(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = _lint(str(blocker / "cache"), ROOT / "specs" / "resnet18.nn", ROOT / "tests" / "errors" / "e101_missing_arrow.nn")
+    assert result.returncode == 1 and "E101" in result.stdout
+    assert result.stdout.splitlines()[-1] == "True"
+
+
+def test_standalone_and_lark_give_the_same_diagnostics(tmp_path):
+    broken = sorted((ROOT / "tests" / "errors").glob("e1*.nn"))
+    _lint(str(tmp_path / "a"), *SPECS)  # writes the cached module; the next run uses it
+    cached = _lint(str(tmp_path / "a"), *SPECS, *broken)
+    (tmp_path / "b").write_text("")  # a file where the folder should be: lark itself
+    plain = _lint(str(tmp_path / "b" / "x"), *SPECS, *broken)
+    assert cached.stdout.splitlines()[:-1] == plain.stdout.splitlines()[:-1]
+    assert cached.stdout.splitlines()[-1] == "False" and plain.stdout.splitlines()[-1] == "True"
+
+
+def test_cache_key_follows_the_grammar():
+    grammar = larkrt.grammar_text()
+    assert larkrt.cached_path(grammar) != larkrt.cached_path(grammar + "\n// changed")
