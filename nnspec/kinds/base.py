@@ -48,7 +48,7 @@ class ShapeError(Exception):
         self.code, self.message, self.expected, self.help, self.arg = code, message, expected, help, arg
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Example:
     """A worked example: arguments and a per-sample input shape, checked against PyTorch by tests."""
 

@@ -1,4 +1,7 @@
-"""Argument types and `Param`: what a kind accepts, with PyTorch's defaults and legal ranges."""
+"""Argument types and `Param`: what a kind accepts, with PyTorch's defaults and legal ranges.
+
+Types and parameters are compared by identity (eq=False): they are never compared by value.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ def _is_num(v) -> bool:
     return _is_int(v) or isinstance(v, float)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Int:
     lo: int | None = None
     hi: int | None = None
@@ -35,7 +38,7 @@ class Int:
         return _range(v, self.lo, self.hi)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Float:
     lo: float | None = None
     hi: float | None = None
@@ -52,7 +55,7 @@ class Float:
         return _range(v, self.lo, self.hi)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Bool:
     def describe(self) -> str:
         return "`true` or `false`"
@@ -61,7 +64,7 @@ class Bool:
         return None if isinstance(v, bool) else ("type", self.describe())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Str:
     choices: tuple[str, ...] | None = None
 
@@ -78,7 +81,7 @@ class Str:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Seq:
     """A list of `item`, of exactly `n` items when n is set (kernel sizes, betas)."""
 
@@ -103,7 +106,7 @@ class Seq:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OneOf:
     options: tuple
 
@@ -118,7 +121,7 @@ class OneOf:
         return ranged[0] if ranged else ("type", self.describe())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Optional:
     inner: object
 
@@ -129,7 +132,7 @@ class Optional:
         return None if v is None else self.inner.check(v)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Anything:
     def describe(self) -> str:
         return "a value"
@@ -142,7 +145,7 @@ def int_or_tuple(n: int, lo: int = 1) -> OneOf:
     return OneOf((Int(lo), Seq(Int(lo), n)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Param:
     name: str
     type: object
