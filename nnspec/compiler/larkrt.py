@@ -72,8 +72,10 @@ def _write_standalone(grammar: str, path: str) -> None:
 
     buffer = io.StringIO()
     gen_standalone(lark.Lark(grammar, **OPTIONS), out=buffer)
+    # Uncompressed tables need none of these; importing them would cost every lint.
+    source = buffer.getvalue().replace("\nimport pickle, zlib, base64\n", "\n", 1)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    write_atomic(path, buffer.getvalue())
+    write_atomic(path, source)
 
 
 def _import(path: str):
