@@ -24,8 +24,15 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/nnspec lint specs/*.nn examples/*.nn
 
-bench: $(VENV)/.installed
-	$(PY) benchmarks/lint_speed.py
+# torchinfo (the `bench` extra) is the baseline lint is compared with. The benchmarks time whole
+# processes: without PYTHONDONTWRITEBYTECODE, so .pyc files are written once and then used.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e ".[bench]" --config-settings editable_mode=compat
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	env -u PYTHONDONTWRITEBYTECODE $(PY) benchmarks/lint_speed.py
+	env -u PYTHONDONTWRITEBYTECODE $(PY) benchmarks/lint_scaling.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
