@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Span:
+    """A region of a spec: 1-based lines and columns, end exclusive."""
+
     file: str
     line: int
     col: int
@@ -20,6 +22,8 @@ class Span:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One finding: a code, a message, where, and optional notes and a fix hint."""
+
     code: str
     message: str
     span: Span

@@ -14,30 +14,40 @@ from nnspec.diagnostics import Span
 
 @dataclass(frozen=True, eq=False)
 class Const:
+    """A literal: int, float, string, boolean or none."""
+
     value: object  # int | float | str | bool | None
     span: Span
 
 
 @dataclass(frozen=True, eq=False)
 class Name:
+    """A bare name: a node, a parameter or a section."""
+
     id: str
     span: Span
 
 
 @dataclass(frozen=True, eq=False)
 class ListExpr:
+    """[a, b, ...]"""
+
     items: tuple
     span: Span
 
 
 @dataclass(frozen=True, eq=False)
 class DictExpr:
+    """{key: value, ...}"""
+
     items: tuple  # ((key, Expr), ...)
     span: Span
 
 
 @dataclass(frozen=True, eq=False)
 class Arg:
+    """A call argument, positional (name None) or by keyword."""
+
     name: str | None
     value: "Expr"
     span: Span
@@ -45,6 +55,8 @@ class Arg:
 
 @dataclass(frozen=True, eq=False)
 class Call:
+    """Kind(args): a layer, block, loss, source ..."""
+
     name: str
     args: tuple[Arg, ...]
     span: Span
@@ -53,6 +65,8 @@ class Call:
 
 @dataclass(frozen=True, eq=False)
 class BinOp:
+    """a + b, a * b ...: arithmetic on values, merges of tensors."""
+
     op: str
     left: "Expr"
     right: "Expr"
@@ -61,12 +75,16 @@ class BinOp:
 
 @dataclass(frozen=True, eq=False)
 class Neg:
+    """-x"""
+
     operand: "Expr"
     span: Span
 
 
 @dataclass(frozen=True, eq=False)
 class Stage:
+    """One `-> Call(...) * repeat` of a chain."""
+
     call: Call
     repeat: int
     span: Span
@@ -74,6 +92,8 @@ class Stage:
 
 @dataclass(frozen=True, eq=False)
 class Chain:
+    """head -> stage -> stage ..."""
+
     head: "Expr"
     stages: tuple[Stage, ...]
     span: Span
@@ -84,6 +104,8 @@ Expr = Union[Const, Name, ListExpr, DictExpr, Call, BinOp, Neg, Chain]
 
 @dataclass(frozen=True, eq=False)
 class Assign:
+    """target = value"""
+
     target: str
     target_span: Span
     value: Expr
@@ -92,6 +114,8 @@ class Assign:
 
 @dataclass(frozen=True, eq=False)
 class InputItem:
+    """name: dtype[dims] of an input declaration."""
+
     name: str
     dtype: str | None
     shape: tuple | None  # dims: int | str (symbolic)
@@ -100,12 +124,16 @@ class InputItem:
 
 @dataclass(frozen=True, eq=False)
 class InputDecl:
+    """input a: [4], b: [8]"""
+
     items: tuple[InputItem, ...]
     span: Span
 
 
 @dataclass(frozen=True, eq=False)
 class OutputDecl:
+    """output [name:] value"""
+
     name: str | None
     value: Expr
     span: Span
@@ -116,6 +144,8 @@ Stmt = Union[Assign, InputDecl, OutputDecl]
 
 @dataclass(frozen=True, eq=False)
 class Param:
+    """A parameter of a block or model header, with its default."""
+
     name: str
     default: Expr | None
     span: Span
@@ -123,6 +153,8 @@ class Param:
 
 @dataclass(frozen=True, eq=False)
 class Section:
+    """kind [name] [(params)] { statements }"""
+
     kind: str
     kind_span: Span
     name: str | None
@@ -134,6 +166,8 @@ class Section:
 
 @dataclass(frozen=True, eq=False)
 class SpecFile:
+    """A parsed spec file."""
+
     path: str
     source: str
     sections: tuple[Section, ...]

@@ -13,6 +13,8 @@ WARN_PARAMS = 1_000_000_000  # 4 GB of float32 weights before gradients and opti
 
 @dataclass(frozen=True)
 class Options:
+    """Options of a check that come from outside the spec."""
+
     max_params: int | None = None  # from the command line; overrides the train sections'
 
 

@@ -13,6 +13,8 @@ from nnspec.kinds.sources import DataError, Peek
 
 @dataclass(frozen=True)
 class DataFacts:
+    """Features per sample and classes, as far as lint can tell."""
+
     features: int | None
     num_classes: int | None
 
@@ -71,6 +73,9 @@ def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Pe
                 return None
     if path is not None and not os.path.exists(path):
         sink.error("E501", f"data file not found: {args['path']}", source.span, notes=[f"looked for {path}"])
+        return None
+    if path is not None and not (os.path.isfile(path) or os.path.isdir(path)):  # reading /dev/zero or a pipe never ends
+        sink.error("E501", f"{args['path']}: not a regular file or folder (devices and pipes are not read)", source.span)
         return None
     try:
         return source.kind.peek(path, args, data.values)

@@ -33,6 +33,8 @@ class Ref:
 
 @dataclass(frozen=True, eq=False)
 class ArgValue:
+    """An evaluated argument with where it was written."""
+
     name: str | None
     value: object
     span: Span
@@ -40,6 +42,8 @@ class ArgValue:
 
 @dataclass(frozen=True, eq=False)
 class Input:
+    """A graph input: its name and per-sample shape (None in a block)."""
+
     name: str
     shape: Shape | None
     span: Span
@@ -47,6 +51,8 @@ class Input:
 
 @dataclass(frozen=True, eq=False)
 class Node:
+    """One layer or block instance in a graph."""
+
     id: str  # unique in its graph: "<statement>.<index>"
     kind: str  # a layer kind or a block name
     inputs: tuple[str, ...]  # node ids or input names
@@ -67,6 +73,8 @@ class Node:
 
 @dataclass(frozen=True, eq=False)
 class Graph:
+    """A model or a block instance: inputs, nodes in order, outputs."""
+
     name: str
     inputs: tuple[Input, ...]
     nodes: tuple[Node, ...]
@@ -103,6 +111,8 @@ class Settings:
 
 @dataclass(frozen=True, eq=False)
 class Program:
+    """A checked spec: its graphs and settings sections."""
+
     file: ast.SpecFile
     models: dict  # name -> Graph
     blocks: dict  # name -> ast.Section

@@ -19,6 +19,8 @@ from nnspec.diagnostics import Diagnostic, Sink, Span, sort_key
 
 @dataclass(frozen=True)
 class Result:
+    """A checked spec (None after errors) and its diagnostics."""
+
     program: Program | None
     diagnostics: tuple[Diagnostic, ...]
     source: str | None

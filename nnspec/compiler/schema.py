@@ -49,6 +49,8 @@ class DictOf:
 
 @dataclass(frozen=True, eq=False)
 class RefTo:
+    """The name of another section of the given kind."""
+
     section: str
 
     def describe(self) -> str:
@@ -77,6 +79,8 @@ class SplitType:
 
 @dataclass(frozen=True, eq=False)
 class Section:
+    """The keys a settings section accepts."""
+
     name: str
     params: tuple[Param, ...]
     open_keys: bool = False  # search: other keys are the dimensions searched

@@ -14,6 +14,8 @@ BYTES_PER_PARAM = 4  # float32
 
 @dataclass(frozen=True)
 class Row:
+    """One layer of the summary table."""
+
     name: str
     kind: str
     shape: object
@@ -27,6 +29,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Summary:
+    """The summary of one model."""
+
     model: str
     inputs: dict
     rows: tuple[Row, ...]

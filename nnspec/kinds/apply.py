@@ -11,6 +11,8 @@ from nnspec.kinds.params import REQUIRED
 
 @dataclass(frozen=True)
 class Applied:
+    """A layer applied to its inputs: full arguments, output shape, counts."""
+
     args: dict  # every constructor argument, inferred sizes filled in
     shape: Shape
     params: int
@@ -36,6 +38,8 @@ def apply_layer(kind: Layer, written: dict, ins: list[Shape]) -> Applied:
     if missing:  # an inferred size the input could not provide
         raise ShapeError("E402", f"{kind.name}: cannot infer {', '.join(missing)} from {ins[0]}")
     out = kind.infer(args, ins)
+    if out.too_large():
+        raise ShapeError("E304", f"{kind.name} gives {out}: more elements than PyTorch can hold (2**63 - 1)")
     return Applied(args, out, kind.count(args, ins), kind.macs(args, ins, out))
 
 

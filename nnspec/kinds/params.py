@@ -26,6 +26,8 @@ def _is_num(v) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class Int:
+    """An integer, optionally bounded."""
+
     lo: int | None = None
     hi: int | None = None
 
@@ -40,6 +42,8 @@ class Int:
 
 @dataclass(frozen=True, eq=False)
 class Float:
+    """A number (ints accepted), optionally bounded."""
+
     lo: float | None = None
     hi: float | None = None
     lo_open: bool = False  # True: lo itself is not allowed (lr > 0)
@@ -57,6 +61,8 @@ class Float:
 
 @dataclass(frozen=True, eq=False)
 class Bool:
+    """`true` or `false`."""
+
     def describe(self) -> str:
         return "`true` or `false`"
 
@@ -66,6 +72,8 @@ class Bool:
 
 @dataclass(frozen=True, eq=False)
 class Str:
+    """A string, optionally one of fixed choices."""
+
     choices: tuple[str, ...] | None = None
 
     def describe(self) -> str:
@@ -108,6 +116,8 @@ class Seq:
 
 @dataclass(frozen=True, eq=False)
 class OneOf:
+    """A value of any of several types (an int or a list of ints)."""
+
     options: tuple
 
     def describe(self) -> str:
@@ -123,6 +133,8 @@ class OneOf:
 
 @dataclass(frozen=True, eq=False)
 class Optional:
+    """A value of `inner`, or `none`."""
+
     inner: object
 
     def describe(self) -> str:
@@ -134,6 +146,8 @@ class Optional:
 
 @dataclass(frozen=True, eq=False)
 class Anything:
+    """Any value (block parameters)."""
+
     def describe(self) -> str:
         return "a value"
 
@@ -147,6 +161,8 @@ def int_or_tuple(n: int, lo: int = 1) -> OneOf:
 
 @dataclass(frozen=True, eq=False)
 class Param:
+    """One argument of a kind: name, type, PyTorch's default, whether it is inferred."""
+
     name: str
     type: object
     default: object = REQUIRED

@@ -17,6 +17,8 @@ PROGRAM_FILE = "program.py"
 
 @dataclass(frozen=True)
 class RunOptions:
+    """Where a run goes and what the command line overrides."""
+
     out: str
     epochs: int | None = None
     lr: float | None = None

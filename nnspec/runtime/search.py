@@ -22,6 +22,8 @@ from nnspec.runtime.trials import SearchError, dimensions, trial_values, with_va
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one search trial gave."""
+
     number: int
     values: dict
     status: str  # "ok", "skipped: <reason>" or "failed: <reason>"

@@ -17,12 +17,16 @@ from nnspec.kinds.pysrc import Code, src
 
 @dataclass(frozen=True)
 class Attr:
+    """One module attribute of a generated class."""
+
     name: str
     lines: tuple[tuple[str, str], ...]  # (constructor, comment); several: an nn.Sequential
 
 
 @dataclass(frozen=True)
 class ClassView:
+    """One generated nn.Module class, every string computed."""
+
     name: str
     doc: str
     params: tuple[str, ...]
@@ -35,6 +39,8 @@ class ClassView:
 
 @dataclass(frozen=True)
 class Instance:
+    """One use of a block: its elaborated graph and arguments."""
+
     graph: Graph
     env: dict  # the block arguments of this use
 
@@ -173,7 +179,7 @@ def _var(graph: Graph, ref: str) -> str:
         return safe_variable(ref)  # a graph input
     if node.target:
         return safe_variable(node.target)
-    bound = {n.target for n in graph.nodes if n.target} | {i.name for i in graph.inputs}
+    bound = {safe_variable(n.target) for n in graph.nodes if n.target} | {safe_variable(i.name) for i in graph.inputs}
     name = safe_variable(node.id)
     while name in bound:
         name += "_"
@@ -210,6 +216,8 @@ def _expr(graphs: list[Graph], j: int, params: _Params, stores: set) -> str:
 
 def _shape(graphs: list[Graph], j: int, params: _Params) -> str:
     shapes = [g.nodes[j].shape for g in graphs]
+    if len({s.rank for s in shapes}) > 1:  # a block whose uses differ in rank (Flatten(start_dim=p))
+        return " or ".join(dict.fromkeys(str(s) for s in shapes))
     dims = []
     for k, d in enumerate(shapes[0].dims):
         values = [s.dims[k] for s in shapes]

@@ -16,6 +16,8 @@ from nnspec.kinds.pysrc import Code, call, src
 
 @dataclass(frozen=True)
 class ProgramView:
+    """Everything the program template places, as strings."""
+
     spec: str
     spec_literal: str
     script: str
