@@ -80,6 +80,7 @@ class _Expander:
                     shape = Shape(item.shape, item.dtype or "float") if item.shape is not None else None
                     inputs.append(Input(item.name, shape, item.span))
                     state.bindings[item.name] = item.name
+                    state.taken.add(item.name)  # refs name inputs and node ids alike: `x = x -> ...` gets id x_1
             elif isinstance(stmt, ast.Assign):
                 state.bindings[stmt.target] = state.statement(stmt.target, stmt.value)
             else:
@@ -116,7 +117,7 @@ class _GraphState:
         self.stmt, self.counter = self._fresh(target), 0
         start = len(self.nodes)
         ref = self.lower(expr, self.stmt)
-        mapping = self._name_nodes(start)
+        mapping = self._name_nodes(start, target)
         if ref in mapping:  # the statement's value gets the name it is bound to
             i = next(k for k in range(start, len(self.nodes)) if self.nodes[k].id == mapping[ref])
             self.nodes[i] = replace(self.nodes[i], target=target)
@@ -132,20 +133,30 @@ class _GraphState:
         self.suffix[target] = n
         return name
 
-    def _name_nodes(self, start: int) -> dict:
-        """Node ids are module paths: `h` (one module), `h.0` (nn.Sequential), `h_0` (separate)."""
+    def _name_nodes(self, start: int, target: str) -> dict:
+        """Node ids are module paths: `h` (one module), `h.0` (nn.Sequential), `h_0` (separate).
+
+        A statement's name groups its nodes in codegen, so no later statement gets it again, and
+        its ids `h_0` ... are kept apart from every earlier id (`h_0 = ...` before `h = ...`)."""
         new = self.nodes[start:]
         chain = all(self._sequential(n) for n in new) and all(n.inputs == (new[i - 1].id,) for i, n in enumerate(new) if i)
-        if chain and len(new) == 1:
-            ids = [self.stmt]
-        elif chain:
-            ids = [f"{self.stmt}.{i}" for i in range(len(new))]
-        else:
-            ids = [f"{self.stmt}_{i}" for i in range(len(new))]
+        ids = self._ids(chain, len(new))
+        while any(i.split(".")[0] in self.taken for i in ids):
+            self.taken.add(self.stmt)
+            self.stmt = self._fresh(target)
+            ids = self._ids(chain, len(new))
         mapping = {n.id: new_id for n, new_id in zip(new, ids)}
-        self.nodes[start:] = [replace(n, id=mapping[n.id], inputs=tuple(mapping.get(i, i) for i in n.inputs)) for n in new]
+        self.nodes[start:] = [replace(n, id=mapping[n.id], inputs=tuple(mapping.get(i, i) for i in n.inputs), stmt=self.stmt) for n in new]
         self.taken.update(i.split(".")[0] for i in ids)
+        self.taken.add(self.stmt)
         return mapping
+
+    def _ids(self, chain: bool, n: int) -> list[str]:
+        if chain and n == 1:
+            return [self.stmt]
+        if chain:
+            return [f"{self.stmt}.{i}" for i in range(n)]
+        return [f"{self.stmt}_{i}" for i in range(n)]
 
     def _sequential(self, node: Node) -> bool:
         if node.is_block:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import re
 
 # Public attributes of torch.nn.Module (torch 2.13); tests/test_names.py keeps this list current.
 MODULE_ATTRIBUTES = frozenset(
@@ -33,11 +34,19 @@ PROGRAM_NAMES = frozenset(
 _TAKEN = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | PROGRAM_NAMES
 
 
+_DUNDER = re.compile(r"n*__")  # `__x` (Python mangles it in a class) and the names `n__x` it becomes
+
+
 def safe_variable(name: str) -> str:
-    """A local variable, function parameter or class name that cannot clash."""
-    while name in _TAKEN or name.startswith("__"):
-        name += "_"
-    return name
+    """A local variable, function parameter or class name that cannot clash.
+
+    One-to-one, so distinct spec names stay distinct (`class` and `class_`): a name that is taken,
+    ends with `_` or starts with `__` gets a trailing `_`, and one starting with `__` (or `n__`,
+    `nn__` ...) also a leading `n`. Every other name is kept as it is."""
+    dunder = _DUNDER.match(name) is not None
+    if not (dunder or name in _TAKEN or name.endswith("_")):
+        return name
+    return ("n" + name if dunder else name) + "_"
 
 
 def safe_attribute(name: str) -> str:

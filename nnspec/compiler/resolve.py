@@ -6,6 +6,7 @@ from __future__ import annotations
 from nnspec.compiler import ast
 from nnspec.diagnostics import Sink, Span
 from nnspec.suggest import close_matches
+from nnspec.kinds.base import Shape
 from nnspec.kinds.layer import LAYERS
 
 DTYPES = ("float", "long")
@@ -82,6 +83,8 @@ class _Resolver:
                 self.sink.error("E303", f"unknown element type `{item.dtype}`", item.span, help="use `float` (default) or `long`")
             if any(isinstance(d, int) and d < 1 for d in item.shape or ()):
                 self.sink.error("E304", "input sizes must be at least 1", item.span)
+            elif Shape(item.shape or ()).too_large():
+                self.sink.error("E304", "the input has more elements than PyTorch can hold (2**63 - 1)", item.span)
             self._bind(item.name, item.span)
 
     def _bind(self, name: str, span: Span) -> None:

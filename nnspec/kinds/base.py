@@ -9,6 +9,7 @@ from nnspec.kinds.params import Param
 from nnspec.suggest import close_matches
 
 Dim = int | str  # str: a symbolic size such as "T"
+MAX_ELEMENTS = 2**63 - 1  # PyTorch's sizes and element counts are int64
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,15 @@ class Shape:
                 return None
             n *= d
         return n
+
+    def too_large(self) -> bool:
+        """More elements per sample than PyTorch can hold, counting the known sizes."""
+        n = 1
+        for d in self.dims:
+            n *= d if isinstance(d, int) else 1
+            if n > MAX_ELEMENTS:
+                return True
+        return False
 
     def with_dims(self, dims, dtype: str | None = None) -> "Shape":
         return Shape(tuple(dims), dtype or self.dtype)
@@ -82,6 +92,8 @@ class Kind:
 
 @dataclass
 class Registry:
+    """The kinds of one family by name."""
+
     family: str
     example: str = ""  # shown in messages: "a loss such as CrossEntropyLoss()"
     kinds: dict = field(default_factory=dict)

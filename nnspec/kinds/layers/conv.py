@@ -50,6 +50,10 @@ class _ConvNd(Layer):
         stride = args.get("stride")
         if args.get("padding") == "same" and stride is not None and any(s != 1 for s in expand(stride, self.n)):
             return [("E307", 'padding="same" needs stride 1 (PyTorch refuses it otherwise)', "padding")]
+        if self.transposed and all(args.get(a) is not None for a in ("output_padding", "stride", "dilation")):
+            sizes = zip(*(expand(args[a], self.n) for a in ("output_padding", "stride", "dilation")))
+            if any(op >= s and op >= d for op, s, d in sizes):
+                return [("E307", "output_padding must be smaller than the stride or the dilation (PyTorch refuses it otherwise)", "output_padding")]
         return []
 
     def derive(self, ins):
@@ -70,9 +74,18 @@ class _ConvNd(Layer):
             return transposed_out(size, k, s, p, op, d)
         padding = args["padding"]
         if padding == "same":
+            self._check_wrap(size, d * (k - 1) - d * (k - 1) // 2, args)  # the right side gets the odd one
             return size
         p = 0 if padding == "valid" else expand(padding, self.n)[i]
+        self._check_wrap(size, p, args)
         return window_out(size, k, s, p, d)
+
+    def _check_wrap(self, size, p: int, args) -> None:
+        """Reflect padding must be smaller than the input, circular padding at most its size."""
+        mode = args["padding_mode"]
+        if isinstance(size, int) and ((mode == "reflect" and p >= size) or (mode == "circular" and p > size)):
+            limit = "smaller than" if mode == "reflect" else "at most"
+            raise ShapeError("E403", f'padding {p} with padding_mode="{mode}" must be {limit} the input size {size}', arg="padding")
 
     def count(self, args, ins):
         k = prod(expand(args["kernel_size"], self.n))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnspec.kinds.base import Example, Shape
+from nnspec.kinds.base import Example, Shape, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, feature_dim
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param
 
@@ -62,6 +62,8 @@ class Bilinear(Layer):
         return {"in1_features": feature_dim(ins[0], self.name), "in2_features": feature_dim(ins[1], self.name)}
 
     def infer(self, args, ins):
+        if ins[0].dims[:-1] != ins[1].dims[:-1]:  # PyTorch pairs up the vectors of the two inputs
+            raise ShapeError("E404", f"Bilinear needs the same dims before the last, got {ins[0]} and {ins[1]}")
         return ins[0].with_dims(ins[0].dims[:-1] + (args["out_features"],))
 
     def count(self, args, ins):
@@ -92,6 +94,8 @@ class Embedding(Layer):
         pad, n = args.get("padding_idx"), args.get("num_embeddings")
         if pad is not None and isinstance(n, int) and not -n <= pad < n:
             return [("E304", f"padding_idx {pad} must be within the {n} embeddings", "padding_idx")]
+        if args.get("scale_grad_by_freq") and args.get("sparse"):
+            return [("E307", "scale_grad_by_freq=true does not work with sparse=true (PyTorch refuses it in backward)", "scale_grad_by_freq")]
         return []
 
     def infer(self, args, ins):

@@ -59,7 +59,8 @@ class Concat(Layer):
             if not same_rank or other.dims[:i] + other.dims[i + 1 :] != first.dims[:i] + first.dims[i + 1 :]:
                 raise ShapeError("E404", f"Concat along dim {args['dim']} needs the other dims equal, got {first} and {other}")
             total = add_dims(total, other.dims[i])
-        return first.with_dims(first.dims[:i] + (total,) + first.dims[i + 1 :])
+        dtype = "float" if any(s.dtype == "float" for s in ins) else first.dtype  # torch.cat promotes
+        return first.with_dims(first.dims[:i] + (total,) + first.dims[i + 1 :], dtype)
 
     def forward(self, module, inputs, args):
         return f"torch.cat([{', '.join(inputs)}], dim={src(args['dim'])})"

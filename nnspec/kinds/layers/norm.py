@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import prod
 
 from nnspec.kinds.base import Example, ShapeError
-from nnspec.kinds.layer import LAYERS, Layer, channel_dim
+from nnspec.kinds.layer import LAYERS, Layer, channel_dim, feature_dim
 from nnspec.kinds.params import Bool, Float, Int, OneOf, Param, Seq
 
 _EPS = Param("eps", Float(0, lo_open=True), 1e-05)
@@ -53,7 +53,7 @@ class LayerNorm(Layer):
     examples = (Example({}, ((10,),)), Example({"normalized_shape": [4, 6]}, ((3, 4, 6),)), Example({"bias": False}, ((5, 7),)))
 
     def derive(self, ins):
-        return {"normalized_shape": ins[0].dims[-1] if ins[0].dims else None}
+        return {"normalized_shape": feature_dim(ins[0], self.name)}
 
     def matches(self, name, written, derived, ins):
         """A written list names the trailing dims it normalises."""

@@ -90,7 +90,8 @@ class _AdaptiveNd(Layer):
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         cls.ranks = (cls.n + 1,)
-        size = OneOf((Int(1), Seq(Optional(Int(1)), cls.n)))
+        item = Optional(Int(1)) if cls.n > 1 else Int(1)  # none (keep the size) only from 2-d on, as in PyTorch
+        size = OneOf((Int(1), Seq(item, cls.n)))
         cls.params = (Param("output_size", size),)
 
     def infer(self, args, ins):

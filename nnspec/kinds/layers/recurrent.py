@@ -39,21 +39,24 @@ class _Recurrent(Layer):
         return ins[0].with_dims((ins[0].dims[0], width))
 
     def _layer_inputs(self, args):
+        """(input width of the first layer, of each later layer, number of later layers, directions);
+        in closed form: num_layers may be absurdly large in a hostile spec."""
         dirs = 2 if args["bidirectional"] else 1
-        h = args["hidden_size"]
-        return [args["input_size"]] + [h * dirs] * (args["num_layers"] - 1), dirs
+        return args["input_size"], args["hidden_size"] * dirs, args["num_layers"] - 1, dirs
 
     def count(self, args, ins):
+        first, later, n, dirs = self._layer_inputs(args)
+        return (self._layer_count(args, first) + n * self._layer_count(args, later)) * dirs
+
+    def _layer_count(self, args, width: int) -> int:
         h, g = args["hidden_size"], self.gates
-        sizes, dirs = self._layer_inputs(args)
-        per_dir = sum(g * h * (f + h) + 2 * g * h * args["bias"] for f in sizes)
-        return per_dir * dirs
+        return g * h * (width + h) + 2 * g * h * args["bias"]
 
     def macs(self, args, ins, out):
         steps = ins[0].dims[0] if isinstance(ins[0].dims[0], int) else 1
         h, g = args["hidden_size"], self.gates
-        sizes, dirs = self._layer_inputs(args)
-        return steps * dirs * sum(g * h * (f + h) for f in sizes)
+        first, later, n, dirs = self._layer_inputs(args)
+        return steps * dirs * (g * h * (first + h) + n * g * h * (later + h))
 
     def forward(self, module, inputs, args):
         return f"{module}({inputs[0]})[0]"  # the output sequence; the final states are dropped

@@ -9,7 +9,12 @@ def window_out(size: Dim, k: int, s: int, p: int, d: int = 1, ceil: bool = False
     """floor((L + 2p - d(k-1) - 1) / s) + 1, PyTorch's Conv/Pool length; ceil for ceil_mode."""
     span = d * (k - 1) + 1
     if not isinstance(size, int):
-        return _symbolic(size, 2 * p - span, s)
+        if not ceil or s == 1:
+            return _symbolic(size, 2 * p - span, s)
+        out = _symbolic(size, 2 * p - span + s - 1, s)  # ceil((L + 2p - span) / s) + 1
+        if p + s <= span:  # then the last window always starts inside the input or left padding
+            return out
+        return f"min({out}, ({size}{p + s - 1:+d})//{s})"  # else PyTorch's correction: at most ceil((L + p) / s)
     room = size + 2 * p - span
     if room < 0:
         raise ShapeError(
