@@ -56,3 +56,9 @@ def safe_attribute(name: str) -> str:
     while name in _TAKEN or name in MODULE_ATTRIBUTES:
         name += "_"
     return name
+
+
+def stored_attribute(parameter: str) -> str:
+    """Where a block class keeps a constructor parameter its forward reads (a Concat dim ...):
+    never nn.Module's own attribute (`train`, `modules`) nor a layer's (those never start with `_`)."""
+    return f"_arg_{parameter}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nnspec.compiler.ir import Graph
-from nnspec.compiler.names import safe_variable
+from nnspec.compiler.names import safe_variable, stored_attribute
 from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.pysrc import Code, src
 
@@ -30,7 +30,7 @@ class ClassView:
     name: str
     doc: str
     params: tuple[str, ...]
-    stores: tuple[str, ...]  # parameters the forward reads from self
+    stores: tuple[tuple[str, str], ...]  # (attribute, parameter): parameters the forward reads from self
     attrs: tuple[Attr, ...]
     inputs: tuple[str, ...]
     lines: tuple[tuple[str, str], ...]  # forward: (code, shape comment)
@@ -102,7 +102,8 @@ class ClassBuilder:
         doc = f"{kind.capitalize()} `{name}` ({self.spec}:{line})."
         outputs = [_var(graphs[0], ref) for _, ref, _ in graphs[0].outputs]
         inputs = tuple(safe_variable(i.name) for i in graphs[0].inputs)
-        return ClassView(safe_variable(name), doc, signature, tuple(sorted(stores)), attrs, inputs, lines, ", ".join(outputs))
+        stored = tuple((stored_attribute(p), p) for p in sorted(stores))
+        return ClassView(safe_variable(name), doc, signature, stored, attrs, inputs, lines, ", ".join(outputs))
 
     def _attrs(self, graphs: list[Graph], params: _Params) -> tuple[Attr, ...]:
         attrs = []
@@ -209,7 +210,7 @@ def _expr(graphs: list[Graph], j: int, params: _Params, stores: set) -> str:
         value = params(k, [g.nodes[j].args[k] for g in graphs])
         if isinstance(value, Code):
             stores.add(str(value))
-            value = Code(f"self.{value}")
+            value = Code(f"self.{stored_attribute(value)}")
         args[k] = value
     return kind.forward(f"self.{node.id}", inputs, args)
 

@@ -16,7 +16,7 @@ def window_out(size: Dim, k: int, s: int, p: int, d: int = 1, ceil: bool = False
             return out
         return f"min({out}, ({size}{p + s - 1:+d})//{s})"  # else PyTorch's correction: at most ceil((L + p) / s)
     room = size + 2 * p - span
-    if room < 0:
+    if room < 0 and not (ceil and room + s - 1 >= 0):  # ceil_mode: a window may hang over the end
         raise ShapeError(
             "E403",
             f"input size {size} (padded {size + 2 * p}) is smaller than the kernel's reach {span}",
