@@ -5,16 +5,22 @@ and element type some kind accepts, then chains of registered kinds whose `ranks
 `input_dtype` accept the current shape, with argument values drawn from each Param's type;
 merges (`a + b`, `Concat(a, b, dim=1)`, any kind of two or more inputs), layers repeated
 `L() * 2`, and blocks with a parameter used twice with different values (`B(4) -> B(6)`) or
-repeated (`B(8) * 2`). Some input sizes are symbolic (`[T, 6]`) and get a concrete value for
-the forward pass. The strategy keeps a spec only if nnspec's own per-layer rules accept each
-layer both for the concrete sizes and for the symbolic ones; so `check_source` must accept the
-whole spec, and PyTorch is the oracle for everything else:
+repeated (`B(8) * 2`), some inside later blocks (`B(p)` in a block with parameter `p`). Names are
+often ones generated Python must escape (`class`, `len`, `__init__`, `train`, `self`). Some input
+sizes are symbolic (`[T, 6]`) and get a concrete value for the forward pass. The strategy keeps
+a spec only if nnspec's own per-layer rules accept each layer both for the concrete sizes and
+for the symbolic ones; so `check_source` must accept the whole spec, and PyTorch is the oracle
+for everything else:
 
 - the generated model source compiles, executes and the model class instantiates;
 - its parameter count equals nnspec's summary total;
 - a forward pass on a batch of 2 gives exactly nnspec's static output shapes (symbolic sizes
   evaluated) and element types;
 - a backward pass of `out.float().sum()` works.
+
+`inplace=true` is never drawn: it changes no shape or count, and PyTorch's autograd refuses some
+in-place uses that no static rule covers (after an LSTM or a Sigmoid, which keep their output for
+backward; ELU with a negative alpha).
 
 Each failure hypothesis found and that was fixed is kept in tests/regressions/*.nn (a header
 comment `# symbols: T=5` gives the symbolic sizes' values) and checked the same way.
@@ -78,9 +84,13 @@ DTYPES = sorted({d for _, d in STARTS})
 # names, nn.Module's attributes, dunders, and what escaping them gives (`class` and `class_`).
 # The grammar's own words and kind names are not names.
 _WORDS = set(re.findall(r'"([a-z]+)"', (pathlib.Path(nnspec.__file__).parent / "grammar.lark").read_text(encoding="utf-8")))
-_RISKY = {*keyword.kwlist, *keyword.softkwlist, *PROGRAM_NAMES, *MODULE_ATTRIBUTES, *(b for b in dir(builtins) if b.islower()), "__x", "_x", "n__x", "h_0", "s1_0"}
+_RISKY = {*keyword.kwlist, *keyword.softkwlist, *PROGRAM_NAMES, *MODULE_ATTRIBUTES, *(b for b in dir(builtins) if b.islower())}
+_RISKY |= {"__x", "_x", "n__x", "h_0", "s1_0"}
 HOSTILE_NAMES = sorted(
-    n for base in _RISKY for n in (base, base + "_") if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) and n not in _WORDS and LAYERS.get(n) is None
+    n
+    for base in _RISKY
+    for n in (base, base + "_")
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) and n not in _WORDS and LAYERS.get(n) is None
 )
 
 
@@ -184,6 +194,16 @@ class Step:
     inferred: dict = field(default_factory=dict)  # inferred sizes nnspec derived (full style)
 
 
+@dataclass
+class NestedBlock:
+    """An earlier block used inside a new block's body."""
+
+    name: str
+    steps: list
+    residual: object
+    arg: object  # an int, or the new block's BlockParam
+
+
 def render(value) -> str:
     if isinstance(value, BlockParam):
         return value.text()
@@ -202,8 +222,10 @@ def render(value) -> str:
     return str(value)
 
 
-def render_call(step: Step, inputs: tuple[str, ...] = ()) -> str:
+def render_call(step, inputs: tuple[str, ...] = ()) -> str:
     """`Kind(inputs..., args)`: keywords, or PyTorch's positional order (short or full)."""
+    if isinstance(step, NestedBlock):
+        return f"{step.name}({render(step.arg)})"
     kind, written = step.kind, dict(step.written)
     positional: list = []
     if step.style != "keywords":
@@ -303,6 +325,7 @@ class Builder:
         self.tensors: list[Tensor] = []
         self.names = 0
         self.used: set[str] = set()  # names given in the model
+        self.block_defs: list = []  # (name, body steps, residual kind) of each block so far
 
     def fresh(self, used: set[str]) -> str:
         """A new name: often a hostile one (`class`, `len`, `__init__`, `training`, `self` ...)."""
@@ -375,7 +398,7 @@ class Builder:
         written = {}
         for p in kind.params:
             if p.inferred or p.name == "inplace":
-                continue  # in-place: same shapes and counts, but autograd refuses some uses (see below)
+                continue  # in-place: see the module docstring
             big = isinstance(p.default, int) and not isinstance(p.default, bool) and p.default > MAX_SIZE
             if p.required or big or self.draw(st.integers(0, 2)) == 0:
                 written[p.name] = self.draw(values(p.type, shape))
@@ -438,10 +461,28 @@ class Builder:
     # -- blocks --------------------------------------------------------------------------------
 
     def block(self) -> None:
+        """A block with a parameter, used twice: `B(4) -> B(6)`, `B(4) * 2` or in two statements.
+
+        Its body may begin with an earlier block, given a literal or the new block's parameter."""
         draw = self.draw
         src = draw(st.sampled_from(self.tensors))
-        steps, t = [], src
-        for _ in range(draw(st.integers(1, 3))):
+        scope: set[str] = set()
+        inner, out, p = self.fresh(scope), self.fresh(scope), self.fresh(scope)
+        steps, t, first = [], src, None
+        if self.block_defs and draw(st.booleans()):
+            name, body, residual = draw(st.sampled_from(self.block_defs))
+            passed = draw(st.booleans())  # the new block's parameter goes on to the inner block
+            first = draw(st.integers(1, MAX_SIZE // 2))
+            nested = NestedBlock(name, body, residual, BlockParam(p) if passed else first)
+            t = self.run_block([nested], first, None, t)
+            if t is None:
+                return
+            steps.append(nested)
+            first = first if passed else None
+        length = draw(st.integers(1 if not steps else 0, 3))
+        for i in range(length + 3):  # up to three more layers until one has a size to stand for
+            if i >= length and (first is not None or any(_sized(s) for s in steps)):
+                break
             drawn = self.draw_step(t)
             if drawn is None:
                 break
@@ -449,18 +490,20 @@ class Builder:
             step.written = {k: v for k, v in step.written.items() if not step.kind.param(k).inferred}
             step.style = "keywords" if step.style == "full" else step.style
             steps.append(step)
-        sizes = [(i, k) for i, s in enumerate(steps) for k, v in s.written.items() if type(v) is int and isinstance(s.kind.param(k).type, Int)]
-        if not sizes:
-            return
-        i, arg = draw(st.sampled_from(sizes))
-        value = steps[i].written[arg]
-        scope: set[str] = set()
-        inner, out, p = self.fresh(scope), self.fresh(scope), self.fresh(scope)
-        param = draw(st.sampled_from([BlockParam(p), BlockParam(p, offset=1), BlockParam(p, factor=2)]))
-        if param.factor != 1 and value % param.factor:
-            param = BlockParam(p)
-        first = (value - param.offset) // param.factor  # the block argument giving the drawn value
-        steps[i].written[arg] = param
+        if first is None:  # the parameter stands for one of the drawn sizes
+            own = [s for s in steps if isinstance(s, Step)]
+            sizes = [(s, k) for s in own for k, v in s.written.items() if type(v) is int and isinstance(s.kind.param(k).type, Int)]
+            counts = [(s, k) for s, k in sizes if (s.kind.param(k).type.lo or 0) >= 1]  # sizes, not dims
+            sizes = counts if counts and draw(st.integers(0, 3)) else sizes
+            if not sizes:
+                return
+            step, arg = draw(st.sampled_from(sizes))
+            value = step.written[arg]
+            param = draw(st.sampled_from([BlockParam(p), BlockParam(p, offset=1), BlockParam(p, factor=2)]))
+            if param.factor != 1 and value % param.factor:
+                param = BlockParam(p)
+            first = (value - param.offset) // param.factor  # the block argument giving the drawn value
+            step.written[arg] = param
         residual = draw(st.sampled_from([None, *[k for k in MERGES if k.operator]]))
         uses = draw(st.sampled_from(["chained", "repeated", "apart"]))
         second = draw(st.integers(1, MAX_SIZE // 2)) if uses != "repeated" else first
@@ -469,12 +512,18 @@ class Builder:
             return
         again = out1 if uses != "apart" else src
         out2 = self.run_block(steps, second, residual, again)
+        if out2 is None and uses == "chained":
+            uses, out2 = "apart", self.run_block(steps, second, residual, src)
+        if out2 is None:
+            second = first  # the same value twice still makes two uses of one class
+            out2 = self.run_block(steps, second, residual, src if uses == "apart" else out1)
         if out2 is None:
             return
         name = f"B{len(self.blocks) + 1}"
         body = " -> ".join([inner, *(render_call(s) for s in steps)])
         ret = f"{out} {residual.operator} {inner}" if residual else out
         self.blocks.append(f"block {name}({p}) {{\n    input {inner}\n    {out} = {body}\n    output {ret}\n}}\n")
+        self.block_defs.append((name, steps, residual))
         arg1 = f"{p}={first}" if draw(st.booleans()) else str(first)
         if uses == "repeated":
             self.bind(f"{src.name} -> {name}({arg1}) * 2", out2, reuse=src)
@@ -484,9 +533,16 @@ class Builder:
             self.bind(f"{src.name} -> {name}({arg1})", out1)
             self.bind(f"{src.name} -> {name}({second})", out2)
 
-    def run_block(self, steps: list[Step], p: int, residual, t: Tensor) -> Tensor | None:
+    def run_block(self, steps: list, p: int, residual, t: Tensor) -> Tensor | None:
+        """What the block's body makes of `t` when its parameter is `p` (None: not valid)."""
         x = t
         for step in steps:
+            if isinstance(step, NestedBlock):
+                arg = step.arg.value(p) if isinstance(step.arg, BlockParam) else step.arg
+                t = self.run_block(step.steps, arg, step.residual, t)
+                if t is None:
+                    return None
+                continue
             written = {k: v.value(p) if isinstance(v, BlockParam) else v for k, v in step.written.items()}
             if any(step.kind.param(k).type.check(v) for k, v in written.items()):
                 return None  # this use's value is not legal here
@@ -508,7 +564,7 @@ class Builder:
         draw = self.draw
         header = self.inputs()
         for _ in range(draw(st.integers(1, 8))):
-            action = draw(st.sampled_from(["chain", "chain", "merge", "block"]))
+            action = draw(st.sampled_from(["chain", "chain", "chain", "merge", "merge", "block", "block"]))
             getattr(self, action)()
         outputs = [self.tensors[-1]]
         if len(self.tensors) > 2 and draw(st.integers(0, 4)) == 0:
@@ -519,6 +575,11 @@ class Builder:
             ends = [f"output out{i}: {t.name}" for i, t in enumerate(outputs)]
         body = "\n".join(f"    {line}" for line in [header, *self.lines, *ends])
         return "".join(b + "\n" for b in self.blocks) + f"model Net {{\n{body}\n}}\n", dict(self.env)
+
+
+def _sized(step) -> bool:
+    """Whether a layer has an integer argument a block parameter can stand for."""
+    return isinstance(step, Step) and any(type(v) is int and isinstance(step.kind.param(k).type, Int) for k, v in step.written.items())
 
 
 def _literal(value) -> bool:

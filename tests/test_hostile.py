@@ -350,9 +350,9 @@ MEGABYTE = 1_000_000
         (MODEL.format("x" + " " * MEGABYTE), None),
         (MODEL.format("x\t" * (MEGABYTE // 2)), "E101"),
         (_chain(10_001), "E304"),
-        ("model M {\n    input x: [4]\n" + "".join(f"    h{i} = x -> ReLU()\n" for i in range(10_000)) + "    output x\n}\n", None),
+        ("model M {\n    input x: [4]\n" + "".join(f"    h{i} = x -> ReLU()\n" for i in range(5_000)) + "    output x\n}\n", None),
     ],
-    ids=["name", "string", "integer", "float", "comment", "spaces", "names", "10001-layers", "10000-statements"],
+    ids=["name", "string", "integer", "float", "comment", "spaces", "names", "10001-layers", "5000-statements"],
 )
 def test_huge_lines(text, code):
     result = checked(text)
@@ -560,6 +560,8 @@ PAYLOADS = [
     "{__import__('os').system('touch PWNED')}",
     '""" + __import__("os").system("touch PWNED") + """',
     "\r\n\tPWNED\x0b\x0c\\x41\\u0041%s{0}",
+    'a"b\\c',  # csv("a\"b\\c.csv")
+    "x\ny",
 ]
 MARKER = "PWNED"
 
@@ -675,3 +677,34 @@ def test_monitor_payload_is_rejected_before_code(folder):
     text = spec.read_text(encoding="utf-8").replace('    epochs = 1\n', f"    epochs = 1\n    monitor = {spec_string(PAYLOADS[0])}\n")
     result = checked(text, str(spec))
     rejected(result, "E509")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:3], ids=range(3))
+def test_payloads_in_source_arguments(folder, monkeypatch, payload):
+    """The same for a source's own string arguments: numpy_arrays(path, features=..., targets=...)."""
+    import numpy as np
+
+    work = folder / f"arrays{PAYLOADS.index(payload)}"
+    work.mkdir(exist_ok=True)
+    monkeypatch.chdir(work)
+    np.savez(work / (payload + ".npz"), **{payload: np.random.rand(24, 2).astype("float32"), payload + "y": np.arange(24) % 3})
+    spec = work / "arrays.nn"
+    spec.write_text(
+        "data d {\n"
+        f"    source = numpy_arrays({spec_string(payload + '.npz')}, features={spec_string(payload)}, targets={spec_string(payload + 'y')})\n"
+        "    batch_size = 8\n}\n"
+        "model Net {\n    input x: [2]\n    output x -> Linear(3)\n}\n"
+        'train {\n    data = d\n    loss = CrossEntropyLoss()\n    optimizer = SGD(lr=0.1)\n    epochs = 1\n    device = "cpu"\n}\n',
+        encoding="utf-8",
+    )
+    result = check_file(str(spec))
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    source = compiled_program(spec, work / "program.py")
+    tree = ast.parse(source)
+    assert forbidden_calls(tree) == []
+    spans = constant_spans(tree)
+    for pos in marker_positions(source):
+        assert any(payload in v for start, end, v in spans if start <= pos < end), f"{MARKER} outside the payload's literal at {pos}"
+    namespace = imported(source, work / "program.py")
+    assert len(namespace["fit"](str(work), str(work / "run"), 1, 0.1, 0, "cpu")) == 1
+    assert not pwned(folder)
