@@ -31,12 +31,10 @@ NNSPEC_FUZZ_EXAMPLES sets the number of examples (default 500); runs are derando
 from __future__ import annotations
 
 import builtins
-import contextlib
 import keyword
 import os
 import pathlib
 import re
-import signal
 import warnings
 from dataclasses import dataclass, field
 
@@ -56,6 +54,7 @@ from nnspec.kinds.apply import apply_layer
 from nnspec.kinds.base import Shape, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer
 from nnspec.kinds.params import Anything, Bool, Float, Int, OneOf, Optional, Seq, Str
+from tests.timeouts import time_limit
 
 EXAMPLES = int(os.environ.get("NNSPEC_FUZZ_EXAMPLES", "500"))
 settings.register_profile(
@@ -629,25 +628,6 @@ def test_regression_spec(path):
 
 
 REGRESSION_SECONDS = 20  # some of these specs once made nnspec loop forever
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    """Fail instead of hanging (SIGALRM, where the platform has it)."""
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def expired(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_strategy_reaches_every_kind():

@@ -28,9 +28,7 @@ import json
 import os
 import pathlib
 import re
-import signal
 import sys
-import time
 import tokenize
 
 import pytest
@@ -42,6 +40,7 @@ from nnspec.compiler.codegen import Target, generate, generate_models
 from nnspec.compiler.names import safe_variable
 from nnspec.compiler.parser import MAX_NESTING
 from nnspec.compiler.pipeline import check_file, check_source
+from tests import timeouts
 
 ROOT = pathlib.Path(__file__).parent.parent
 SPECS = sorted([*ROOT.glob("specs/*.nn"), *ROOT.glob("examples/*.nn")])
@@ -71,25 +70,8 @@ def fuzz(test: str):
 # The checks every input goes through
 
 
-@contextlib.contextmanager
 def time_limit(seconds: float = SECONDS):
-    """Fail instead of hanging (SIGALRM where the platform has it, else measured afterwards)."""
-    start = time.monotonic()
-    if not hasattr(signal, "setitimer"):
-        yield
-        assert time.monotonic() - start < seconds, f"took {time.monotonic() - start:.1f} s"
-        return
-
-    def expired(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return timeouts.time_limit(seconds)
 
 
 def line_count(text: str) -> int:
