@@ -33,6 +33,10 @@ class LineReport:
     def end(self, row):
         self.message(format_row(row))
 
+    def result(self, row):
+        """The test split's loss and metrics, once at the end."""
+        self.message(format_row(row))
+
     def message(self, text):
         self.stream.write(text + "\n")
         self.stream.flush()

@@ -475,6 +475,9 @@ class PrintReport:
         pass
 
     def end(self, row):
+        self.result(row)
+
+    def result(self, row):
         print(
             " ".join(
                 f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
@@ -604,14 +607,7 @@ def fit(root, out, epochs, lr, seed, device_name, resume=False, report=None, ove
     if "test" in batches:
         model.load_state_dict(load_checkpoint(best)["model"])
         test_loss, test_metrics = evaluate(model, batches["test"], loss_fn, metrics, device)
-        report.message(
-            " ".join(
-                [
-                    f"test_loss={test_loss:.4g}",
-                    *(f"test_{k}={v:.4g}" for k, v in test_metrics.items()),
-                ]
-            )
-        )
+        report.result({"test_loss": test_loss, **{f"test_{k}": v for k, v in test_metrics.items()}})
     return state["rows"]
 
 
