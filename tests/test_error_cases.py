@@ -67,6 +67,7 @@ CODES = {
     "E513": "training split smaller than one batch with drop_last",
     "W201": "unused node, or reassigned before use",
     "W301": "lr or momentum outside the usual range",
+    "W302": "inplace=true (overwrites its input)",
     "W501": "final activation does not fit the loss",
     "W504": "two linear layers with nothing non-linear between",
     "W505": "dropout as the last layer",

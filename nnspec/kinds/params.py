@@ -168,6 +168,7 @@ class Param:
     default: object = REQUIRED
     inferred: bool = False  # derived from the input shape (or the training setup) when omitted
     advise: tuple | None = None  # (lo, hi): outside it is legal but suspicious -> W301
+    caution: str = ""  # written as true: legal but risky -> W302 with this explanation
     doc: str = ""
 
     @property

@@ -14,7 +14,8 @@ class Activation(Layer):
         return 0  # element-wise: no multiply-adds in torchinfo's sense
 
 
-_INPLACE = Param("inplace", Bool(), False)
+INPLACE_CAUTION = "overwrites its input: backward fails after layers that keep their output, and any other reader of that value sees it changed"
+_INPLACE = Param("inplace", Bool(), False, caution=INPLACE_CAUTION)
 _EX = (Example({}, ((6,),)), Example({}, ((2, 5, 5),)))
 
 

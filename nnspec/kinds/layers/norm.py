@@ -6,6 +6,7 @@ from math import prod
 
 from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, channel_dim, feature_dim
+from nnspec.kinds.layers.activation import INPLACE_CAUTION
 from nnspec.kinds.params import Bool, Float, Int, OneOf, Param, Seq
 
 _EPS = Param("eps", Float(0, lo_open=True), 1e-05)
@@ -93,7 +94,7 @@ class GroupNorm(Layer):
 class _Dropout(Layer):
     transparent = True
     regularizer = True
-    params = (Param("p", Float(0, 1), 0.5), Param("inplace", Bool(), False))
+    params = (Param("p", Float(0, 1), 0.5), Param("inplace", Bool(), False, caution=INPLACE_CAUTION))
 
 
 @LAYERS.register
