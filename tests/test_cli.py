@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from nnspec import cli
 from nnspec.compiler import pipeline
+from tests.support import run_cli
 
 CLEAN = """\
 model Small {
@@ -54,19 +54,11 @@ CONCISE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>[EW]\d
 
 
 @pytest.fixture
-def spec(tmp_path):
-    def write(text: str, name: str = "spec.nn") -> str:
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-
+def spec(write):
     return write
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 # --- exit codes ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from nnspec.compiler.summary import summarize
 from nnspec.compiler.walk import flat_nodes, output_shapes
 from nnspec.files import GENERATED_MARK
 from nnspec.kinds.base import Shape
+from tests.support import run_cli
 from nnspec.kinds.layer import LAYERS
 from tests import torch_oracle
 
@@ -551,20 +552,7 @@ model Fork {
 """
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(text: str, name: str = "spec.nn") -> str:
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-
-    return write
-
-
-def nnspec(capsys, *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+nnspec = run_cli
 
 
 # Models-only specs where the output does not matter: black takes about a second per program.

@@ -65,7 +65,6 @@ class Example:
     args: dict
     inputs: tuple[tuple, ...]
     dtype: str = "float"
-    kwargs_only: bool = True
 
 
 class Kind:
