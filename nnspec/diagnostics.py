@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from nnspec.record import record
 
 
-@dataclass(frozen=True)
+@record
 class Span:
     """A region of a spec: 1-based lines and columns, end exclusive."""
 
@@ -20,7 +20,7 @@ class Span:
         return Span(file, line, col, line, col + 1)
 
 
-@dataclass(frozen=True)
+@record
 class Diagnostic:
     """One finding: a code, a message, where, and optional notes and a fix hint."""
 
@@ -47,11 +47,11 @@ class CompileError(Exception):
         self.diagnostics = diagnostics
 
 
-@dataclass
 class Sink:
     """Collects the diagnostics of one pass; `check()` stops the pipeline on errors."""
 
-    items: list[Diagnostic] = field(default_factory=list)
+    def __init__(self, items: list[Diagnostic] | None = None):
+        self.items = [] if items is None else items
 
     def error(self, code, message, span, *, notes=(), help=None):
         self.items.append(Diagnostic(code, message, span, "error", tuple(notes), help))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
 import subprocess
@@ -49,3 +50,26 @@ def test_standalone_and_lark_give_the_same_diagnostics(tmp_path):
 def test_cache_key_follows_the_grammar():
     grammar = larkrt.grammar_text()
     assert larkrt.cached_path(grammar) != larkrt.cached_path(grammar + "\n// changed")
+
+
+def test_the_cached_parser_is_lightened_for_this_lark():
+    """Every _LIGHTER edit applies to the installed lark; otherwise lint loads lark's full runtime."""
+    import lark
+    from lark.tools.standalone import gen_standalone
+
+    buffer = io.StringIO()
+    gen_standalone(lark.Lark(larkrt.grammar_text(), **larkrt.OPTIONS), out=buffer)
+    source = buffer.getvalue()
+    assert all(source.count(old) == 1 for old, _ in larkrt._LIGHTER), f"lark {lark.__version__}: update larkrt._LIGHTER"
+    assert larkrt._lighter(source) != source
+    assert larkrt._lighter("changed by a future lark") == "changed by a future lark"
+
+
+def test_lint_start_up_skips_modules_it_does_not_need(tmp_path):
+    """What lint's start-up no longer loads (design §9: lint must start fast)."""
+    cache = str(tmp_path / "cache")
+    _lint(cache, SPECS[0])
+    env = {**os.environ, "NNSPEC_CACHE_DIR": cache}
+    code = "import sys; from nnspec.cli import main; main(['lint', sys.argv[1]]); print(sorted(m for m in ('logging', 'inspect', 'dataclasses', 'shutil', 'lark', 'pickle') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "specs" / "resnet18.nn")], env=env, capture_output=True, text=True)
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr

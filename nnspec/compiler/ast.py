@@ -6,13 +6,13 @@ classes, part of every lint's start-up, cheaper.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nnspec.record import record
 from typing import Union
 
 from nnspec.diagnostics import Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Const:
     """A literal: int, float, string, boolean or none."""
 
@@ -20,7 +20,7 @@ class Const:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Name:
     """A bare name: a node, a parameter or a section."""
 
@@ -28,7 +28,7 @@ class Name:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class ListExpr:
     """[a, b, ...]"""
 
@@ -36,7 +36,7 @@ class ListExpr:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class DictExpr:
     """{key: value, ...}"""
 
@@ -44,7 +44,7 @@ class DictExpr:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Arg:
     """A call argument, positional (name None) or by keyword."""
 
@@ -53,7 +53,7 @@ class Arg:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Call:
     """Kind(args): a layer, block, loss, source ..."""
 
@@ -63,7 +63,7 @@ class Call:
     name_span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class BinOp:
     """a + b, a * b ...: arithmetic on values, merges of tensors."""
 
@@ -73,7 +73,7 @@ class BinOp:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Neg:
     """-x"""
 
@@ -81,7 +81,7 @@ class Neg:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Stage:
     """One `-> Call(...) * repeat` of a chain."""
 
@@ -90,7 +90,7 @@ class Stage:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Chain:
     """head -> stage -> stage ..."""
 
@@ -102,7 +102,7 @@ class Chain:
 Expr = Union[Const, Name, ListExpr, DictExpr, Call, BinOp, Neg, Chain]
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Assign:
     """target = value"""
 
@@ -112,7 +112,7 @@ class Assign:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class InputItem:
     """name: dtype[dims] of an input declaration."""
 
@@ -122,7 +122,7 @@ class InputItem:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class InputDecl:
     """input a: [4], b: [8]"""
 
@@ -130,7 +130,7 @@ class InputDecl:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class OutputDecl:
     """output [name:] value"""
 
@@ -142,7 +142,7 @@ class OutputDecl:
 Stmt = Union[Assign, InputDecl, OutputDecl]
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Param:
     """A parameter of a block or model header, with its default."""
 
@@ -151,7 +151,7 @@ class Param:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Section:
     """kind [name] [(params)] { statements }"""
 
@@ -164,7 +164,7 @@ class Section:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class SpecFile:
     """A parsed spec file."""
 

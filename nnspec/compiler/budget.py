@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.compiler.ir import Program
 from nnspec.compiler.settings import pick
@@ -11,7 +11,7 @@ from nnspec.diagnostics import Sink
 WARN_PARAMS = 1_000_000_000  # 4 GB of float32 weights before gradients and optimizer state
 
 
-@dataclass(frozen=True)
+@record
 class Options:
     """Options of a check that come from outside the spec."""
 

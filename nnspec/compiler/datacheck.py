@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.diagnostics import Sink
@@ -11,7 +11,7 @@ from nnspec.suggest import close_matches
 from nnspec.kinds.sources import DataError, Peek
 
 
-@dataclass(frozen=True)
+@record
 class DataFacts:
     """Features per sample and classes, as far as lint can tell."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from nnspec.record import record, replace
 
 from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
@@ -28,7 +28,7 @@ class _TooBig(Exception):
         self.code, self.message, self.span, self.notes, self.help = code, message, span, tuple(notes), help
 
 
-@dataclass(frozen=True)
+@record
 class BlockKind:
     """A block seen as a callable kind, so that its arguments bind like a layer's."""
 

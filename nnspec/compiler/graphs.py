@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from nnspec.record import replace
 
 from nnspec.compiler.bind import bind_call
 from nnspec.compiler.ir import Graph, Node

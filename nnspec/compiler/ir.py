@@ -6,14 +6,14 @@ classes, part of every lint's start-up, cheaper.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from nnspec.record import factory, record
 
 from nnspec.compiler import ast
 from nnspec.diagnostics import Span
 from nnspec.kinds.base import Shape
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class CallValue:
     """A call in value position: csv("x.csv"), SGD(lr=0.1), uniform(0, 1)."""
 
@@ -23,7 +23,7 @@ class CallValue:
     name_span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Ref:
     """A bare name in a settings section, naming another section (model = IrisNet)."""
 
@@ -31,7 +31,7 @@ class Ref:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class ArgValue:
     """An evaluated argument with where it was written."""
 
@@ -40,7 +40,7 @@ class ArgValue:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Input:
     """A graph input: its name and per-sample shape (None in a block)."""
 
@@ -49,7 +49,7 @@ class Input:
     span: Span
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Node:
     """One layer or block instance in a graph."""
 
@@ -63,15 +63,15 @@ class Node:
     body: "Graph | None" = None  # a block instance's elaborated graph
     failed: bool = False  # an earlier pass reported it; later passes skip it
     target: str | None = None  # the name its statement binds it to (`h` in `h = x -> ...`)
-    written: dict = field(default_factory=dict)  # bound, checked arguments as written
-    arg_spans: dict = field(default_factory=dict)  # argument name -> where it is written
+    written: dict = factory(dict)  # bound, checked arguments as written
+    arg_spans: dict = factory(dict)  # argument name -> where it is written
     args: dict | None = None  # every constructor argument, inferred sizes included
     shape: Shape | None = None
     params: int = 0
     macs: int = 0
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Graph:
     """A model or a block instance: inputs, nodes in order, outputs."""
 
@@ -81,7 +81,7 @@ class Graph:
     outputs: tuple[tuple[str, str, Span], ...]  # (output name, node id or input, span)
     span: Span
     trail: tuple[str, ...] = ()  # notes locating a block instance ("in block Basic used at ...")
-    env: dict = field(default_factory=dict)  # a block instance's arguments, defaults included
+    env: dict = factory(dict)  # a block instance's arguments, defaults included
 
     def node(self, id: str) -> Node | None:
         index = self.__dict__.get("_by_id")
@@ -96,7 +96,7 @@ class Graph:
         return sum(n.params for n in self.nodes)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Settings:
     """A data, train or search section: checked key = value pairs."""
 
@@ -105,11 +105,11 @@ class Settings:
     values: dict  # key -> value (CallValue / Ref / literal), defaults filled
     spans: dict  # key -> Span of the written value
     span: Span
-    item_spans: dict = field(default_factory=dict)  # key -> Spans of a written list's items
+    item_spans: dict = factory(dict)  # key -> Spans of a written list's items
     name_span: Span | None = None  # the section's name (or kind, when unnamed)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Program:
     """A checked spec: its graphs and settings sections."""
 
@@ -119,10 +119,10 @@ class Program:
     data: dict  # name -> Settings
     trains: dict
     searches: dict
-    model_sections: dict = field(default_factory=dict)  # name -> ast.Section
+    model_sections: dict = factory(dict)  # name -> ast.Section
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class BoundCall:
     """A checked call in a settings section: SGD(lr=0.1) with its kind and written arguments."""
 

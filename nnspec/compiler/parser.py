@@ -17,8 +17,6 @@ _TERMINAL_WORDS = {
     "INT": ("an integer",),
     "FLOAT": ("a number",),
     "STRING": ("a string",),
-    "ADDOP": ("`+`", "`-`"),
-    "MULOP": ("`*`", "`/`", "`//`"),
     "$END": ("end of file",),
 }
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
@@ -31,8 +29,9 @@ MAX_NESTING = 100
 def _builder_class():
     """_Builder on the runtime's Transformer (lark's own or its cached standalone copy)."""
     rt = runtime()
-    methods = {k: v for k, v in vars(_Builder).items() if k not in ("__dict__", "__weakref__")}
-    return rt.v_args(meta=True)(type("_Builder", (rt.Transformer_NonRecursive,), methods))
+    # Each rule method is wrapped, as v_args on the class would do; that way needs `inspect`.
+    methods = {k: rt.v_args(meta=True)(v) if callable(v) and not k.startswith("_") else v for k, v in vars(_Builder).items() if k not in ("__dict__", "__weakref__")}
+    return type("_Builder", (rt.Transformer_NonRecursive,), methods)
 
 
 def parse(source: str, path: str) -> tuple[ast.SpecFile | None, list[Diagnostic]]:
@@ -251,6 +250,11 @@ class _Builder:
 
     def binop(self, meta, ch):
         return ast.BinOp(str(ch[1]), ch[0], ch[2], self._sp(meta))
+
+    def addop(self, meta, ch):
+        return ch[0]
+
+    mulop = addop
 
     def neg(self, meta, ch):
         return ast.Neg(ch[0], self._sp(meta))

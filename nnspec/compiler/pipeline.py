@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.compiler.budget import Options, check_budget
 from nnspec.compiler.expand import expand_models
@@ -17,7 +17,7 @@ from nnspec.compiler.settings import check_settings, resolve_refs
 from nnspec.diagnostics import Diagnostic, Sink, Span, sort_key
 
 
-@dataclass(frozen=True)
+@record
 class Result:
     """A checked spec (None after errors) and its diagnostics."""
 

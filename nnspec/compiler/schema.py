@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.compiler.ir import CallValue, Ref
 from nnspec.kinds.base import Registry
@@ -14,7 +14,7 @@ from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Seq, Str
 from nnspec.kinds.sources import GOALS, SOURCES
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class CallTo:
     """A call to a kind of `registry`; its name and arguments are checked by the settings pass."""
 
@@ -28,7 +28,7 @@ class CallTo:
         return None if isinstance(v, CallValue) else ("type", self.describe())
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class DictOf:
     """{"pattern": value, ...} with string keys."""
 
@@ -47,7 +47,7 @@ class DictOf:
         return None
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class RefTo:
     """The name of another section of the given kind."""
 
@@ -60,7 +60,7 @@ class RefTo:
         return None if isinstance(v, Ref) else ("type", self.describe())
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class SplitType:
     """{train: 0.7, val: 0.15, test: 0.15}: fractions of the samples, summing to 1."""
 
@@ -77,7 +77,7 @@ class SplitType:
         return None
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Section:
     """The keys a settings section accepts."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.compiler.ir import Graph
 from nnspec.compiler.walk import flat_nodes
@@ -12,7 +12,7 @@ from nnspec.compiler.walk import flat_nodes
 BYTES_PER_PARAM = 4  # float32
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     """One layer of the summary table."""
 
@@ -27,7 +27,7 @@ class Row:
     local: str  # the name inside its block, shown indented
 
 
-@dataclass(frozen=True)
+@record
 class Summary:
     """The summary of one model."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.kinds.base import Shape, ShapeError
 from nnspec.kinds.layer import Layer
 from nnspec.kinds.params import REQUIRED
 
 
-@dataclass(frozen=True)
+@record
 class Applied:
     """A layer applied to its inputs: full arguments, output shape, counts."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from nnspec.record import record
 from typing import ClassVar
 
 from nnspec.kinds.params import Param
@@ -12,7 +12,7 @@ Dim = int | str  # str: a symbolic size such as "T"
 MAX_ELEMENTS = 2**63 - 1  # PyTorch's sizes and element counts are int64
 
 
-@dataclass(frozen=True)
+@record
 class Shape:
     """A per-sample shape: the batch dimension is implicit and shown as N."""
 
@@ -58,7 +58,7 @@ class ShapeError(Exception):
         self.code, self.message, self.expected, self.help, self.arg = code, message, expected, help, arg
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Example:
     """A worked example: arguments and a per-sample input shape, checked against PyTorch by tests."""
 
@@ -89,13 +89,13 @@ class Kind:
         return []
 
 
-@dataclass
 class Registry:
     """The kinds of one family by name."""
 
-    family: str
-    example: str = ""  # shown in messages: "a loss such as CrossEntropyLoss()"
-    kinds: dict = field(default_factory=dict)
+    def __init__(self, family: str, example: str = ""):
+        self.family = family
+        self.example = example  # shown in messages: "a loss such as CrossEntropyLoss()"
+        self.kinds: dict = {}
 
     def register(self, cls):
         kind = cls()

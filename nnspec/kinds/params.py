@@ -5,7 +5,7 @@ Types and parameters are compared by identity (eq=False): they are never compare
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nnspec.record import record
 
 
 class _Required:
@@ -24,7 +24,7 @@ def _is_num(v) -> bool:
     return _is_int(v) or isinstance(v, float)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Int:
     """An integer, optionally bounded."""
 
@@ -40,7 +40,7 @@ class Int:
         return _range(v, self.lo, self.hi)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Float:
     """A number (ints accepted), optionally bounded."""
 
@@ -59,7 +59,7 @@ class Float:
         return _range(v, self.lo, self.hi)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Bool:
     """`true` or `false`."""
 
@@ -70,7 +70,7 @@ class Bool:
         return None if isinstance(v, bool) else ("type", self.describe())
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Str:
     """A string, optionally one of fixed choices."""
 
@@ -89,7 +89,7 @@ class Str:
         return None
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Seq:
     """A list of `item`, of exactly `n` items when n is set (kernel sizes, betas)."""
 
@@ -114,7 +114,7 @@ class Seq:
         return None
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class OneOf:
     """A value of any of several types (an int or a list of ints)."""
 
@@ -131,7 +131,7 @@ class OneOf:
         return ranged[0] if ranged else ("type", self.describe())
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Optional:
     """A value of `inner`, or `none`."""
 
@@ -144,7 +144,7 @@ class Optional:
         return None if v is None else self.inner.check(v)
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Anything:
     """Any value (block parameters)."""
 
@@ -159,7 +159,7 @@ def int_or_tuple(n: int, lo: int = 1) -> OneOf:
     return OneOf((Int(lo), Seq(Int(lo), n)))
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class Param:
     """One argument of a kind: name, type, PyTorch's default, whether it is inferred."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from nnspec.record import record
 from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
@@ -16,7 +16,7 @@ DISTRIBUTIONS = Registry("distribution", "loguniform(1e-4, 1e-1)")
 GOALS = Registry("goal", 'maximize("val_accuracy")')
 
 
-@dataclass(frozen=True)
+@record
 class Peek:
     """What lint can learn about a source without loading it (None: unknown)."""
 

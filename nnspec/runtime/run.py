@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.compiler.codegen import Target, generate
 from nnspec.compiler.ir import Program, Settings
@@ -15,7 +15,7 @@ from nnspec.runtime.plot import plot_curves
 PROGRAM_FILE = "program.py"
 
 
-@dataclass(frozen=True)
+@record
 class RunOptions:
     """Where a run goes and what the command line overrides."""
 

@@ -7,7 +7,7 @@ import io
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.compiler.ir import Program, Settings
 from nnspec.compiler.pipeline import check_spec
@@ -20,7 +20,7 @@ from nnspec.runtime.run import RunError, RunOptions, run
 from nnspec.runtime.trials import SearchError, dimensions, trial_values, with_values
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """What one search trial gave."""
 

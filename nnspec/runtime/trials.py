@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import replace
+from nnspec.record import replace
 
 from nnspec.compiler import ast
 from nnspec.compiler.ir import Settings

@@ -7,7 +7,7 @@ parameter they equal in every use, else after the argument (`in_channels`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from nnspec.record import record
 
 from nnspec.compiler.ir import Graph
 from nnspec.compiler.names import safe_variable, stored_attribute
@@ -15,7 +15,7 @@ from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.pysrc import Code, src
 
 
-@dataclass(frozen=True)
+@record
 class Attr:
     """One module attribute of a generated class."""
 
@@ -23,7 +23,7 @@ class Attr:
     lines: tuple[tuple[str, str], ...]  # (constructor, comment); several: an nn.Sequential
 
 
-@dataclass(frozen=True)
+@record
 class ClassView:
     """One generated nn.Module class, every string computed."""
 
@@ -37,7 +37,7 @@ class ClassView:
     returns: str
 
 
-@dataclass(frozen=True)
+@record
 class Instance:
     """One use of a block: its elaborated graph and arguments."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast as pyast
 import os
 import sys
-from dataclasses import dataclass
+from nnspec.record import record
 from importlib import resources
 
 from nnspec.compiler.ir import BoundCall, Program, Settings
@@ -14,7 +14,7 @@ from nnspec.compiler.settings import pick
 from nnspec.compiler.walk import output_shapes
 from nnspec.kinds.pysrc import Code, call, src
 
-@dataclass(frozen=True)
+@record
 class ProgramView:
     """Everything the program template places, as strings."""
 
@@ -42,7 +42,7 @@ class ProgramView:
         return self.task != "regression"
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """Where the program runs from: data paths are written relative to it."""
 
