@@ -1,4 +1,4 @@
-"""Frozen AST dataclasses with spans: what the parser returns, before any name is resolved.
+"""Immutable AST records with spans: what the parser returns, before any name is resolved.
 
 Nodes are compared by identity, never by value (eq=False), which also makes defining these
 classes, part of every lint's start-up, cheaper.

@@ -60,7 +60,7 @@ def cached_path(grammar: str) -> str | None:
     if not folder:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         folder = os.path.join(base, "nnspec")
-    key = zlib.crc32(f"{__version__}\n{sorted(OPTIONS.items())}\n{grammar}".encode())
+    key = zlib.crc32(f"{__version__}\n{sorted(OPTIONS.items())}\n{_LIGHTER}\n{grammar}".encode())
     return os.path.join(folder, f"parser_{key:08x}.py")
 
 
@@ -78,9 +78,10 @@ def _write_standalone(grammar: str, path: str) -> None:
 
 
 # Imports the standalone module makes at load and a parse never uses: uncompressed tables need no
-# pickle, zlib or base64; lark's logger, `inspect` (for v_args on a class) and `dataclasses` (one
+# pickle, zlib or base64; typing annotations need not be evaluated; lark's logger, `inspect` (for v_args on a class) and `dataclasses` (one
 # small class) are made lazy or replaced. Together they were a fifth of a ResNet-18 lint.
 _LIGHTER = (
+    ("\n__version__ = ", "\nfrom __future__ import annotations  # nnspec: annotations are not evaluated\n__version__ = "),
     ("\nimport pickle, zlib, base64\n", "\n"),
     ("\nimport logging\n", "\n"),
     (

@@ -190,7 +190,7 @@ def _tok_span(path: str, tok) -> Span:
 
 
 class _Builder:
-    """Builds AST dataclasses. It never raises for user input: problems are collected."""
+    """Builds AST records. It never raises for user input: problems are collected."""
 
     def __init__(self, path: str):
         runtime().Transformer_NonRecursive.__init__(self)
