@@ -6,10 +6,10 @@ classes, part of every lint's start-up, cheaper.
 
 from __future__ import annotations
 
-from nnspec.record import record
 from typing import Union
 
 from nnspec.diagnostics import Span
+from nnspec.record import record
 
 
 @record(eq=False)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from nnspec.record import record
-
 from nnspec.compiler.ir import Program
 from nnspec.compiler.settings import pick
 from nnspec.diagnostics import Sink
+from nnspec.record import record
 
 WARN_PARAMS = 1_000_000_000  # 4 GB of float32 weights before gradients and optimizer state
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from nnspec.record import record
 
 from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.diagnostics import Sink
+from nnspec.record import record
 from nnspec.suggest import close_matches
 from nnspec.kinds.sources import DataError, Peek
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from nnspec.record import record, replace
-
 from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
 from nnspec.compiler.ir import Graph, Input, Node
@@ -14,6 +12,7 @@ from nnspec.diagnostics import Sink
 from nnspec.kinds.base import Shape
 from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.params import REQUIRED, Anything, Param
+from nnspec.record import record, replace
 
 
 MAX_LAYERS = 10_000  # per model once blocks and repetitions are unrolled: lint stays instant

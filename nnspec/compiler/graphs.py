@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from nnspec.record import replace
-
 from nnspec.compiler.bind import bind_call
 from nnspec.compiler.ir import Graph, Node
 from nnspec.diagnostics import Sink
 from nnspec.kinds.apply import apply_layer
 from nnspec.kinds.base import Shape, ShapeError
 from nnspec.kinds.layer import LAYERS
+from nnspec.record import replace
 
 
 def bind_args(graph: Graph, sink: Sink) -> Graph:

@@ -6,11 +6,10 @@ classes, part of every lint's start-up, cheaper.
 
 from __future__ import annotations
 
-from nnspec.record import factory, record
-
 from nnspec.compiler import ast
 from nnspec.diagnostics import Span
 from nnspec.kinds.base import Shape
+from nnspec.record import factory, record
 
 
 @record(eq=False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from nnspec.record import record
-
 from nnspec.compiler.budget import Options, check_budget
 from nnspec.compiler.expand import expand_models
 from nnspec.compiler.graphs import bind_args, infer_shapes
@@ -15,6 +13,7 @@ from nnspec.compiler.searchable import check_searches
 from nnspec.compiler.sections import collect_sections
 from nnspec.compiler.settings import check_settings, resolve_refs
 from nnspec.diagnostics import Diagnostic, Sink, Span, sort_key
+from nnspec.record import record
 
 
 @record

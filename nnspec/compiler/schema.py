@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from nnspec.record import record
-
 from nnspec.compiler.ir import CallValue, Ref
 from nnspec.kinds.base import Registry
 from nnspec.kinds.inits import INITS
@@ -12,6 +10,7 @@ from nnspec.kinds.metrics import METRICS
 from nnspec.kinds.optim import OPTIMIZERS, SCHEDULERS
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Seq, Str
 from nnspec.kinds.sources import GOALS, SOURCES
+from nnspec.record import record
 
 
 @record(eq=False)

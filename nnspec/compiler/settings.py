@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from nnspec.record import replace
-
 from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
 from nnspec.compiler.ir import ArgValue, BoundCall, CallValue, Ref, Settings
 from nnspec.compiler.schema import SCHEMAS, CallTo, DictOf
 from nnspec.compiler.values import ValueProblem, evaluate
 from nnspec.diagnostics import Sink
+from nnspec.record import replace
 from nnspec.suggest import close_matches
 from nnspec.kinds.params import Optional, Seq
 from nnspec.kinds.sources import DISTRIBUTIONS

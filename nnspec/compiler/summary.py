@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from nnspec.record import record
 
 from nnspec.compiler.ir import Graph
 from nnspec.compiler.walk import flat_nodes
+from nnspec.record import record
 
 BYTES_PER_PARAM = 4  # float32
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from nnspec.record import record
-
 from nnspec.kinds.base import Shape, ShapeError
 from nnspec.kinds.layer import Layer
 from nnspec.kinds.params import REQUIRED
+from nnspec.record import record
 
 
 @record

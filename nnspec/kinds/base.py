@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from nnspec.record import record
 from typing import ClassVar
 
 from nnspec.kinds.params import Param
+from nnspec.record import record
 from nnspec.suggest import close_matches
 
 Dim = int | str  # str: a symbolic size such as "T"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-from nnspec.record import record
 from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Anything, Bool, Float, Int, Optional, Param, Seq, Str
 from nnspec.kinds.tabular import scan
+from nnspec.record import record
 
 SOURCES = Registry("data source", 'csv("iris.csv")')
 DISTRIBUTIONS = Registry("distribution", "loguniform(1e-4, 1e-1)")

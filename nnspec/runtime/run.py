@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from nnspec.record import record
 
 from nnspec.compiler.codegen import Target, generate
 from nnspec.compiler.ir import Program, Settings
 from nnspec.files import write_atomic
+from nnspec.record import record
 from nnspec.runtime.execute import load_program
 from nnspec.runtime.plot import plot_curves
 

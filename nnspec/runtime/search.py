@@ -7,7 +7,6 @@ import io
 import os
 import shutil
 import time
-from nnspec.record import record
 
 from nnspec.compiler.ir import Program, Settings
 from nnspec.compiler.pipeline import check_spec
@@ -15,6 +14,7 @@ from nnspec.compiler.searchable import searchable
 from nnspec.compiler.settings import pick
 from nnspec.diagnostics import render_concise
 from nnspec.files import write_atomic
+from nnspec.record import record
 from nnspec.runtime.report import LineReport
 from nnspec.runtime.run import RunError, RunOptions, run
 from nnspec.runtime.trials import SearchError, dimensions, trial_values, with_values

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import random
-from nnspec.record import replace
 
 from nnspec.compiler import ast
 from nnspec.compiler.ir import Settings
 from nnspec.compiler.schema import SEARCH
+from nnspec.record import replace
 
 
 class SearchError(Exception):

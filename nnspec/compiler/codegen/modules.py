@@ -7,12 +7,11 @@ parameter they equal in every use, else after the argument (`in_channels`).
 
 from __future__ import annotations
 
-from nnspec.record import record
-
 from nnspec.compiler.ir import Graph
 from nnspec.compiler.names import safe_variable, stored_attribute
 from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.pysrc import Code, src
+from nnspec.record import record
 
 
 @record

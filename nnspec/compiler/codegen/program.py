@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast as pyast
 import os
 import sys
-from nnspec.record import record
 from importlib import resources
 
 from nnspec.compiler.ir import BoundCall, Program, Settings
@@ -13,6 +12,7 @@ from nnspec.compiler.names import safe_variable
 from nnspec.compiler.settings import pick
 from nnspec.compiler.walk import output_shapes
 from nnspec.kinds.pysrc import Code, call, src
+from nnspec.record import record
 
 @record
 class ProgramView:
