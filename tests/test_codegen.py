@@ -28,6 +28,7 @@ import pyflakes.api
 import pyflakes.reporter
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 from nnspec import cli
@@ -48,7 +49,7 @@ EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SPECS = sorted([*(ROOT / "specs").glob("*.nn"), *EXAMPLES.glob("*.nn")])
 EXAMPLE_SPECS = sorted(EXAMPLES.glob("*.nn"))
-GOLDEN_SPECS = [EXAMPLES / "iris.nn", EXAMPLES / "digits_resnet.nn", ROOT / "specs" / "resnet18.nn"]
+GOLDEN_SPECS = [EXAMPLES / "iris.nn", EXAMPLES / "digits_resnet.nn", EXAMPLES / "digits_folders.nn", ROOT / "specs" / "resnet18.nn"]
 BATCH = 2
 SYMBOL_SIZE = 7  # the size every symbolic dim (T) takes in a forward pass
 HUGE = 100_000_000  # parameters; such a model is built on the meta device and not run (VGG-16)
@@ -704,11 +705,12 @@ SETTING_CHANGES = {
     ("train", "layer_lr"): [(TRAIN_OPTION, '    layer_lr = { "h.*": 0.01 }')],
 }
 CHECKED_BY_LINT_ONLY = {("train", "max_params")}  # a compile-time limit: nothing to render
+STREAMING_KEYS = {("data", "in_memory"), ("data", "num_workers")}  # test_streaming_settings_reach_the_program
 
 
 def test_every_setting_has_a_change():
     keys = {(schema.name, p.name) for schema in (DATA, TRAIN) for p in schema.params}
-    assert set(SETTING_CHANGES) | CHECKED_BY_LINT_ONLY == keys
+    assert set(SETTING_CHANGES) | CHECKED_BY_LINT_ONLY | STREAMING_KEYS == keys
 
 
 def program_for(folder: Path, text: str) -> str:
@@ -734,6 +736,32 @@ def test_setting_reaches_the_program(key, tmp_path):
         baseline = baseline.replace(before, after)
     assert baseline.count(old) == 1
     assert program_for(tmp_path, baseline.replace(old, new)) != program_for(tmp_path, baseline)
+
+
+STREAMING_SETTINGS = f"""\
+data d {{
+    source = images("img", size=[2, 2])
+{DATA_OPTION}
+}}
+model M {{
+    input x: [3, 2, 2]
+    output x -> Flatten() -> Linear(2)
+}}
+train {{
+    loss      = CrossEntropyLoss()
+    optimizer = SGD(lr=0.1)
+}}
+"""
+
+
+def test_streaming_settings_reach_the_program(tmp_path):
+    for label in ("a", "b"):
+        (tmp_path / "img" / label).mkdir(parents=True)
+        Image.new("RGB", (2, 2)).save(tmp_path / "img" / label / "0.png")
+    texts = ["", "    in_memory = false", "    in_memory = false\n    num_workers = 2"]
+    memory, streamed, workers = (program_for(tmp_path, STREAMING_SETTINGS.replace(DATA_OPTION, t)) for t in texts)
+    assert "DataLoader(" not in memory and "DataLoader(" in streamed
+    assert "num_workers" in streamed and workers != streamed
 
 
 # --- data errors of generated programs: `error: ...`, exit 1, no traceback -------------------

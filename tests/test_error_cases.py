@@ -65,6 +65,7 @@ CODES = {
     "E511": "missing, non-numeric or non-finite value in a CSV column",
     "E512": "more distinct labels than num_classes",
     "E513": "training split smaller than one batch with drop_last",
+    "E514": "in_memory = false for a source that is always loaded whole",
     "W201": "unused node, or reassigned before use",
     "W301": "lr or momentum outside the usual range",
     "W302": "inplace=true (overwrites its input)",
@@ -73,6 +74,7 @@ CODES = {
     "W505": "dropout as the last layer",
     "W506": "output width differs from the number of classes",
     "W510": "model over a billion parameters",
+    "W511": "num_workers for in-memory data",
 }
 
 # Codes that cannot come from a spec file's text; the tests named here cover them.

@@ -140,3 +140,68 @@ def test_numpy_and_torch_tensor_sources(tmp_path):
 
 def test_one_hot_targets_train(tmp_path):
     assert _train(tmp_path, " source = synthetic(samples=40, features=3, classes=2)\n one_hot = true", "[3]") == 0
+
+
+STREAMED = """
+data d {{
+    source = images("img", size=[6, 5])
+    split = {{ train: 0.6, val: 0.2, test: 0.2 }}
+    batch_size = 4
+    normalize = "{normalize}"
+{loading}
+}}
+model M {{
+    input x: [3, 6, 5]
+    output x -> Conv2d(4, 3) -> ReLU() -> Dropout(0.3) -> Flatten() -> Linear(2)
+}}
+train {{
+    loss = CrossEntropyLoss()
+    optimizer = SGD(lr=0.05, momentum=0.9)
+    metrics = [Accuracy()]
+    epochs = 3
+    seed = 5
+}}
+"""
+
+
+def _noisy_images(folder: pathlib.Path, per_class: int = 12) -> None:
+    rng = np.random.default_rng(0)
+    for label, shade in (("cat", 90), ("dog", 160)):
+        (folder / label).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = np.clip(rng.normal(shade, 60, size=(7, 10, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / label / f"{i}.png")
+
+
+@pytest.mark.parametrize("normalize", ["standard", "minmax"])
+def test_streamed_images_train_and_predict_as_in_memory_ones(tmp_path, normalize):
+    """in_memory = false: the same batches in the same order, read by two workers; same results."""
+    _noisy_images(tmp_path / "img")
+    rows, predictions = {}, {}
+    for name, loading in (("memory", ""), ("streamed", "    in_memory = false\n    num_workers = 2")):
+        spec = tmp_path / f"{name}.nn"
+        spec.write_text(STREAMED.format(normalize=normalize, loading=loading))
+        assert main(["run", str(spec), "--out", str(tmp_path / name)]) == 0
+        rows[name] = _rows(tmp_path / name / "metrics.csv")
+        out = tmp_path / f"{name}.csv"
+        assert main(["predict", str(spec), "--checkpoint", str(tmp_path / name / "best.pt"), "--input", str(tmp_path / "img"), "--output", str(out)]) == 0
+        predictions[name] = _rows(out)
+    assert len(rows["streamed"]) == 3 and float(rows["streamed"][0]["train_loss"]) > 0.01  # not trivially solved
+    for memory, streamed in [*zip(rows["memory"], rows["streamed"], strict=True), *zip(predictions["memory"], predictions["streamed"], strict=True)]:
+        assert memory.keys() == streamed.keys()
+        for key, value in memory.items():
+            if key != "prediction":
+                assert float(streamed[key]) == pytest.approx(float(value), rel=1e-4, abs=1e-6), key
+            else:
+                assert streamed[key] == value
+
+
+def test_streamed_workers_without_fork_are_an_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+    """macOS and Windows start workers by spawn, which cannot import a program run in memory."""
+    _noisy_images(tmp_path / "img", per_class=2)
+    spec = tmp_path / "s.nn"
+    spec.write_text(STREAMED.format(normalize="none", loading="    in_memory = false\n    num_workers = 2"))
+    monkeypatch.setattr("multiprocessing.get_start_method", lambda *a, **k: "spawn")
+    assert main(["run", str(spec), "--out", str(tmp_path / "run")]) == 1
+    assert "nnspec compile" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

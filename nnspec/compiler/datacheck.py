@@ -8,7 +8,7 @@ from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.diagnostics import Sink
 from nnspec.record import record
 from nnspec.suggest import close_matches
-from nnspec.kinds.sources import DataError, Peek
+from nnspec.kinds.sources import SOURCES, DataError, Peek
 
 
 @record
@@ -27,6 +27,7 @@ def inspect_data(data: Settings, program: Program, graph: Graph, sink: Sink) -> 
     source = data.values["source"]
     if not isinstance(source, BoundCall):
         return None
+    _loading_fits(source, data, sink)
     peek = _peek(source, data, program, sink)
     if peek is None:
         return None
@@ -51,6 +52,19 @@ def _classes_fit(peek: Peek, data: Settings, where: str, sink: Sink) -> None:
     if declared is not None and peek.classes is not None and peek.classes > declared:
         span = data.spans.get("num_classes", data.span)
         sink.error("E512", f"{where}: the target has {peek.classes} distinct labels, more than num_classes = {declared}", span)
+
+
+def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:
+    """in_memory = false needs a source read sample by sample; workers only serve that path."""
+    streamed, workers = not data.values["in_memory"], data.values["num_workers"]
+    if streamed and not source.kind.streams:
+        can = ", ".join(k.name for k in SOURCES if k.streams)
+        span = data.spans.get("in_memory", data.span)
+        sink.error("E514", f"{source.kind.name}(...) data is always loaded into memory; in_memory = false needs {can}(...)", span)
+    elif workers and not streamed:
+        span = data.spans.get("num_workers", data.span)
+        help = "set in_memory = false to read samples in worker processes" if source.kind.streams else None
+        sink.warn("W511", f"num_workers = {workers} has no effect: in-memory data is batched by slicing tensors, without workers", span, help=help)
 
 
 def _batch_fits(peek: Peek, data: Settings, sink: Sink) -> None:

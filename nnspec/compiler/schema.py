@@ -99,6 +99,8 @@ DATA = Section(
         Param("shuffle", Bool(), True),
         Param("drop_last", Bool(), False),
         Param("normalize", Str(("none", "standard", "minmax")), "none"),
+        Param("in_memory", Bool(), True, doc="false: read samples as batches need them (image folders)"),
+        Param("num_workers", Int(0), 0, doc="DataLoader worker processes when in_memory = false"),
         Param("num_classes", Optional(Int(2)), None),
         Param("one_hot", Bool(), False, doc="class targets as one-hot float vectors"),
     ),

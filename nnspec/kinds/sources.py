@@ -38,6 +38,7 @@ class Source(Kind):
     has_file: ClassVar[bool] = True  # `path` names a file relative to the spec
     tabular: ClassVar[bool] = False  # has named columns: the data section's `features` and `target`
     loader: ClassVar[str]  # module in nnspec/kinds/loaders copied into generated programs
+    streams: ClassVar[bool] = False  # its loader has open_source: data read sample by sample (in_memory = false)
 
     def peek(self, path: str | None, args: dict, data: dict) -> Peek:
         """`data`: the data section's values (target, features ...)."""
@@ -107,7 +108,7 @@ class Tensors(Source):
 class Images(Source):
     """A folder with one subfolder of images per class (needs Pillow)."""
 
-    name, loader = "images", "images_source"
+    name, loader, streams = "images", "images_source", True
     params = (Param("path", Str()), Param("size", Seq(Int(1), 2)), Param("grayscale", Bool(), False))
 
     def peek(self, path, args, data):

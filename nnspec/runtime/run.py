@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 
 from nnspec.compiler.codegen import Target, generate
 from nnspec.compiler.ir import Program, Settings
+from nnspec.compiler.settings import pick
 from nnspec.files import write_atomic
 from nnspec.record import record
 from nnspec.runtime.execute import load_program
@@ -37,6 +39,8 @@ def default_out(spec_path: str) -> str:
 
 
 def program_source(program: Program, train: Settings, out: str) -> str:
+    """The generated program, for running in memory (load_program)."""
+    _workers_can_start(pick(train, "data", program.data))
     spec = program.file.path
     target = Target(os.path.basename(spec) + ".py", os.path.dirname(os.path.abspath(spec)), out)
     return generate(program, train, target, format=False)
@@ -69,6 +73,17 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
     if rows:
         plot_curves(rows, os.path.join(options.out, "curves.png"))
     return rows
+
+
+def _workers_can_start(data: Settings) -> None:
+    """DataLoader workers find the in-memory program's classes only in a forked copy of this process."""
+    method = multiprocessing.get_start_method()
+    if not data.values["in_memory"] and data.values["num_workers"] and method != "fork":
+        raise RunError(
+            f"num_workers = {data.values['num_workers']}: nnspec runs the program in memory, and workers started by {method} "
+            "(not fork, which this platform does not use) cannot load its classes; run the compiled program "
+            "(nnspec compile) or set num_workers = 0"
+        )
 
 
 def _pick(given, started, spec):

@@ -352,6 +352,12 @@ class Batches:
             ]
 
 
+def make_batches(x, y, train, seed, device):
+    """One split's mini-batches; shuffle and drop_last apply to the training split only."""
+    shuffle, drop_last = DATA["shuffle"] and train, DATA["drop_last"] and train
+    return Batches(x.to(device), y.to(device), DATA["batch_size"], shuffle, drop_last, seed)
+
+
 def pick_device(name):
     """`auto`: CUDA if present, else Apple's MPS, else the CPU."""
     if name == "auto":
@@ -563,15 +569,7 @@ def fit(root, out, epochs, lr, seed, device_name, resume=False, report=None, ove
         load_pretrained(model, os.path.normpath(os.path.join(root, TRAIN["from"])), report)
     freeze(model)
     batches = {
-        name: Batches(
-            x.to(device),
-            y.to(device),
-            DATA["batch_size"],
-            DATA["shuffle"] and name == "train",
-            DATA["drop_last"] and name == "train",
-            seed,
-        )
-        for name, (x, y) in splits.items()
+        name: make_batches(x, y, name == "train", seed, device) for name, (x, y) in splits.items()
     }
     loss_fn = build_loss().to(device)
     optimizer = build_optimizer(model, lr)
@@ -666,11 +664,12 @@ def predict(path, checkpoint_path, device_name="cpu"):
     checkpoint = load_checkpoint(checkpoint_path)
     device = pick_device(device_name)
     x, _ = load_source(path, DATA["options"])  # a target column, if present, is ignored
+    inputs = x.split(1024)
     model = build_model().to(device)
     model.load_state_dict(checkpoint["model"])
     model.eval()
     out = torch.cat(
-        [model(batch.to(device)) for batch in scaled(x, checkpoint["normalization"]).split(1024)]
+        [model(scaled(batch, checkpoint["normalization"]).to(device)) for batch in inputs]
     )
     return checkpoint["classes"], probabilities(out).cpu()
 
@@ -683,7 +682,7 @@ def evaluate_checkpoint(root, checkpoint_path, seed, device_name="cpu"):
     model = build_model().to(device)
     model.load_state_dict(load_checkpoint(checkpoint_path)["model"])
     x, y = splits[name]
-    batches = Batches(x.to(device), y.to(device), DATA["batch_size"], False, False, seed)
+    batches = make_batches(x, y, False, seed, device)
     metrics = Metrics({key: metric.to(device) for key, metric in build_metrics().items()})
     loss, values = evaluate(model, batches, build_loss().to(device), metrics, device)
     return name, {"loss": loss, **values}

@@ -34,6 +34,7 @@ class ProgramView:
     metrics: str
     init: tuple[tuple[str, str, str | None], ...]
     loader: str
+    streamed: bool  # in_memory = false: samples read by DataLoader workers, batch by batch
     task: str  # "multiclass" | "binary" | "regression"
     probabilities: str
 
@@ -60,10 +61,13 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
     spec = spec_label(program.file.path)
     metrics = [m for m in train.values["metrics"] if isinstance(m, BoundCall)]
     output = output_shapes(graph)[graph.outputs[0][0]]
-    loader, loader_imports = _loader(source.kind.loader)
+    streamed = not data.values["in_memory"]
+    loader, loader_imports = _loader(source.kind.loader, skip="load_source" if streamed else None)
     imports = {"import argparse", "import csv", "import fnmatch", "import os", "import random"}
     imports |= {"import numpy as np", "import torch", "from torch import nn"}
     imports |= loader_imports
+    if streamed:
+        imports.add("from torch.utils.data import DataLoader, Sampler, StackDataset")
     if metrics:
         imports.add("import torchmetrics")
     return ProgramView(
@@ -83,6 +87,7 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
         metrics=_metrics(metrics, task, output),
         init=tuple(_init(pattern, bound) for pattern, bound in train.values["init"].items()),
         loader=loader,
+        streamed=streamed,
         task=task,
         probabilities=loss.kind.probabilities.format(out="out"),
     )
@@ -100,6 +105,7 @@ def _data_config(program, data: Settings, source: BoundCall, loss, graph, output
     if source.kind.tabular:  # columns chosen in the data section
         options.update(target=data.values["target"], features=data.values["features"])
     values = data.values
+    workers = {"num_workers": values["num_workers"]} if not values["in_memory"] else {}
     return {
         "path": path,
         "options": options,
@@ -113,6 +119,7 @@ def _data_config(program, data: Settings, source: BoundCall, loss, graph, output
         "shuffle": values["shuffle"],
         "drop_last": values["drop_last"],
         "normalize": values["normalize"],
+        **workers,
     }
 
 
@@ -176,8 +183,8 @@ def _init(pattern: str, bound: BoundCall) -> tuple[str, str, str | None]:
     return src(pattern), bound.kind.weight_call(args, "param"), bound.kind.bias_call(args, "param")
 
 
-def _loader(module: str) -> tuple[str, set[str]]:
-    """The loader module's code without its docstring, and its import lines."""
+def _loader(module: str, skip: str | None = None) -> tuple[str, set[str]]:
+    """The loader module's code without its docstring (and the function `skip`), and its import lines."""
     text = resources.files("nnspec.kinds.loaders").joinpath(f"{module}.py").read_text(encoding="utf-8")
     tree = pyast.parse(text)
     imports, body = set(), []
@@ -185,6 +192,8 @@ def _loader(module: str) -> tuple[str, set[str]]:
         segment = pyast.get_source_segment(text, node)
         if isinstance(node, (pyast.Import, pyast.ImportFrom)):
             imports.add(segment)
+        elif skip is not None and getattr(node, "name", None) == skip:
+            continue
         elif not (isinstance(node, pyast.Expr) and isinstance(node.value, pyast.Constant)):
             body.append(segment)
     return "\n\n\n".join(body), imports
