@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+
+from nnspec.arguments import ARGUMENTS, build_parser
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 123
 
@@ -15,119 +16,6 @@ def out(text: str) -> None:
 
 def err(text: str) -> None:
     sys.stderr.write(text + "\n")
-
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The command line; with `only`, that command's subparser alone (each costs lint 0.5 ms)."""
-    from nnspec import __version__
-
-    parser = _Parser(prog="nnspec", description="Declarative graph specs for PyTorch: lint, summarize, compile, run.")
-    parser.add_argument("--version", action="version", version=f"nnspec {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help, add_arguments) in ARGUMENTS.items():
-        if only in (None, name):
-            command = sub.add_parser(name, help=help)
-            add_arguments(command)
-            command.add_argument("--max-params", type=_positive_int, metavar="N", help="error E510 for a model with more parameters")
-    return parser
-
-
-def _lint_arguments(p) -> None:
-    p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--format", choices=("full", "concise", "json"), default="full")
-
-
-def _summary_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--model", help="which model (default: the first train section's, else the last model)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def _compile_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of stdout")
-    p.add_argument("--train", help="which train section (needed when the file has several)")
-    p.add_argument("--force", action="store_true", help="overwrite OUT.py even if nnspec did not write it")
-
-
-def _run_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--train", help="which train section (needed when the file has several)")
-    p.add_argument("--out", help="run folder (default: runs/<spec name>)")
-    p.add_argument("--epochs", type=_positive_int, help="override the spec's epochs")
-    p.add_argument("--lr", type=float, help="override the spec's learning rate")
-    p.add_argument("--seed", type=int, help="override the spec's seed")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the spec's device")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
-    p.add_argument("--overfit-batch", action="store_true", help="train on one batch; reports whether the loss goes to about zero")
-
-
-def _search_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--search", dest="name", help="which search section (needed when the file has several)")
-    p.add_argument("--out", help="folder for search.csv and the trials (default: runs/<spec>_<search>)")
-
-
-def _predict_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--checkpoint", required=True, help="e.g. runs/iris/best.pt")
-    p.add_argument("--input", required=True, help="samples in the training data's format (the target may be missing)")
-    p.add_argument("--output", required=True, help="CSV to write: prediction and, for classes, one probability column each")
-    p.add_argument("--train", help="which train section (needed when the file has several)")
-    p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
-    p.add_argument("--force", action="store_true", help="overwrite --output if it exists")
-
-
-def _evaluate_arguments(p) -> None:
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--train", help="which train section (needed when the file has several)")
-    p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
-
-
-# In the order `nnspec --help` lists them.
-ARGUMENTS = {
-    "lint": ("check specs: syntax, names, arguments, shapes, ML mistakes", _lint_arguments),
-    "summary": ("per-layer table of output shapes and parameter counts", _summary_arguments),
-    "compile": ("write the spec as one standalone PyTorch program", _compile_arguments),
-    "run": ("train straight from the spec (runs exactly the code compile writes)", _run_arguments),
-    "predict": ("predictions of a checkpoint for new samples, as CSV", _predict_arguments),
-    "evaluate": ("loss and metrics of a checkpoint on the test split", _evaluate_arguments),
-    "search": ("run the trials of a search section (grid or random)", _search_arguments),
-}
-
-
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help layout, given the width shutil.get_terminal_size would find.
-
-    argparse builds a formatter for every argument added, and finding the width itself imports
-    shutil (with bz2 and lzma): 3 ms of every lint.
-    """
-
-    def __init__(self, prog: str):
-        try:
-            columns = int(os.environ["COLUMNS"])
-        except (KeyError, ValueError):
-            try:
-                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-            except (AttributeError, ValueError, OSError):
-                columns = 80
-        super().__init__(prog, width=columns - 2)
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser (its subcommands' too) that lays out help with _Formatter."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
