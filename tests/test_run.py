@@ -242,6 +242,22 @@ def test_frozen_layers_do_not_change(tmp_path, capsys):
         assert not torch.equal(three[key], start[key]) and not torch.equal(three[key], one[key])
 
 
+def test_frozen_batch_norm_keeps_its_running_statistics(tmp_path, capsys):
+    """A frozen BatchNorm layer trains in eval mode: its running mean and variance stay as loaded."""
+    text = spec_text().replace("Linear(16) -> ReLU()", "Linear(16) -> BatchNorm1d() -> ReLU()")
+    assert "BatchNorm1d" in text
+    trained = write(tmp_path, text, "trained.nn")
+    frozen = write(tmp_path, text.replace("    seed = 1\n", '    seed = 1\n    freeze = ["h.1"]\n'), "frozen.nn")
+    start = initial_weights(frozen)
+    for spec, out in ((trained, "trained"), (frozen, "frozen")):
+        assert nnspec(capsys, "run", spec, "--out", tmp_path / out, "--epochs", 2)[0] == 0
+    after = {name: model_tensors(tmp_path / name / "last.pt") for name in ("trained", "frozen")}
+    for key in ("h.1.running_mean", "h.1.running_var", "h.1.num_batches_tracked", "h.1.weight"):
+        assert torch.equal(after["frozen"][key], start[key]), key
+        assert not torch.equal(after["trained"][key], start[key]), key
+    assert not torch.equal(after["frozen"]["h.0.weight"], start["h.0.weight"])  # the rest still trains
+
+
 def test_summary_applies_the_train_sections_freeze(tmp_path, capsys):
     plain = json.loads(nnspec(capsys, "summary", write(tmp_path, spec_text(), "plain.nn"), "--format", "json")[1])
     frozen = json.loads(nnspec(capsys, "summary", write(tmp_path, spec_text(extra='    freeze = ["h.*"]\n')), "--format", "json")[1])

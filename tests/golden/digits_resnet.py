@@ -160,15 +160,30 @@ def parameter_groups(model, lr):
 
 def matches(parameter, pattern):
     """Whether a layer-name pattern covers a parameter: its layer or any enclosing block matches."""
-    parts = parameter.split(".")[:-1]
+    return covers(parameter.rpartition(".")[0], pattern)
+
+
+def covers(layer, pattern):
+    """Whether a layer-name pattern names `layer` or a block that encloses it."""
+    parts = layer.split(".") if layer else []
     return any(fnmatch.fnmatchcase(".".join(parts[:n]), pattern) for n in range(1, len(parts) + 1))
 
 
 def freeze(model):
-    """requires_grad = False for the layers the spec's `freeze` patterns name."""
+    """requires_grad = False for the layers the spec's `freeze` patterns name.
+
+    Returns the frozen layers that keep running statistics (batch norm): train_epoch keeps them
+    in eval mode, or each batch would still move their running mean and variance.
+    """
     for name, param in model.named_parameters():
         if any(matches(name, pattern) for pattern in TRAIN["freeze"]):
             param.requires_grad = False
+    return [
+        module
+        for name, module in model.named_modules()
+        if getattr(module, "track_running_stats", False)
+        and any(covers(name, pattern) for pattern in TRAIN["freeze"])
+    ]
 
 
 def load_pretrained(model, path, report):
@@ -384,9 +399,13 @@ class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; training stops and keeps the last good checkpoint."""
 
 
-def train_epoch(model, batches, epoch, loss_fn, optimizer, scheduler, metrics, device, report):
+def train_epoch(
+    model, batches, epoch, loss_fn, optimizer, scheduler, metrics, device, report, frozen=()
+):
     """One pass over the training batches; returns the mean loss and the metrics."""
     model.train()
+    for module in frozen:
+        module.eval()
     total, count = torch.zeros((), device=device), 0
     accumulate, clip = TRAIN["accumulate"], TRAIN["clip_grad_norm"]
     optimizer.zero_grad(set_to_none=True)
@@ -567,7 +586,7 @@ def fit(root, out, epochs, lr, seed, device_name, resume=False, report=None, ove
     model = build_model().to(device)
     if TRAIN["from"] is not None and not resume:
         load_pretrained(model, os.path.normpath(os.path.join(root, TRAIN["from"])), report)
-    freeze(model)
+    frozen = freeze(model)
     batches = {
         name: make_batches(x, y, name == "train", seed, device) for name, (x, y) in splits.items()
     }
@@ -598,7 +617,16 @@ def fit(root, out, epochs, lr, seed, device_name, resume=False, report=None, ove
     for epoch in range(state["epoch"], epochs):
         report.start(epoch, epochs)
         train_loss, train_metrics = train_epoch(
-            model, batches["train"], epoch, loss_fn, optimizer, scheduler, metrics, device, report
+            model,
+            batches["train"],
+            epoch,
+            loss_fn,
+            optimizer,
+            scheduler,
+            metrics,
+            device,
+            report,
+            frozen,
         )
         row = {"epoch": epoch + 1, "train_loss": train_loss}
         val_metrics = {}
