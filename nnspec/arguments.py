@@ -18,7 +18,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only in (None, name):
             command = sub.add_parser(name, help=help)
             add_arguments(command)
-            command.add_argument("--max-params", type=_positive_int, metavar="N", help="error E510 for a model with more parameters")
+            budget = "error E510 for a model with more parameters"
+            command.add_argument("--max-params", type=_positive_int, metavar="N", help=budget)
     return parser
 
 

@@ -63,7 +63,8 @@ def _init(cls, names: tuple[str, ...], defaults: dict):
     # def __init__(self, a, b=_d_b): d = self.__dict__; d["a"] = a; d["b"] = b
     params = ", ".join(f"{n}=_d_{n}" if n in defaults else n for n in names)
     made = {n for n, v in defaults.items() if isinstance(v, factory)}
-    body = "".join(f"    d[{n!r}] = _d_{n}.make() if {n} is _d_{n} else {n}\n" if n in made else f"    d[{n!r}] = {n}\n" for n in names)
+    values = {n: f"_d_{n}.make() if {n} is _d_{n} else {n}" if n in made else n for n in names}
+    body = "".join(f"    d[{n!r}] = {value}\n" for n, value in values.items())
     if hasattr(cls, "__post_init__"):
         body += "    self.__post_init__()\n"
     source = f"def __init__(self, {params}):\n    d = self.__dict__\n{body}"

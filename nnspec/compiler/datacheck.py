@@ -64,7 +64,8 @@ def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:
     elif workers and not streamed:
         span = data.spans.get("num_workers", data.span)
         help = "set in_memory = false to read samples in worker processes" if source.kind.streams else None
-        sink.warn("W511", f"num_workers = {workers} has no effect: in-memory data is batched by slicing tensors, without workers", span, help=help)
+        message = f"num_workers = {workers} has no effect: in-memory data is batched by slicing tensors, without workers"
+        sink.warn("W511", message, span, help=help)
 
 
 def _batch_fits(peek: Peek, data: Settings, sink: Sink) -> None:

@@ -77,9 +77,10 @@ def _write_standalone(grammar: str, path: str) -> None:
     write_atomic(path, source)
 
 
-# Imports the standalone module makes at load and a parse never uses: uncompressed tables need no
-# pickle, zlib or base64; typing annotations need not be evaluated; lark's logger, `inspect` (for v_args on a class) and `dataclasses` (one
-# small class) are made lazy or replaced. Together they were a fifth of a ResNet-18 lint.
+# Work the standalone module does at load and a parse never needs: uncompressed tables need no
+# pickle, zlib or base64; its type annotations need not be evaluated; lark's logger, `inspect`
+# (for v_args on a class) and `dataclasses` (one small class) are made lazy or replaced.
+# Together they were a fifth of a ResNet-18 lint.
 _LIGHTER = (
     ("\n__version__ = ", "\nfrom __future__ import annotations  # nnspec: annotations are not evaluated\n__version__ = "),
     ("\nimport pickle, zlib, base64\n", "\n"),
