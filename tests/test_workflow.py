@@ -144,7 +144,7 @@ def test_one_hot_targets_train(tmp_path):
 
 STREAMED = """
 data d {{
-    source = images("img", size=[6, 5])
+    source = {source}
     split = {{ train: 0.6, val: 0.2, test: 0.2 }}
     batch_size = 4
     normalize = "{normalize}"
@@ -173,18 +173,31 @@ def _noisy_images(folder: pathlib.Path, per_class: int = 12) -> None:
             Image.fromarray(pixels).save(folder / label / f"{i}.png")
 
 
-@pytest.mark.parametrize("normalize", ["standard", "minmax"])
-def test_streamed_images_train_and_predict_as_in_memory_ones(tmp_path, normalize):
+IMAGES = 'images("img", size=[6, 5])'
+ARRAYS = 'numpy_arrays("x.npy", targets_path="y.npy")'
+
+
+def _noisy_arrays(folder: pathlib.Path, samples: int = 24) -> None:
+    rng = np.random.default_rng(0)
+    y = np.arange(samples) % 2
+    np.save(folder / "x.npy", (rng.normal(size=(samples, 3, 6, 5)) + y[:, None, None, None]).astype(np.float32))
+    np.save(folder / "y.npy", y)
+
+
+@pytest.mark.parametrize("source,normalize", [(IMAGES, "standard"), (IMAGES, "minmax"), (ARRAYS, "standard")], ids=["images-standard", "images-minmax", "npy-standard"])
+def test_streamed_data_trains_and_predicts_as_in_memory_data(tmp_path, source, normalize):
     """in_memory = false: the same batches in the same order, read by two workers; same results."""
     _noisy_images(tmp_path / "img")
+    _noisy_arrays(tmp_path)
+    inputs = tmp_path / ("img" if source == IMAGES else "x.npy")
     rows, predictions = {}, {}
     for name, loading in (("memory", ""), ("streamed", "    in_memory = false\n    num_workers = 2")):
         spec = tmp_path / f"{name}.nn"
-        spec.write_text(STREAMED.format(normalize=normalize, loading=loading))
+        spec.write_text(STREAMED.format(source=source, normalize=normalize, loading=loading))
         assert main(["run", str(spec), "--out", str(tmp_path / name)]) == 0
         rows[name] = _rows(tmp_path / name / "metrics.csv")
         out = tmp_path / f"{name}.csv"
-        assert main(["predict", str(spec), "--checkpoint", str(tmp_path / name / "best.pt"), "--input", str(tmp_path / "img"), "--output", str(out)]) == 0
+        assert main(["predict", str(spec), "--checkpoint", str(tmp_path / name / "best.pt"), "--input", str(inputs), "--output", str(out)]) == 0
         predictions[name] = _rows(out)
     assert len(rows["streamed"]) == 3 and float(rows["streamed"][0]["train_loss"]) > 0.01  # not trivially solved
     for memory, streamed in [*zip(rows["memory"], rows["streamed"], strict=True), *zip(predictions["memory"], predictions["streamed"], strict=True)]:
@@ -200,7 +213,7 @@ def test_streamed_workers_without_fork_are_an_error_not_a_traceback(tmp_path, mo
     """macOS and Windows start workers by spawn, which cannot import a program run in memory."""
     _noisy_images(tmp_path / "img", per_class=2)
     spec = tmp_path / "s.nn"
-    spec.write_text(STREAMED.format(normalize="none", loading="    in_memory = false\n    num_workers = 2"))
+    spec.write_text(STREAMED.format(source=IMAGES, normalize="none", loading="    in_memory = false\n    num_workers = 2"))
     monkeypatch.setattr("multiprocessing.get_start_method", lambda *a, **k: "spawn")
     assert main(["run", str(spec), "--out", str(tmp_path / "run")]) == 1
     assert "nnspec compile" in capsys.readouterr().err

@@ -57,10 +57,12 @@ def _classes_fit(peek: Peek, data: Settings, where: str, sink: Sink) -> None:
 def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:
     """in_memory = false needs a source read sample by sample; workers only serve that path."""
     streamed, workers = not data.values["in_memory"], data.values["num_workers"]
-    if streamed and not source.kind.streams:
-        can = ", ".join(k.name for k in SOURCES if k.streams)
+    reason = source.kind.cannot_stream(source.args()) if streamed else None
+    if reason:
+        can = " or ".join(f"{k.name}(...)" for k in SOURCES if k.streams)
         span = data.spans.get("in_memory", data.span)
-        sink.error("E514", f"{source.kind.name}(...) data is always loaded into memory; in_memory = false needs {can}(...)", span)
+        help = f"sources that stream: {can}" if not source.kind.streams else None
+        sink.error("E514", f"{source.kind.name}(...) cannot be read sample by sample (in_memory = false): {reason}", span, help=help)
     elif workers and not streamed:
         span = data.spans.get("num_workers", data.span)
         help = "set in_memory = false to read samples in worker processes" if source.kind.streams else None

@@ -44,6 +44,10 @@ class Source(Kind):
         """`data`: the data section's values (target, features ...)."""
         return Peek()
 
+    def cannot_stream(self, args: dict) -> str | None:
+        """Why these arguments rule out in_memory = false (None: they do not)."""
+        return None if self.streams else "it is always loaded into memory whole"
+
 
 @SOURCES.register
 class Csv(Source):
@@ -87,13 +91,18 @@ class Synthetic(Source):
 class Numpy(Source):
     """An .npz with arrays `features` and `targets`, or an .npy of features and `targets_path`."""
 
-    name, loader = "numpy_arrays", "arrays_source"
+    name, loader, streams = "numpy_arrays", "arrays_source", True
     params = (
         Param("path", Str()),
         Param("features", Str(), "features"),
         Param("targets", Str(), "targets"),
         Param("targets_path", Optional(Str()), None),
     )
+
+    def cannot_stream(self, args):
+        if args["path"].endswith(".npz"):
+            return "an .npz is read whole (its arrays are zip members); save the features as .npy, with targets_path"
+        return None
 
 
 @SOURCES.register

@@ -236,19 +236,30 @@ def load_source(path, options):
                     )
             x, y = arrays[options["features"]], arrays[options["targets"]]
     else:
-        targets = os.path.join(os.path.dirname(path), options["targets_path"] or "")
-        if not options["targets_path"] or not os.path.isfile(targets):
-            raise DataError(
-                "E501", f"{path}: an .npy source needs targets_path, a second .npy of targets"
-            )
-        x, y = np.load(path, allow_pickle=False), np.load(targets, allow_pickle=False)
+        x, y = np.load(path, allow_pickle=False), _targets(path, options)
+    y = _checked(path, x, y)
+    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(
+        np.ascontiguousarray(y)
+    )
+
+
+def _targets(path, options):
+    """The .npy of targets beside an .npy of features."""
+    targets = os.path.join(os.path.dirname(path), options["targets_path"] or "")
+    if not options["targets_path"] or not os.path.isfile(targets):
+        raise DataError(
+            "E501", f"{path}: an .npy source needs targets_path, a second .npy of targets"
+        )
+    return np.load(targets, allow_pickle=False)
+
+
+def _checked(path, x, y):
+    """`y`, once features and targets are known to fit together."""
     if len(x) != len(y):
         raise DataError("E504", f"{path}: {len(x)} samples but {len(y)} targets")
     if not np.issubdtype(x.dtype, np.number):
         raise DataError("E511", f"{path}: features are {x.dtype}, not numbers")
-    return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(
-        np.ascontiguousarray(y)
-    )
+    return y
 
 
 def prepare_data(root, seed):

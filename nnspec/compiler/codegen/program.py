@@ -62,7 +62,7 @@ def program_view(program: Program, train: Settings, target: Target, classes: str
     metrics = [m for m in train.values["metrics"] if isinstance(m, BoundCall)]
     output = output_shapes(graph)[graph.outputs[0][0]]
     streamed = not data.values["in_memory"]
-    loader, loader_imports = _loader(source.kind.loader, skip="load_source" if streamed else None)
+    loader, loader_imports = _loader(source.kind.loader, "open_source" if streamed else "load_source")
     imports = {"import argparse", "import csv", "import fnmatch", "import os", "import random"}
     imports |= {"import numpy as np", "import torch", "from torch import nn"}
     imports |= loader_imports
@@ -183,20 +183,29 @@ def _init(pattern: str, bound: BoundCall) -> tuple[str, str, str | None]:
     return src(pattern), bound.kind.weight_call(args, "param"), bound.kind.bias_call(args, "param")
 
 
-def _loader(module: str, skip: str | None = None) -> tuple[str, set[str]]:
-    """The loader module's code without its docstring (and the function `skip`), and its import lines."""
+def _loader(module: str, entry: str) -> tuple[str, set[str]]:
+    """The definitions of a loader module that `entry` needs, in file order, and its import lines."""
     text = resources.files("nnspec.kinds.loaders").joinpath(f"{module}.py").read_text(encoding="utf-8")
     tree = pyast.parse(text)
-    imports, body = set(), []
-    for node in tree.body:
-        segment = pyast.get_source_segment(text, node)
-        if isinstance(node, (pyast.Import, pyast.ImportFrom)):
-            imports.add(segment)
-        elif skip is not None and getattr(node, "name", None) == skip:
-            continue
-        elif not (isinstance(node, pyast.Expr) and isinstance(node.value, pyast.Constant)):
-            body.append(segment)
+    imports = {pyast.get_source_segment(text, n) for n in tree.body if isinstance(n, (pyast.Import, pyast.ImportFrom))}
+    defined = {_defined_name(node): node for node in tree.body if _defined_name(node)}
+    needed, todo = set(), [entry]
+    while todo:
+        name = todo.pop()
+        if name in defined and name not in needed:
+            needed.add(name)
+            todo += [n.id for n in pyast.walk(defined[name]) if isinstance(n, pyast.Name)]
+    body = [pyast.get_source_segment(text, node) for node in tree.body if _defined_name(node) in needed]
     return "\n\n\n".join(body), imports
+
+
+def _defined_name(node) -> str | None:
+    """The name a top-level function, class or single-name assignment defines."""
+    if isinstance(node, (pyast.FunctionDef, pyast.ClassDef)):
+        return node.name
+    if isinstance(node, pyast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], pyast.Name):
+        return node.targets[0].id
+    return None
 
 
 def _sorted_imports(lines: set[str]) -> tuple[str, ...]:
