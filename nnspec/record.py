@@ -1,4 +1,4 @@
-"""`record`: immutable value classes, like `dataclass(frozen=True)`, at a tenth of its cost.
+"""`record`: immutable value classes, like `dataclass(frozen=True)`, at a seventh of its cost.
 
 Every lint defines some fifty of these at start-up. `dataclasses` generates and compiles five
 methods per class and imports `inspect`; together that was a fifth of a ResNet-18 lint. A record
