@@ -18,7 +18,10 @@ run: $(VENV)/.installed
 	$(VENV)/bin/nnspec summary examples/iris.nn
 	$(VENV)/bin/nnspec run examples/iris.nn --out runs/iris-$$(date +%Y%m%d-%H%M%S)
 
+# The code is formatted and linted by ruff (pyproject.toml) before the tests run.
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

@@ -112,16 +112,24 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print("| threads | batch | floor (samples/s) | generated | generated + Accuracy | textbook | generated / floor | generated / textbook | metrics cost |")
+    print(
+        "| threads | batch | floor (samples/s) | generated | generated + Accuracy | textbook | generated / floor | generated / textbook | metrics cost |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for batch in (64, 512):
             plain, with_metrics = generated_module(args.rows, batch, False), generated_module(args.rows, batch, True)
             x, y = plain["load_source"](None, plain["DATA"]["options"])
-            best = {name: max(fn(g, x, y, batch) for _ in range(args.repeat)) for name, fn, g in (
-                ("floor", run_floor, plain), ("generated", run_generated, plain),
-                ("metrics", run_generated, with_metrics), ("textbook", run_textbook, plain))}
+            best = {
+                name: max(fn(g, x, y, batch) for _ in range(args.repeat))
+                for name, fn, g in (
+                    ("floor", run_floor, plain),
+                    ("generated", run_generated, plain),
+                    ("metrics", run_generated, with_metrics),
+                    ("textbook", run_textbook, plain),
+                )
+            }
             print(
                 f"| {threads} | {batch} | {best['floor']:,.0f} | {best['generated']:,.0f} | {best['metrics']:,.0f} | {best['textbook']:,.0f} "
                 f"| {best['generated'] / best['floor']:.0%} | {best['generated'] / best['textbook']:.2f}x | {1 - best['metrics'] / best['generated']:.1%} |",

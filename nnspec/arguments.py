@@ -50,7 +50,9 @@ def _run_arguments(p) -> None:
     p.add_argument("--seed", type=int, help="override the spec's seed")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the spec's device")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
-    p.add_argument("--overfit-batch", action="store_true", help="train on one batch; reports whether the loss goes to about zero")
+    p.add_argument(
+        "--overfit-batch", action="store_true", help="train on one batch; reports whether the loss goes to about zero"
+    )
 
 
 def _search_arguments(p) -> None:
@@ -63,7 +65,9 @@ def _predict_arguments(p) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--checkpoint", required=True, help="e.g. runs/iris/best.pt")
     p.add_argument("--input", required=True, help="samples in the training data's format (the target may be missing)")
-    p.add_argument("--output", required=True, help="CSV to write: prediction and, for classes, one probability column each")
+    p.add_argument(
+        "--output", required=True, help="CSV to write: prediction and, for classes, one probability column each"
+    )
     p.add_argument("--train", help="which train section (needed when the file has several)")
     p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--force", action="store_true", help="overwrite --output if it exists")

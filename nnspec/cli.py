@@ -219,7 +219,11 @@ def _overfit_verdict(rows: list[dict]) -> int:
     # With accuracy: all labels right and the loss well down (label smoothing keeps it above zero).
     fits = near_zero if accuracy is None else accuracy == 1.0 and (near_zero or last <= 0.5 * first)
     shown = f", accuracy {accuracy:.3g}" if accuracy is not None else ""
-    verdict = "the model can fit one batch" if fits else "the model does NOT fit one batch: look for a bug, or raise epochs or lr"
+    verdict = (
+        "the model can fit one batch"
+        if fits
+        else "the model does NOT fit one batch: look for a bug, or raise epochs or lr"
+    )
     out(f"overfit-batch: loss {first:.4g} -> {last:.4g}{shown}: {verdict}")
     return EXIT_OK if fits else EXIT_ERRORS
 

@@ -16,7 +16,7 @@ class Span:
     end_col: int  # exclusive, 1-based like col
 
     @staticmethod
-    def point(file: str, line: int = 1, col: int = 1) -> "Span":
+    def point(file: str, line: int = 1, col: int = 1) -> Span:
         return Span(file, line, col, line, col + 1)
 
 
@@ -35,7 +35,7 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity == "error"
 
-    def with_note(self, note: str) -> "Diagnostic":
+    def with_note(self, note: str) -> Diagnostic:
         return Diagnostic(self.code, self.message, self.span, self.severity, self.notes + (note,), self.help)
 
 

@@ -20,9 +20,15 @@ def _code_words(path: pathlib.Path) -> list[tuple[int, str]]:
     """(line, text) of identifiers and string literals, docstrings and comments excluded."""
     text = path.read_text()
     if path.suffix != ".py":
-        return [(i + 1, line) for i, line in enumerate(text.splitlines()) if not line.lstrip().startswith(("#", "//", "{#"))]
+        return [
+            (i + 1, line) for i, line in enumerate(text.splitlines()) if not line.lstrip().startswith(("#", "//", "{#"))
+        ]
     tree = ast.parse(text)
-    docstrings = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef)) and n.body and isinstance(n.body[0], ast.Expr)}
+    docstrings = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef)) and n.body and isinstance(n.body[0], ast.Expr)
+    }
     out = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
@@ -44,16 +50,30 @@ def test_no_kind_names_outside_registries():
     classes = [re.escape(n) for n in KIND_NAMES if n[0].isupper()]
     functions = [re.escape(n) + r"\(" for n in KIND_NAMES if n[0].islower()]
     pattern = re.compile(r"(?<![.\w])(" + "|".join(classes + functions) + r")")  # not a method: rng.choice(
-    found = [f"{p.relative_to(ROOT)}:{line}: {m.group(1)}" for p in GUARDED for line, text in _code_words(p) for m in [pattern.search(text)] if m]
+    found = [
+        f"{p.relative_to(ROOT)}:{line}: {m.group(1)}"
+        for p in GUARDED
+        for line, text in _code_words(p)
+        for m in [pattern.search(text)]
+        if m
+    ]
     assert len(classes) > 40 and len(functions) > 10
     assert found == []
 
 
 def test_compiler_does_not_import_torch():
     offenders = []
-    kinds = [p for p in ROOT.joinpath("kinds").rglob("*.py") if "loaders" not in p.parts]  # loaders: code for generated programs
+    kinds = [
+        p for p in ROOT.joinpath("kinds").rglob("*.py") if "loaders" not in p.parts
+    ]  # loaders: code for generated programs
     for path in [*ROOT.joinpath("compiler").rglob("*.py"), *kinds, ROOT / "cli.py", ROOT / "diagnostics.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             offenders += [f"{path.name}: {m}" for m in modules if m.split(".")[0] in ("torch", "torchmetrics")]
     assert offenders == []

@@ -281,14 +281,22 @@ sys.stderr.write(json.dumps({{"code": code, "heavy": heavy}}) + "\\n")
 
 @pytest.mark.parametrize(
     "argv",
-    [["lint", "{spec}"], ["lint", "--format", "json", "{spec}"], ["summary", "{spec}", "--format", "json"], ["--help"], ["lint", "--help"]],
+    [
+        ["lint", "{spec}"],
+        ["lint", "--format", "json", "{spec}"],
+        ["summary", "{spec}", "--format", "json"],
+        ["--help"],
+        ["lint", "--help"],
+    ],
     ids=["lint", "lint-json", "summary", "help", "lint-help"],
 )
 def test_lint_summary_and_help_do_not_import_heavy_modules(argv, spec, tmp_path):
     path = spec(CLEAN)
     probe = PROBE.format(heavy=HEAVY)
     argv = [a.format(spec=path) for a in argv]
-    proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
     report = json.loads(proc.stderr.strip().splitlines()[-1])
     assert report["code"] == 0, proc.stderr
     assert report["heavy"] == []
@@ -296,7 +304,13 @@ def test_lint_summary_and_help_do_not_import_heavy_modules(argv, spec, tmp_path)
 
 def test_exit_status_reaches_the_shell(spec, tmp_path):
     for text, argv, want in ((BROKEN, ["lint"], 1), (CLEAN, ["lint", "--bogus"], 2), (WARNS, ["lint"], 0)):
-        proc = subprocess.run([sys.executable, "-m", "nnspec", *argv, spec(text)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "nnspec", *argv, spec(text)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
         assert proc.returncode == want, proc.stderr
 
 

@@ -40,16 +40,21 @@ from nnspec.compiler.summary import summarize
 from nnspec.compiler.walk import flat_nodes, output_shapes
 from nnspec.files import GENERATED_MARK
 from nnspec.kinds.base import Shape
-from tests.support import run_cli
 from nnspec.kinds.layer import LAYERS
 from tests import torch_oracle
+from tests.support import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SPECS = sorted([*(ROOT / "specs").glob("*.nn"), *EXAMPLES.glob("*.nn")])
 EXAMPLE_SPECS = sorted(EXAMPLES.glob("*.nn"))
-GOLDEN_SPECS = [EXAMPLES / "iris.nn", EXAMPLES / "digits_resnet.nn", EXAMPLES / "digits_folders.nn", ROOT / "specs" / "resnet18.nn"]
+GOLDEN_SPECS = [
+    EXAMPLES / "iris.nn",
+    EXAMPLES / "digits_resnet.nn",
+    EXAMPLES / "digits_folders.nn",
+    ROOT / "specs" / "resnet18.nn",
+]
 BATCH = 2
 SYMBOL_SIZE = 7  # the size every symbolic dim (T) takes in a forward pass
 HUGE = 100_000_000  # parameters; such a model is built on the meta device and not run (VGG-16)
@@ -511,13 +516,16 @@ model Small {
 }
 """
 
-TWO_TRAINS = SMALL.replace("train {", "train fast {") + """
+TWO_TRAINS = (
+    SMALL.replace("train {", "train fast {")
+    + """
 train slow {
     data      = blobs
     loss      = CrossEntropyLoss()
     optimizer = SGD(lr=0.001)
 }
 """
+)
 
 BROKEN = """\
 model M {

@@ -82,8 +82,16 @@ DTYPES = sorted({d for _, d in STARTS})
 # Names that generated Python must not take as they are: keywords, builtins, the program's own
 # names, nn.Module's attributes, dunders, and what escaping them gives (`class` and `class_`).
 # The grammar's own words and kind names are not names.
-_WORDS = set(re.findall(r'"([a-z]+)"', (pathlib.Path(nnspec.__file__).parent / "grammar.lark").read_text(encoding="utf-8")))
-_RISKY = {*keyword.kwlist, *keyword.softkwlist, *PROGRAM_NAMES, *MODULE_ATTRIBUTES, *(b for b in dir(builtins) if b.islower())}
+_WORDS = set(
+    re.findall(r'"([a-z]+)"', (pathlib.Path(nnspec.__file__).parent / "grammar.lark").read_text(encoding="utf-8"))
+)
+_RISKY = {
+    *keyword.kwlist,
+    *keyword.softkwlist,
+    *PROGRAM_NAMES,
+    *MODULE_ATTRIBUTES,
+    *(b for b in dir(builtins) if b.islower()),
+}
 _RISKY |= {"__x", "_x", "n__x", "h_0", "s1_0"}
 HOSTILE_NAMES = sorted(
     n
@@ -124,7 +132,9 @@ def check_against_torch(text: str, env: dict, path: str = "fuzz.nn") -> None:
             warnings.simplefilter("ignore")  # RNN dropout with one layer, implicit softmax dims ...
             model = namespace[safe_variable(name)]()
             total = summarize(graph).total
-            assert sum(p.numel() for p in model.parameters()) == total, f"parameter count differs from nnspec's {total}:\n{text}\n{source}"
+            assert sum(p.numel() for p in model.parameters()) == total, (
+                f"parameter count differs from nnspec's {total}:\n{text}\n{source}"
+            )
             inputs = [sample(i.shape, env) for i in graph.inputs]
             model.train()
             out = model(*inputs)
@@ -133,7 +143,9 @@ def check_against_torch(text: str, env: dict, path: str = "fuzz.nn") -> None:
         assert len(outs) == len(expected)
         for (oname, shape), tensor in zip(expected.items(), outs):
             want = (BATCH, *(concrete(d, env) for d in shape.dims))
-            assert tuple(tensor.shape) == want, f"output `{oname}`: PyTorch {tuple(tensor.shape)}, nnspec {shape} = {want}\n{text}"
+            assert tuple(tensor.shape) == want, (
+                f"output `{oname}`: PyTorch {tuple(tensor.shape)}, nnspec {shape} = {want}\n{text}"
+            )
             dtype = torch.long if shape.dtype == "long" else torch.float32
             assert tensor.dtype == dtype, f"output `{oname}`: PyTorch {tensor.dtype}, nnspec {shape.dtype}\n{text}"
         loss = sum(o.float().sum() for o in outs)
@@ -350,7 +362,9 @@ class Builder:
             rank = draw(st.sampled_from([r for r, d in STARTS if d == dtype]))
             conc, sym = [], []
             for _ in range(rank):
-                size = draw(st.integers(1, MAX_SIZE) if rank == 1 else st.integers(3, MAX_SIZE) | st.integers(1, MAX_SIZE))
+                size = draw(
+                    st.integers(1, MAX_SIZE) if rank == 1 else st.integers(3, MAX_SIZE) | st.integers(1, MAX_SIZE)
+                )
                 if symbolic and draw(st.integers(0, 2)) == 0:
                     symbol = draw(st.sampled_from(SYMBOLS))
                     size = self.env.setdefault(symbol, max(size, 3))
@@ -369,7 +383,9 @@ class Builder:
         """A layer valid on `t`: (Step, output Tensor without a name) or None."""
         draw = self.draw
         kinds = kinds or SINGLE
-        fits = [k for k in kinds if (k.ranks is None or t.sym.rank in k.ranks) and (k.input_dtype in (None, t.sym.dtype))]
+        fits = [
+            k for k in kinds if (k.ranks is None or t.sym.rank in k.ranks) and (k.input_dtype in (None, t.sym.dtype))
+        ]
         for attempt in range(self.ATTEMPTS):
             if not fits:
                 return None
@@ -381,7 +397,9 @@ class Builder:
             if applied is None:
                 continue
             step = Step(kind, written, draw(st.sampled_from(["keywords", "short", "full"])))
-            step.inferred = {p.name: applied[2][p.name] for p in kind.params if p.inferred and _literal(applied[2][p.name])}
+            step.inferred = {
+                p.name: applied[2][p.name] for p in kind.params if p.inferred and _literal(applied[2][p.name])
+            }
             if step.inferred and draw(st.integers(0, 3)) == 0:
                 step.written = {**written, **step.inferred}  # inferred sizes written out: checked
             out = Tensor("", applied[0], applied[1])
@@ -491,7 +509,12 @@ class Builder:
             steps.append(step)
         if first is None:  # the parameter stands for one of the drawn sizes
             own = [s for s in steps if isinstance(s, Step)]
-            sizes = [(s, k) for s in own for k, v in s.written.items() if type(v) is int and isinstance(s.kind.param(k).type, Int)]
+            sizes = [
+                (s, k)
+                for s in own
+                for k, v in s.written.items()
+                if type(v) is int and isinstance(s.kind.param(k).type, Int)
+            ]
             counts = [(s, k) for s, k in sizes if (s.kind.param(k).type.lo or 0) >= 1]  # sizes, not dims
             sizes = counts if counts and draw(st.integers(0, 3)) else sizes
             if not sizes:
@@ -578,7 +601,9 @@ class Builder:
 
 def _sized(step) -> bool:
     """Whether a layer has an integer argument a block parameter can stand for."""
-    return isinstance(step, Step) and any(type(v) is int and isinstance(step.kind.param(k).type, Int) for k, v in step.written.items())
+    return isinstance(step, Step) and any(
+        type(v) is int and isinstance(step.kind.param(k).type, Int) for k, v in step.written.items()
+    )
 
 
 def _literal(value) -> bool:

@@ -140,7 +140,11 @@ def test_every_code_nnspec_can_emit_is_documented():
     emitted = set()
     for path in root.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"[EW]\d{3}", node.value):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and re.fullmatch(r"[EW]\d{3}", node.value)
+            ):
                 emitted.add(node.value)
     assert emitted, "no codes found: has the source layout changed?"
     assert sorted(emitted - set(CODES)) == []

@@ -81,7 +81,9 @@ def line_count(text: str) -> int:
 
 def assert_position(line: int, col: int, end_line: int, end_col: int, lines: int, what) -> None:
     assert 1 <= line <= lines + 1 and col >= 1, f"bad position {line}:{col} in {what}"
-    assert (end_line, end_col) >= (line, col), f"span ends before it starts: {line}:{col}-{end_line}:{end_col} in {what}"
+    assert (end_line, end_col) >= (line, col), (
+        f"span ends before it starts: {line}:{col}-{end_line}:{end_col} in {what}"
+    )
 
 
 def checked(text: str, path: str = "hostile.nn"):
@@ -128,7 +130,10 @@ def folder(tmp_path_factory) -> pathlib.Path:
 
 
 @fuzz("bytes")
-@given(data=st.binary(max_size=300) | st.builds(lambda b, t: t.encode() + b, st.binary(max_size=40), st.sampled_from(list(TEXTS.values()))))
+@given(
+    data=st.binary(max_size=300)
+    | st.builds(lambda b, t: t.encode() + b, st.binary(max_size=40), st.sampled_from(list(TEXTS.values())))
+)
 def test_random_bytes(folder, data):
     path = folder / "bytes.nn"
     path.write_bytes(data)
@@ -142,7 +147,9 @@ def mutations(text: str):
         st.integers(0, n).map(lambda i: text[:i]),
         st.integers(0, n - 1).map(lambda i: text[:i] + text[i + 1 :]),
         st.integers(0, n - 1).map(lambda i: text[:i] + text[i] + text[i:]),
-        st.tuples(st.integers(0, len(_tokens(text)) - 1), st.sampled_from(HOSTILE_TOKENS)).map(lambda c: _replace_token(text, *c)),
+        st.tuples(st.integers(0, len(_tokens(text)) - 1), st.sampled_from(HOSTILE_TOKENS)).map(
+            lambda c: _replace_token(text, *c)
+        ),
     )
 
 
@@ -188,7 +195,12 @@ def test_mutated_specs(case):
 
 
 @fuzz("soup")
-@given(soup=st.lists(st.sampled_from(HOSTILE_TOKENS + ["->", "x", "Linear(4)", "\n", "model M {", "input x: [4]", "output", "}"]), max_size=40))
+@given(
+    soup=st.lists(
+        st.sampled_from(HOSTILE_TOKENS + ["->", "x", "Linear(4)", "\n", "model M {", "input x: [4]", "output", "}"]),
+        max_size=40,
+    )
+)
 def test_token_soup(soup):
     checked(" ".join(soup))
 
@@ -270,7 +282,9 @@ model Huge {
 """
 
 
-BUDGET = MODEL.format("x -> Linear(1000000000)") + """
+BUDGET = (
+    MODEL.format("x -> Linear(1000000000)")
+    + """
 data d {
     source = synthetic(features=4, classes=3)
 }
@@ -281,6 +295,7 @@ train {
     max_params = 1000
 }
 """
+)
 
 
 def test_absurd_sizes_are_counted_not_allocated(folder):
@@ -299,12 +314,29 @@ def test_absurd_sizes_are_counted_not_allocated(folder):
 @pytest.mark.parametrize(
     "text,code",
     [
-        ("model M {\n    input x: [" + ", ".join(["9" * 100] * 50) + "]\n    output x -> Flatten() -> Linear(2)\n}\n", "E304"),
-        ("model M {\n    input x: [1000000000, 1000000000, 1000000000]\n    output x -> Flatten() -> Linear(10)\n}\n", "E304"),
+        (
+            "model M {\n    input x: ["
+            + ", ".join(["9" * 100] * 50)
+            + "]\n    output x -> Flatten() -> Linear(2)\n}\n",
+            "E304",
+        ),
+        (
+            "model M {\n    input x: [1000000000, 1000000000, 1000000000]\n    output x -> Flatten() -> Linear(10)\n}\n",
+            "E304",
+        ),
         (MODEL.format("x -> Linear(8) * 99999999999999999999"), "E304"),
         (MODEL.format("x -> Linear(4) * 0"), "E304"),
-        ("model M {\n    input x: [3, 5, 5]\n" + "    x = x -> ConvTranspose2d(1, 1, stride=99999999999)\n" * 3 + "    output x\n}\n", "E304"),
-        ("block B(n) {\n    input x\n    output x -> Linear(n * n * n * n * n)\n}\n" + MODEL.format("x -> B(1000000000)"), "E106"),
+        (
+            "model M {\n    input x: [3, 5, 5]\n"
+            + "    x = x -> ConvTranspose2d(1, 1, stride=99999999999)\n" * 3
+            + "    output x\n}\n",
+            "E304",
+        ),
+        (
+            "block B(n) {\n    input x\n    output x -> Linear(n * n * n * n * n)\n}\n"
+            + MODEL.format("x -> B(1000000000)"),
+            "E106",
+        ),
         (BUDGET, "E510"),
     ],
     ids=["huge-dims", "huge-numel", "huge-repeat", "zero-repeat", "growing-dims", "block-arithmetic", "budget"],
@@ -332,7 +364,12 @@ MEGABYTE = 1_000_000
         (MODEL.format("x" + " " * MEGABYTE), None),
         (MODEL.format("x\t" * (MEGABYTE // 2)), "E101"),
         (_chain(10_001), "E304"),
-        ("model M {\n    input x: [4]\n" + "".join(f"    h{i} = x -> ReLU()\n" for i in range(5_000)) + "    output x\n}\n", None),
+        (
+            "model M {\n    input x: [4]\n"
+            + "".join(f"    h{i} = x -> ReLU()\n" for i in range(5_000))
+            + "    output x\n}\n",
+            None,
+        ),
     ],
     ids=["name", "string", "integer", "float", "comment", "spaces", "names", "10001-layers", "5000-statements"],
 )
@@ -391,7 +428,7 @@ def test_odd_bytes(folder, data, code):
 
 def _train_on(source: str) -> str:
     return (
-        f"data d {{\n    source = {source}\n    target = \"y\"\n}}\n"
+        f'data d {{\n    source = {source}\n    target = "y"\n}}\n'
         "model M {\n    input x: [4]\n    output x -> Linear(3)\n}\n"
         "train {\n    data = d\n    loss = CrossEntropyLoss()\n    optimizer = SGD(lr=0.1)\n}\n"
     )
@@ -417,7 +454,10 @@ def test_blocks_nested_too_deep_and_recursive():
     nested = "".join(f"block B{i} {{\n    input x\n    output x -> B{i + 1}()\n}}\n" for i in range(60))
     nested += "block B60 {\n    input x\n    output x -> ReLU()\n}\n" + MODEL.format("x -> B0()")
     rejected(checked(nested), "E206")
-    mutual = "block A {\n    input x\n    output x -> B()\n}\nblock B {\n    input x\n    output x -> A()\n}\n" + MODEL.format("x -> A()")
+    mutual = (
+        "block A {\n    input x\n    output x -> B()\n}\nblock B {\n    input x\n    output x -> A()\n}\n"
+        + MODEL.format("x -> A()")
+    )
     rejected(checked(mutual), "E206")
 
 
@@ -493,9 +533,17 @@ def forbidden_calls(tree: ast.AST) -> list[str]:
             f = node.func
             if isinstance(f, ast.Name) and f.id in BUILTIN_RUNNERS:
                 found.append(ast.unparse(node)[:80])
-            if isinstance(f, ast.Attribute) and OS_RUNNERS.fullmatch(f.attr) and ast.unparse(f.value) in ("os", "builtins"):
+            if (
+                isinstance(f, ast.Attribute)
+                and OS_RUNNERS.fullmatch(f.attr)
+                and ast.unparse(f.value) in ("os", "builtins")
+            ):
                 found.append(ast.unparse(node)[:80])
-            if isinstance(f, ast.Attribute) and f.attr in BUILTIN_RUNNERS and ast.unparse(f.value) in ("builtins", "__builtins__"):
+            if (
+                isinstance(f, ast.Attribute)
+                and f.attr in BUILTIN_RUNNERS
+                and ast.unparse(f.value) in ("builtins", "__builtins__")
+            ):
                 found.append(ast.unparse(node)[:80])
         if isinstance(node, (ast.Name, ast.alias)) and "subprocess" in (getattr(node, "id", None) or node.name):
             found.append("subprocess")
@@ -632,7 +680,9 @@ def test_payloads_stay_string_literals(folder, monkeypatch, payload):
     spans = constant_spans(tree)
     for pos in marker_positions(source):
         holders = [value for start, end, value in spans if start <= pos < end]
-        assert any(payload in v or glob_safe(payload) in v for v in holders), f"{MARKER} outside the payload's literal at {pos}:\n{source}"
+        assert any(payload in v or glob_safe(payload) in v for v in holders), (
+            f"{MARKER} outside the payload's literal at {pos}:\n{source}"
+        )
     strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert any(payload in s for s in strings), "the payload did not reach the program intact"
     comments = [t.string for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT]
@@ -656,7 +706,9 @@ def pwned(folder: pathlib.Path) -> bool:
 def test_monitor_payload_is_rejected_before_code(folder):
     """`monitor` names a metrics.csv column: a payload there is a lint error (E509), never code."""
     spec = payload_spec(folder, "x")
-    text = spec.read_text(encoding="utf-8").replace('    epochs = 1\n', f"    epochs = 1\n    monitor = {spec_string(PAYLOADS[0])}\n")
+    text = spec.read_text(encoding="utf-8").replace(
+        "    epochs = 1\n", f"    epochs = 1\n    monitor = {spec_string(PAYLOADS[0])}\n"
+    )
     result = checked(text, str(spec))
     rejected(result, "E509")
 
@@ -669,7 +721,10 @@ def test_payloads_in_source_arguments(folder, monkeypatch, payload):
     work = folder / f"arrays{PAYLOADS.index(payload)}"
     work.mkdir(exist_ok=True)
     monkeypatch.chdir(work)
-    np.savez(work / (payload + ".npz"), **{payload: np.random.rand(24, 2).astype("float32"), payload + "y": np.arange(24) % 3})
+    np.savez(
+        work / (payload + ".npz"),
+        **{payload: np.random.rand(24, 2).astype("float32"), payload + "y": np.arange(24) % 3},
+    )
     spec = work / "arrays.nn"
     spec.write_text(
         "data d {\n"
@@ -686,7 +741,9 @@ def test_payloads_in_source_arguments(folder, monkeypatch, payload):
     assert forbidden_calls(tree) == []
     spans = constant_spans(tree)
     for pos in marker_positions(source):
-        assert any(payload in v for start, end, v in spans if start <= pos < end), f"{MARKER} outside the payload's literal at {pos}"
+        assert any(payload in v for start, end, v in spans if start <= pos < end), (
+            f"{MARKER} outside the payload's literal at {pos}"
+        )
     namespace = imported(source, work / "program.py")
     assert len(namespace["fit"](str(work), str(work / "run"), 1, 0.1, 0, "cpu")) == 1
     assert not pwned(folder)

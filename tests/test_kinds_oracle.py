@@ -59,6 +59,8 @@ def _signature(cls) -> inspect.Signature:
 def _built_default(kind, name):
     example = kind.examples[0]
     ins = [Shape(tuple(s), example.dtype) for s in example.inputs]
-    required = {p.name: v for p, v in zip(kind.params, apply_layer(kind, example.args, ins).args.values()) if p.required}
+    required = {
+        p.name: v for p, v in zip(kind.params, apply_layer(kind, example.args, ins).args.values()) if p.required
+    }
     args = {p.name: required.get(p.name, p.default) for p in kind.params}
     return getattr(torch_oracle.build(kind, args), name)

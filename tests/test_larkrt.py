@@ -32,7 +32,9 @@ def test_first_lint_writes_the_parser_and_later_ones_do_not_import_lark(tmp_path
 def test_unwritable_cache_falls_back_to_lark(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = _lint(str(blocker / "cache"), ROOT / "specs" / "resnet18.nn", ROOT / "tests" / "errors" / "e101_missing_arrow.nn")
+    result = _lint(
+        str(blocker / "cache"), ROOT / "specs" / "resnet18.nn", ROOT / "tests" / "errors" / "e101_missing_arrow.nn"
+    )
     assert result.returncode == 1 and "E101" in result.stdout
     assert result.stdout.splitlines()[-1] == "True"
 
@@ -71,5 +73,7 @@ def test_lint_start_up_skips_modules_it_does_not_need(tmp_path):
     _lint(cache, SPECS[0])
     env = {**os.environ, "NNSPEC_CACHE_DIR": cache}
     code = "import sys; from nnspec.cli import main; main(['lint', sys.argv[1]]); print(sorted(m for m in ('logging', 'inspect', 'dataclasses', 'shutil', 'lark', 'pickle') if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code, str(ROOT / "specs" / "resnet18.nn")], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "specs" / "resnet18.nn")], env=env, capture_output=True, text=True
+    )
     assert result.stdout.splitlines()[-1] == "[]", result.stderr

@@ -11,7 +11,6 @@ from nnspec.compiler.pipeline import check_source
 from nnspec.compiler.summary import summarize
 
 
-
 def test_module_attribute_list_is_current():
     public = {a for a in dir(nn.Module) if not a.startswith("_")} | {"training"}
     assert public <= MODULE_ATTRIBUTES
@@ -80,7 +79,9 @@ train main {
 def test_training_program_with_names_of_its_own_functions_trains(tmp_path):
     result = check_source(TRAINED, str(tmp_path / "names.nn"))
     assert result.ok, result.diagnostics
-    source = generate(result.program, result.program.trains["main"], Target("names.py", str(tmp_path), "run"), format=False)
+    source = generate(
+        result.program, result.program.trains["main"], Target("names.py", str(tmp_path), "run"), format=False
+    )
     namespace = _namespace(source)
     rows = namespace["fit"](str(tmp_path), str(tmp_path / "run"), 1, 0.1, 0, "cpu")
     assert len(rows) == 1 and rows[0]["train_loss"] > 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import torch
@@ -157,7 +157,7 @@ def test_layer_weight_shapes_equal_pytorch(case):
     for _, _, node in flat_nodes(graph_of(case)):
         kind = None if node.is_block else LAYERS.get(node.kind)
         if kind is not None and kind.torch_class:
-            ours.append(_weight_shapes(on_meta(lambda: torch_oracle.build(kind, node.args))))
+            ours.append(_weight_shapes(on_meta(lambda kind=kind, node=node: torch_oracle.build(kind, node.args))))
     theirs = [_weight_shapes(m) for m in on_meta(case.build).modules()]
     assert [s for s in ours if s[1]] == [s for s in theirs if s[1]]
 

@@ -260,7 +260,9 @@ def test_frozen_batch_norm_keeps_its_running_statistics(tmp_path, capsys):
 
 def test_summary_applies_the_train_sections_freeze(tmp_path, capsys):
     plain = json.loads(nnspec(capsys, "summary", write(tmp_path, spec_text(), "plain.nn"), "--format", "json")[1])
-    frozen = json.loads(nnspec(capsys, "summary", write(tmp_path, spec_text(extra='    freeze = ["h.*"]\n')), "--format", "json")[1])
+    frozen = json.loads(
+        nnspec(capsys, "summary", write(tmp_path, spec_text(extra='    freeze = ["h.*"]\n')), "--format", "json")[1]
+    )
     layers = {layer["name"]: layer for layer in frozen["layers"]}
     assert layers["h.0"]["trainable"] is False and layers["output"]["trainable"] is True
     assert plain["trainable_params"] == plain["total_params"] == 195
@@ -322,7 +324,12 @@ def test_compiled_program_and_run_agree(tmp_path, capsys):
     spec = write(tmp_path, spec_text(epochs=3))
     program = tmp_path / "train_it.py"
     assert nnspec(capsys, "compile", spec, "-o", program)[0] == 0
-    proc = subprocess.run([sys.executable, str(program), "--epochs", "3", "--out", str(tmp_path / "X")], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(program), "--epochs", "3", "--out", str(tmp_path / "X")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert nnspec(capsys, "run", spec, "--epochs", 3, "--out", tmp_path / "Y")[0] == 0
     x, y = rows(tmp_path / "X"), rows(tmp_path / "Y")
@@ -363,7 +370,10 @@ def test_overfit_batch_on_a_spec_that_cannot_learn(tmp_path, capsys, monkeypatch
 
 
 def test_overfit_verdict_allows_label_smoothing():
-    smoothed = [{"train_loss": 2.3, "val_loss": 2.2, "val_accuracy": 0.1}, {"train_loss": 0.3, "val_loss": 0.29, "val_accuracy": 1.0}]
+    smoothed = [
+        {"train_loss": 2.3, "val_loss": 2.2, "val_accuracy": 0.1},
+        {"train_loss": 0.3, "val_loss": 0.29, "val_accuracy": 1.0},
+    ]
     assert cli._overfit_verdict(smoothed) == 0
     assert cli._overfit_verdict([smoothed[0], {**smoothed[1], "val_accuracy": 0.97}]) == 1
     assert cli._overfit_verdict([{"train_loss": 30000.0}, {"train_loss": 1.0, "val_loss": 664.0}]) == 1
@@ -418,10 +428,27 @@ def test_the_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
     code, stdout, _ = nnspec(capsys, "run", spec, "--out", out)
     assert code == 0 and f"run folder: {out}" in stdout
-    assert {p.name for p in out.iterdir()} == {"metrics.csv", "last.pt", "best.pt", "spec.nn", "program.py", "resolved.json", "curves.png"}
+    assert {p.name for p in out.iterdir()} == {
+        "metrics.csv",
+        "last.pt",
+        "best.pt",
+        "spec.nn",
+        "program.py",
+        "resolved.json",
+        "curves.png",
+    }
     with open(out / "metrics.csv", newline="") as f:
         header = next(csv.reader(f))
-    assert header == ["epoch", "train_loss", "val_loss", "train_accuracy", "train_f1_score", "val_accuracy", "val_f1_score", "lr"]
+    assert header == [
+        "epoch",
+        "train_loss",
+        "val_loss",
+        "train_accuracy",
+        "train_f1_score",
+        "val_accuracy",
+        "val_f1_score",
+        "lr",
+    ]
     assert [r["epoch"] for r in rows(out)] == ["1", "2"]
     png = (out / "curves.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000

@@ -51,7 +51,10 @@ def _rows(path: pathlib.Path) -> list[dict]:
 
 def test_grid_search_runs_the_trials_skips_invalid_ones_and_keeps_the_best(flowers, capsys):
     spec = flowers / "flowers.nn"
-    spec.write_text(FLOWERS + '\nsearch {\n method = "grid"\n trials = 4\n goal = maximize("val_accuracy")\n lr = [0.05, 0.1]\n width = [4, -1]\n}\n')
+    spec.write_text(
+        FLOWERS
+        + '\nsearch {\n method = "grid"\n trials = 4\n goal = maximize("val_accuracy")\n lr = [0.05, 0.1]\n width = [4, -1]\n}\n'
+    )
     assert main(["search", str(spec), "--out", "s"]) == 0
     rows = _rows(flowers / "s" / "search.csv")
     assert [r["trial"] for r in rows] == ["1", "2", "3", "4"]
@@ -69,23 +72,33 @@ def test_grid_search_runs_the_trials_skips_invalid_ones_and_keeps_the_best(flowe
 
 def test_random_search_draws_from_distributions(flowers):
     spec = flowers / "flowers.nn"
-    spec.write_text(FLOWERS + "\nsearch {\n trials = 3\n lr = loguniform(0.01, 0.2)\n momentum = uniform(0.8, 0.95)\n batch_size = choice([4, 8])\n}\n")
+    spec.write_text(
+        FLOWERS
+        + "\nsearch {\n trials = 3\n lr = loguniform(0.01, 0.2)\n momentum = uniform(0.8, 0.95)\n batch_size = choice([4, 8])\n}\n"
+    )
     assert main(["search", str(spec), "--out", "r"]) == 0
     rows = _rows(flowers / "r" / "search.csv")
     assert len(rows) == 3
-    assert all(0.01 <= float(r["lr"]) <= 0.2 and 0.8 <= float(r["momentum"]) <= 0.95 and r["batch_size"] in ("4", "8") for r in rows)
+    assert all(
+        0.01 <= float(r["lr"]) <= 0.2 and 0.8 <= float(r["momentum"]) <= 0.95 and r["batch_size"] in ("4", "8")
+        for r in rows
+    )
 
 
 def test_predict_maps_labels_back_and_evaluate_reports_the_test_split(flowers, capsys):
     assert main(["run", "flowers.nn", "--out", "run"]) == 0
     (flowers / "new.csv").write_text("a,b\n1,2\n3,4\n")
-    assert main(["predict", "flowers.nn", "--checkpoint", "run/best.pt", "--input", "new.csv", "--output", "p.csv"]) == 0
+    assert (
+        main(["predict", "flowers.nn", "--checkpoint", "run/best.pt", "--input", "new.csv", "--output", "p.csv"]) == 0
+    )
     rows = _rows(flowers / "p.csv")
     assert list(rows[0]) == ["prediction", "p_iris", "p_rose", "p_tulip"]
     assert all(r["prediction"] in ("iris", "rose", "tulip") for r in rows)
     assert all(abs(sum(float(r[f"p_{c}"]) for c in ("iris", "rose", "tulip")) - 1) < 1e-4 for r in rows)
     before = (flowers / "p.csv").read_bytes()
-    assert main(["predict", "flowers.nn", "--checkpoint", "run/best.pt", "--input", "new.csv", "--output", "p.csv"]) == 1
+    assert (
+        main(["predict", "flowers.nn", "--checkpoint", "run/best.pt", "--input", "new.csv", "--output", "p.csv"]) == 1
+    )
     assert (flowers / "p.csv").read_bytes() == before
     capsys.readouterr()
     assert main(["evaluate", "flowers.nn", "--checkpoint", "run/best.pt"]) == 0
@@ -184,7 +197,11 @@ def _noisy_arrays(folder: pathlib.Path, samples: int = 24) -> None:
     np.save(folder / "y.npy", y)
 
 
-@pytest.mark.parametrize("source,normalize", [(IMAGES, "standard"), (IMAGES, "minmax"), (ARRAYS, "standard")], ids=["images-standard", "images-minmax", "npy-standard"])
+@pytest.mark.parametrize(
+    "source,normalize",
+    [(IMAGES, "standard"), (IMAGES, "minmax"), (ARRAYS, "standard")],
+    ids=["images-standard", "images-minmax", "npy-standard"],
+)
 def test_streamed_data_trains_and_predicts_as_in_memory_data(tmp_path, source, normalize):
     """in_memory = false: the same batches in the same order, read by two workers; same results."""
     _noisy_images(tmp_path / "img")
@@ -197,10 +214,27 @@ def test_streamed_data_trains_and_predicts_as_in_memory_data(tmp_path, source, n
         assert main(["run", str(spec), "--out", str(tmp_path / name)]) == 0
         rows[name] = _rows(tmp_path / name / "metrics.csv")
         out = tmp_path / f"{name}.csv"
-        assert main(["predict", str(spec), "--checkpoint", str(tmp_path / name / "best.pt"), "--input", str(inputs), "--output", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "predict",
+                    str(spec),
+                    "--checkpoint",
+                    str(tmp_path / name / "best.pt"),
+                    "--input",
+                    str(inputs),
+                    "--output",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         predictions[name] = _rows(out)
     assert len(rows["streamed"]) == 3 and float(rows["streamed"][0]["train_loss"]) > 0.01  # not trivially solved
-    for memory, streamed in [*zip(rows["memory"], rows["streamed"], strict=True), *zip(predictions["memory"], predictions["streamed"], strict=True)]:
+    for memory, streamed in [
+        *zip(rows["memory"], rows["streamed"], strict=True),
+        *zip(predictions["memory"], predictions["streamed"], strict=True),
+    ]:
         assert memory.keys() == streamed.keys()
         for key, value in memory.items():
             if key != "prediction":
@@ -213,7 +247,9 @@ def test_streamed_workers_without_fork_are_an_error_not_a_traceback(tmp_path, mo
     """macOS and Windows start workers by spawn, which cannot import a program run in memory."""
     _noisy_images(tmp_path / "img", per_class=2)
     spec = tmp_path / "s.nn"
-    spec.write_text(STREAMED.format(source=IMAGES, normalize="none", loading="    in_memory = false\n    num_workers = 2"))
+    spec.write_text(
+        STREAMED.format(source=IMAGES, normalize="none", loading="    in_memory = false\n    num_workers = 2")
+    )
     monkeypatch.setattr("multiprocessing.get_start_method", lambda *a, **k: "spawn")
     assert main(["run", str(spec), "--out", str(tmp_path / "run")]) == 1
     assert "nnspec compile" in capsys.readouterr().err

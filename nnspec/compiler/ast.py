@@ -6,8 +6,6 @@ classes, part of every lint's start-up, cheaper.
 
 from __future__ import annotations
 
-from typing import Union
-
 from nnspec.diagnostics import Span
 from nnspec.record import record
 
@@ -49,7 +47,7 @@ class Arg:
     """A call argument, positional (name None) or by keyword."""
 
     name: str | None
-    value: "Expr"
+    value: Expr
     span: Span
 
 
@@ -68,8 +66,8 @@ class BinOp:
     """a + b, a * b ...: arithmetic on values, merges of tensors."""
 
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span
 
 
@@ -77,7 +75,7 @@ class BinOp:
 class Neg:
     """-x"""
 
-    operand: "Expr"
+    operand: Expr
     span: Span
 
 
@@ -94,12 +92,12 @@ class Stage:
 class Chain:
     """head -> stage -> stage ..."""
 
-    head: "Expr"
+    head: Expr
     stages: tuple[Stage, ...]
     span: Span
 
 
-Expr = Union[Const, Name, ListExpr, DictExpr, Call, BinOp, Neg, Chain]
+Expr = Const | Name | ListExpr | DictExpr | Call | BinOp | Neg | Chain
 
 
 @record(eq=False)
@@ -139,7 +137,7 @@ class OutputDecl:
     span: Span
 
 
-Stmt = Union[Assign, InputDecl, OutputDecl]
+Stmt = Assign | InputDecl | OutputDecl
 
 
 @record(eq=False)

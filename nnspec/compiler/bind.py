@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-
 from nnspec.compiler.ir import ArgValue, CallValue
 from nnspec.diagnostics import Sink, Span
-from nnspec.suggest import close_matches
 from nnspec.kinds.params import Param
+from nnspec.suggest import close_matches
 
 
-def bind_call(kind, params: tuple[Param, ...], args, span: Span, sink: Sink, spans_out: dict | None = None) -> dict | None:
+def bind_call(
+    kind, params: tuple[Param, ...], args, span: Span, sink: Sink, spans_out: dict | None = None
+) -> dict | None:
     """The written arguments by name, or None when any is wrong (diagnostics in `sink`).
 
     Positional arguments follow PyTorch's order. The input sizes nnspec infers may be left
@@ -50,7 +51,12 @@ def _place(kind, params, args: list[ArgValue], span, sink) -> tuple[dict, dict, 
                 continue
             index = len([a for a in args[:i] if a.name is None])
             if index >= len(order):
-                sink.error("E305", f"{kind.name} takes at most {len(order)} positional arguments", arg.span, help=f"signature: {signature(kind.name, params)}")
+                sink.error(
+                    "E305",
+                    f"{kind.name} takes at most {len(order)} positional arguments",
+                    arg.span,
+                    help=f"signature: {signature(kind.name, params)}",
+                )
                 ok = False
                 continue
             name = order[index].name
@@ -82,7 +88,12 @@ def _check_value(kind, param: Param, value, span, sink) -> None:
         if not lo <= value <= hi:
             sink.warn("W301", f"{kind.name}: `{param.name}` = {value} is outside the usual range {lo}..{hi}", span)
     if param.caution and value is True:
-        sink.warn("W302", f"{kind.name}: `{param.name}=true` {param.caution}", span, help=f"leave `{param.name}` out unless memory is short")
+        sink.warn(
+            "W302",
+            f"{kind.name}: `{param.name}=true` {param.caution}",
+            span,
+            help=f"leave `{param.name}` out unless memory is short",
+        )
 
 
 def signature(name: str, params) -> str:

@@ -23,11 +23,25 @@ def check_budget(program: Program, options: Options, sink: Sink) -> None:
         limit = options.max_params if options.max_params is not None else _spec_limit(program, graph)
         span = program.model_sections[name].name_span
         if limit is not None and total > limit:
-            sink.error("E510", f"model `{name}` has {total:,} parameters, over the budget of {limit:,}", span, help="make it smaller, or raise max_params")
+            sink.error(
+                "E510",
+                f"model `{name}` has {total:,} parameters, over the budget of {limit:,}",
+                span,
+                help="make it smaller, or raise max_params",
+            )
         elif total > WARN_PARAMS:
-            sink.warn("W510", f"model `{name}` has {total:,} parameters ({total * 4 / 1e9:.1f} GB as float32)", span, help="set max_params to make this an error")
+            sink.warn(
+                "W510",
+                f"model `{name}` has {total:,} parameters ({total * 4 / 1e9:.1f} GB as float32)",
+                span,
+                help="set max_params to make this an error",
+            )
 
 
 def _spec_limit(program: Program, graph) -> int | None:
-    limits = [t.values["max_params"] for t in program.trains.values() if t.values["max_params"] is not None and pick(t, "model", program.models) is graph]
+    limits = [
+        t.values["max_params"]
+        for t in program.trains.values()
+        if t.values["max_params"] is not None and pick(t, "model", program.models) is graph
+    ]
     return min(limits, default=None)

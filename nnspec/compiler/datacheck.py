@@ -6,9 +6,9 @@ import os
 
 from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.diagnostics import Sink
+from nnspec.kinds.sources import SOURCES, DataError, Peek
 from nnspec.record import record
 from nnspec.suggest import close_matches
-from nnspec.kinds.sources import SOURCES, DataError, Peek
 
 
 @record
@@ -51,7 +51,9 @@ def _classes_fit(peek: Peek, data: Settings, where: str, sink: Sink) -> None:
     declared = data.values["num_classes"]
     if declared is not None and peek.classes is not None and peek.classes > declared:
         span = data.spans.get("num_classes", data.span)
-        sink.error("E512", f"{where}: the target has {peek.classes} distinct labels, more than num_classes = {declared}", span)
+        sink.error(
+            "E512", f"{where}: the target has {peek.classes} distinct labels, more than num_classes = {declared}", span
+        )
 
 
 def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:
@@ -62,11 +64,18 @@ def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:
         can = " or ".join(f"{k.name}(...)" for k in SOURCES if k.streams)
         span = data.spans.get("in_memory", data.span)
         help = f"sources that stream: {can}" if not source.kind.streams else None
-        sink.error("E514", f"{source.kind.name}(...) cannot be read sample by sample (in_memory = false): {reason}", span, help=help)
+        sink.error(
+            "E514",
+            f"{source.kind.name}(...) cannot be read sample by sample (in_memory = false): {reason}",
+            span,
+            help=help,
+        )
     elif workers and not streamed:
         span = data.spans.get("num_workers", data.span)
         help = "set in_memory = false to read samples in worker processes" if source.kind.streams else None
-        message = f"num_workers = {workers} has no effect: in-memory data is batched by slicing tensors, without workers"
+        message = (
+            f"num_workers = {workers} has no effect: in-memory data is batched by slicing tensors, without workers"
+        )
         sink.warn("W511", message, span, help=help)
 
 
@@ -77,7 +86,11 @@ def _batch_fits(peek: Peek, data: Settings, sink: Sink) -> None:
     train = int(round(peek.rows * data.values["split"]["train"]))
     if train < data.values["batch_size"]:
         span = data.spans.get("batch_size", data.span)
-        sink.error("E513", f"the training split has {train} samples, fewer than one batch of {data.values['batch_size']} (drop_last)", span)
+        sink.error(
+            "E513",
+            f"the training split has {train} samples, fewer than one batch of {data.values['batch_size']} (drop_last)",
+            span,
+        )
 
 
 def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Peek | None:
@@ -92,7 +105,9 @@ def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Pe
         sink.error("E501", f"data file not found: {args['path']}", source.span, notes=[f"looked for {path}"])
         return None
     if path is not None and not (os.path.isfile(path) or os.path.isdir(path)):  # reading /dev/zero or a pipe never ends
-        sink.error("E501", f"{args['path']}: not a regular file or folder (devices and pipes are not read)", source.span)
+        sink.error(
+            "E501", f"{args['path']}: not a regular file or folder (devices and pipes are not read)", source.span
+        )
         return None
     try:
         return source.kind.peek(path, args, data.values)

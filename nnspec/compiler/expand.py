@@ -14,7 +14,6 @@ from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.params import REQUIRED, Anything, Param
 from nnspec.record import record, replace
 
-
 MAX_LAYERS = 10_000  # per model once blocks and repetitions are unrolled: lint stays instant
 MAX_BLOCK_DEPTH = 32  # blocks inside blocks
 
@@ -90,7 +89,12 @@ class _Expander:
     def instantiate(self, call: ast.Call, values, stack, trail) -> Graph | None:
         section = self.blocks[call.name]
         if call.name in stack:
-            self.sink.error("E206", f"block `{call.name}` instantiates itself", call.name_span, notes=[" -> ".join(stack + (call.name,))])
+            self.sink.error(
+                "E206",
+                f"block `{call.name}` instantiates itself",
+                call.name_span,
+                notes=[" -> ".join(stack + (call.name,))],
+            )
             return None
         kind = block_kind(section, self.sink)
         bound = bind_call(kind, kind.params, values, call.span, self.sink)
@@ -138,14 +142,18 @@ class _GraphState:
         A statement's name groups its nodes in codegen, so no later statement gets it again, and
         its ids `h_0` ... are kept apart from every earlier id (`h_0 = ...` before `h = ...`)."""
         new = self.nodes[start:]
-        chain = all(self._sequential(n) for n in new) and all(n.inputs == (new[i - 1].id,) for i, n in enumerate(new) if i)
+        chain = all(self._sequential(n) for n in new) and all(
+            n.inputs == (new[i - 1].id,) for i, n in enumerate(new) if i
+        )
         ids = self._ids(chain, len(new))
         while any(i.split(".")[0] in self.taken for i in ids):
             self.taken.add(self.stmt)
             self.stmt = self._fresh(target)
             ids = self._ids(chain, len(new))
         mapping = {n.id: new_id for n, new_id in zip(new, ids)}
-        self.nodes[start:] = [replace(n, id=mapping[n.id], inputs=tuple(mapping.get(i, i) for i in n.inputs), stmt=self.stmt) for n in new]
+        self.nodes[start:] = [
+            replace(n, id=mapping[n.id], inputs=tuple(mapping.get(i, i) for i in n.inputs), stmt=self.stmt) for n in new
+        ]
         self.taken.update(i.split(".")[0] for i in ids)
         self.taken.add(self.stmt)
         return mapping
@@ -180,7 +188,12 @@ class _GraphState:
         kind = next((k for k in LAYERS if k.operator == expr.op), None)
         left, right = self.lower(expr.left, stmt), self.lower(expr.right, stmt)
         if kind is None:
-            self.x.sink.error("E209", f"`{expr.op}` is not defined between tensors", expr.span, help=f"tensors combine with {_combiners()}")
+            self.x.sink.error(
+                "E209",
+                f"`{expr.op}` is not defined between tensors",
+                expr.span,
+                help=f"tensors combine with {_combiners()}",
+            )
             return left
         call = ast.Call(kind.name, (), expr.span, expr.span)
         return self.node(call, [left, right], ())
@@ -194,14 +207,22 @@ class _GraphState:
         if is_block and values is not None:
             body = self.x.instantiate(call, values, self.stack, self.trail)
         failed = values is None or (is_block and body is None)
-        node = Node(node_id, call.name, tuple(inputs), values or (), call.span, self.stmt, is_block, body, failed=failed)
+        node = Node(
+            node_id, call.name, tuple(inputs), values or (), call.span, self.stmt, is_block, body, failed=failed
+        )
         self.nodes.append(node)
         return node_id
 
     def _within_limits(self, call: ast.Call, is_block: bool) -> None:
         self.x.layers += 1
         if self.x.layers > MAX_LAYERS:
-            raise _TooBig("E304", f"the model unrolls to more than {MAX_LAYERS} layers", call.span, self.trail, "lower a repetition count `* n`")
+            raise _TooBig(
+                "E304",
+                f"the model unrolls to more than {MAX_LAYERS} layers",
+                call.span,
+                self.trail,
+                "lower a repetition count `* n`",
+            )
         if is_block and len(self.stack) >= MAX_BLOCK_DEPTH:
             chain = " -> ".join(self.stack + (call.name,))
             raise _TooBig("E206", f"blocks are nested more than {MAX_BLOCK_DEPTH} deep", call.name_span, [chain])

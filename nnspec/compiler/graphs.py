@@ -92,7 +92,9 @@ def _arity_ok(arity, count: int) -> bool:
 
 
 def _shape_error(e: ShapeError, node: Node, ins, graph: Graph, sink) -> None:
-    notes = [f"input {k + 1} {s} comes from {_describe(graph, ref)}" for k, (ref, s) in enumerate(zip(node.inputs, ins))]
+    notes = [
+        f"input {k + 1} {s} comes from {_describe(graph, ref)}" for k, (ref, s) in enumerate(zip(node.inputs, ins))
+    ]
     if e.expected:
         notes.append(f"expected {e.expected}")
     span = node.arg_spans.get(e.arg, node.span)

@@ -17,7 +17,7 @@ class CallValue:
     """A call in value position: csv("x.csv"), SGD(lr=0.1), uniform(0, 1)."""
 
     name: str
-    args: tuple["ArgValue", ...]
+    args: tuple[ArgValue, ...]
     span: Span
     name_span: Span
 
@@ -59,7 +59,7 @@ class Node:
     span: Span
     stmt: str  # the statement (chain) the node belongs to
     is_block: bool = False
-    body: "Graph | None" = None  # a block instance's elaborated graph
+    body: Graph | None = None  # a block instance's elaborated graph
     failed: bool = False  # an earlier pass reported it; later passes skip it
     target: str | None = None  # the name its statement binds it to (`h` in `h = x -> ...`)
     written: dict = factory(dict)  # bound, checked arguments as written

@@ -82,7 +82,10 @@ def _write_standalone(grammar: str, path: str) -> None:
 # (for v_args on a class) and `dataclasses` (one small class) are made lazy or replaced.
 # Together they were a fifth of a ResNet-18 lint.
 _LIGHTER = (
-    ("\n__version__ = ", "\nfrom __future__ import annotations  # nnspec: annotations are not evaluated\n__version__ = "),
+    (
+        "\n__version__ = ",
+        "\nfrom __future__ import annotations  # nnspec: annotations are not evaluated\n__version__ = ",
+    ),
     ("\nimport pickle, zlib, base64\n", "\n"),
     ("\nimport logging\n", "\n"),
     (

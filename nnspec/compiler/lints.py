@@ -14,10 +14,15 @@ from nnspec.kinds.layer import LAYERS
 def lint_graphs(models: dict, sink: Sink) -> None:
     for graph in models.values():
         _collapsible_pairs(graph, sink)
-        for name, ref, span in graph.outputs:
+        for name, ref, _ in graph.outputs:
             node = producer(graph, ref, stop=lambda n: LAYERS.get(n.kind).regularizer)  # Dropout -> Flatten too
             if node is not None and LAYERS.get(node.kind).regularizer:
-                sink.warn("W505", f"output `{name}` ends with {node.kind}, which only acts while training", node.span, help="put dropout before the last layer, not after it")
+                sink.warn(
+                    "W505",
+                    f"output `{name}` ends with {node.kind}, which only acts while training",
+                    node.span,
+                    help="put dropout before the last layer, not after it",
+                )
 
 
 def _collapsible_pairs(graph: Graph, sink: Sink, outer: dict | None = None) -> None:
@@ -38,7 +43,11 @@ def _collapsible_pairs(graph: Graph, sink: Sink, outer: dict | None = None) -> N
             "W504",
             f"{before.kind} `{before.id}` feeds {node.kind} `{node.id}` with nothing non-linear between them",
             node.span,
-            notes=["two linear maps in a row are one linear map with more parameters", f"the first one is at {where}", *(graph.trail if crossed else ())],
+            notes=[
+                "two linear maps in a row are one linear map with more parameters",
+                f"the first one is at {where}",
+                *(graph.trail if crossed else ()),
+            ],
             help=LAYERS.get(node.kind).collapse_help or None,
         )
 
@@ -68,15 +77,27 @@ def _loss_fits_output(graph: Graph, loss: BoundCall, facts, sink: Sink) -> None:
     shape = output_shapes(graph)[name]
     classes = facts.num_classes if facts else None
     if kind.target == "class" and shape is not None and classes and shape.dims and shape.dims[-1] != classes:
-        sink.warn("W506", f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} class{'es' if classes != 1 else ''}", span, help=f"make the last layer give {classes} values per sample")
+        sink.warn(
+            "W506",
+            f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} class{'es' if classes != 1 else ''}",
+            span,
+            help=f"make the last layer give {classes} values per sample",
+        )
 
 
 def _mismatch(node, produces: str, loss: BoundCall, span, sink: Sink) -> None:
-    wants = {"logits": "raw scores (logits)", "probabilities": "probabilities", "log_probabilities": "log-probabilities", "values": "values"}
+    wants = {
+        "logits": "raw scores (logits)",
+        "probabilities": "probabilities",
+        "log_probabilities": "log-probabilities",
+        "values": "values",
+    }
     where = node.span if node is not None else span
     source = f"{node.kind} `{node.id}`" if node is not None else "the model input"
     message = f"{source} gives {wants[produces]}, but {loss.kind.name} expects {wants[loss.kind.expects]}"
-    help = loss.kind.hint or f"remove the {node.kind if node else 'final activation'}: {loss.kind.name} applies it itself"
+    help = (
+        loss.kind.hint or f"remove the {node.kind if node else 'final activation'}: {loss.kind.name} applies it itself"
+    )
     sink.warn("W501", message, where, help=help)
 
 

@@ -30,7 +30,11 @@ def _builder_class():
     """_Builder on the runtime's Transformer (lark's own or its cached standalone copy)."""
     rt = runtime()
     # Each rule method is wrapped, as v_args on the class would do; that way needs `inspect`.
-    methods = {k: rt.v_args(meta=True)(v) if callable(v) and not k.startswith("_") else v for k, v in vars(_Builder).items() if k not in ("__dict__", "__weakref__")}
+    methods = {
+        k: rt.v_args(meta=True)(v) if callable(v) and not k.startswith("_") else v
+        for k, v in vars(_Builder).items()
+        if k not in ("__dict__", "__weakref__")
+    }
     return type("_Builder", (rt.Transformer_NonRecursive,), methods)
 
 
@@ -61,7 +65,12 @@ def _too_deep(sections) -> list[Diagnostic]:
     roots = [p.default for sec in sections for p in sec.params or () if p.default is not None]
     roots += [stmt.value for sec in sections for stmt in sec.body if not isinstance(stmt, ast.InputDecl)]
     return [
-        Diagnostic("E107", f"expression nested more than {MAX_NESTING} levels deep", root.span, help="name parts of it, or use a block")
+        Diagnostic(
+            "E107",
+            f"expression nested more than {MAX_NESTING} levels deep",
+            root.span,
+            help="name parts of it, or use a block",
+        )
         for root in roots
         if _depth_exceeds(root, MAX_NESTING)
     ]
@@ -98,7 +107,9 @@ def _syntax_error(exc, source: str, path: str) -> Diagnostic:
     if isinstance(exc, runtime().UnexpectedCharacters):
         ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
         if ch in "\"'":
-            return Diagnostic("E102", "string is not closed on this line", Span.point(path, line, col), help=f"end it with {ch}")
+            return Diagnostic(
+                "E102", "string is not closed on this line", Span.point(path, line, col), help=f"end it with {ch}"
+            )
         return Diagnostic("E102", f"unexpected character {ch!r}", Span.point(path, line, col))
     expected = _expected_words(exc)
     token = getattr(exc, "token", None)
@@ -128,7 +139,9 @@ def _end_of_file(source: str, path: str, expected: str) -> Diagnostic:
         return Diagnostic("E103", f"unexpected end of file, expected {expected}", span)
     ch, line, col = opener
     note = f"the `{ch}` at line {line}, column {col} is never closed"
-    return Diagnostic("E103", f"unexpected end of file: `{ch}` is not closed", span, notes=(note,), help=f"add `{_CLOSING[ch]}`")
+    return Diagnostic(
+        "E103", f"unexpected end of file: `{ch}` is not closed", span, notes=(note,), help=f"add `{_CLOSING[ch]}`"
+    )
 
 
 def _unclosed(source: str) -> tuple[str, int, int] | None:
@@ -207,7 +220,12 @@ class _Builder:
         kind, name, params, rest = ch[0], ch[1], ch[2], ch[3:]
         name_span = _tok_span(self.path, name) if name is not None else _tok_span(self.path, kind)
         return ast.Section(
-            str(kind), _tok_span(self.path, kind), str(name) if name else None, name_span, params, tuple(rest),
+            str(kind),
+            _tok_span(self.path, kind),
+            str(name) if name else None,
+            name_span,
+            params,
+            tuple(rest),
             self._sp(meta),
         )
 
@@ -325,6 +343,8 @@ class _Builder:
                 out.append(_ESCAPES[esc])
             else:
                 span = Span(self.path, tok.line, tok.column + i + 1, tok.line, tok.column + i + 3)
-                self._problem("E104", f"unknown escape sequence `\\{esc}` in string", span, help="write `\\\\` for a backslash")
+                self._problem(
+                    "E104", f"unknown escape sequence `\\{esc}` in string", span, help="write `\\\\` for a backslash"
+                )
             i += 2
         return "".join(out)

@@ -15,6 +15,8 @@ from nnspec.compiler.settings import check_settings, resolve_refs
 from nnspec.diagnostics import Diagnostic, Sink, Span, sort_key
 from nnspec.record import record
 
+DEFAULT_OPTIONS = Options()  # immutable: safe to share as a default
+
 
 @record
 class Result:
@@ -29,7 +31,7 @@ class Result:
         return self.program is not None and not any(d.is_error for d in self.diagnostics)
 
 
-def check_file(path: str, options: Options = Options()) -> Result:
+def check_file(path: str, options: Options = DEFAULT_OPTIONS) -> Result:
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -42,7 +44,7 @@ def check_file(path: str, options: Options = Options()) -> Result:
     return check_source(text, path, options)
 
 
-def check_source(source: str, path: str, options: Options = Options()) -> Result:
+def check_source(source: str, path: str, options: Options = DEFAULT_OPTIONS) -> Result:
     spec, problems = parse(source, path)
     sink = Sink(list(problems))
     if spec is None or sink.has_errors:
@@ -50,7 +52,7 @@ def check_source(source: str, path: str, options: Options = Options()) -> Result
     return check_spec(spec, sink, options)
 
 
-def check_spec(spec, sink: Sink | None = None, options: Options = Options()) -> Result:
+def check_spec(spec, sink: Sink | None = None, options: Options = DEFAULT_OPTIONS) -> Result:
     """The passes after parsing, on an AST (a search trial's is the spec's with values replaced)."""
     sink = sink or Sink()
     source = spec.source
@@ -67,7 +69,9 @@ def check_spec(spec, sink: Sink | None = None, options: Options = Options()) -> 
     if sink.has_errors:
         return _done(None, sink, source)
     resolve_refs(settings, models, sink)
-    program = Program(spec, models, sections["block"], settings["data"], settings["train"], settings["search"], sections["model"])
+    program = Program(
+        spec, models, sections["block"], settings["data"], settings["train"], settings["search"], sections["model"]
+    )
     if not sink.has_errors:
         lint_graphs(models, sink)
         lint_training(program, sink)

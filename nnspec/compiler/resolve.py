@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 from nnspec.compiler import ast
 from nnspec.diagnostics import Sink, Span
-from nnspec.suggest import close_matches
 from nnspec.kinds.base import Shape
 from nnspec.kinds.layer import LAYERS
+from nnspec.suggest import close_matches
 
 DTYPES = ("float", "long")
 
@@ -72,15 +71,32 @@ class _Resolver:
     def _inputs(self, decl: ast.InputDecl) -> None:
         for item in decl.items:
             if item.name in self.inputs:
-                self.sink.error("E202", f"input `{item.name}` is declared twice", item.span, notes=[f"first declared at line {self.inputs[item.name].line}"])
+                self.sink.error(
+                    "E202",
+                    f"input `{item.name}` is declared twice",
+                    item.span,
+                    notes=[f"first declared at line {self.inputs[item.name].line}"],
+                )
                 continue
             self.inputs[item.name] = item.span
             if self.is_model and item.shape is None:
-                self.sink.error("E207", f"model input `{item.name}` needs a shape", item.span, help=f"write `input {item.name}: [4]`")
+                self.sink.error(
+                    "E207",
+                    f"model input `{item.name}` needs a shape",
+                    item.span,
+                    help=f"write `input {item.name}: [4]`",
+                )
             if not self.is_model and item.shape is not None:
-                self.sink.error("E207", f"block input `{item.name}` takes its shape from the caller", item.span, help=f"write `input {item.name}`")
+                self.sink.error(
+                    "E207",
+                    f"block input `{item.name}` takes its shape from the caller",
+                    item.span,
+                    help=f"write `input {item.name}`",
+                )
             if item.dtype is not None and item.dtype not in DTYPES:
-                self.sink.error("E303", f"unknown element type `{item.dtype}`", item.span, help="use `float` (default) or `long`")
+                self.sink.error(
+                    "E303", f"unknown element type `{item.dtype}`", item.span, help="use `float` (default) or `long`"
+                )
             if any(isinstance(d, int) and d < 1 for d in item.shape or ()):
                 self.sink.error("E304", "input sizes must be at least 1", item.span)
             elif Shape(item.shape or ()).too_large():
@@ -112,13 +128,23 @@ class _Resolver:
         elif isinstance(expr, ast.Call):
             self._applied(expr)
         else:
-            self.sink.error("E209", "expected a tensor expression here", expr.span, help=f"a node name, a chain `x -> {LAYERS.example}` or `a + b`")
+            self.sink.error(
+                "E209",
+                "expected a tensor expression here",
+                expr.span,
+                help=f"a node name, a chain `x -> {LAYERS.example}` or `a + b`",
+            )
 
     def _applied(self, call: ast.Call) -> None:
         self._kind(call)
         tensors, values = split_args(call, self.params)
         if not tensors:
-            self.sink.error("E209", f"`{call.name}(...)` has no input here", call.span, help=f"feed it with a chain: `x -> {call.name}(...)`")
+            self.sink.error(
+                "E209",
+                f"`{call.name}(...)` has no input here",
+                call.span,
+                help=f"feed it with a chain: `x -> {call.name}(...)`",
+            )
         for expr in tensors:
             self._tensor(expr)
         for arg in values:
@@ -156,7 +182,7 @@ class _Resolver:
             self.bound[name.id] = (self.bound[name.id][0], True)
         self.sink.error(
             "E209",
-            f"`{name.id}` is a tensor, but this argument takes a value such as 16 or \"same\"",
+            f'`{name.id}` is a tensor, but this argument takes a value such as 16 or "same"',
             name.span,
             help=f"a chain feeds a layer only the value flowing in; combine tensors with {_merges()}",
         )
@@ -168,13 +194,20 @@ class _Resolver:
         elif name.id in self.params:
             self.sink.error("E209", f"`{name.id}` is a block parameter, not a tensor", name.span)
         elif name.id in self.later:
-            self.sink.error("E203", f"`{name.id}` is used before it is defined", name.span, help="define it above this line; graphs cannot have cycles")
+            self.sink.error(
+                "E203",
+                f"`{name.id}` is used before it is defined",
+                name.span,
+                help="define it above this line; graphs cannot have cycles",
+            )
         else:
             self._undefined(name, self.bound)
 
     def _undefined(self, name: ast.Name, known) -> None:
         close = close_matches(name.id, list(known))
-        self.sink.error("E201", f"undefined name `{name.id}`", name.span, help=f"did you mean `{close[0]}`?" if close else None)
+        self.sink.error(
+            "E201", f"undefined name `{name.id}`", name.span, help=f"did you mean `{close[0]}`?" if close else None
+        )
 
 
 def _merges() -> str:

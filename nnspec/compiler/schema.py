@@ -34,7 +34,7 @@ class DictOf:
     item: object
 
     def describe(self) -> str:
-        return "a dict such as {\"h.*\": " + self.item.describe().split(" such as ")[-1] + "}"
+        return 'a dict such as {"h.*": ' + self.item.describe().split(" such as ")[-1] + "}"
 
     def check(self, v):
         if not isinstance(v, dict):

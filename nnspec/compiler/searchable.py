@@ -8,14 +8,13 @@ grid and choice values must fit that parameter (E303, E304); the goal names a me
 
 from __future__ import annotations
 
-
 from nnspec.compiler.ir import BoundCall, Program, Settings
 from nnspec.compiler.schema import DATA, SEARCH, TRAIN
 from nnspec.compiler.settings import pick
 from nnspec.compiler.trainable import monitor_columns
 from nnspec.diagnostics import Sink
-from nnspec.suggest import close_matches
 from nnspec.kinds.params import Anything, Bool, Float, Int, Optional, Param, Str
+from nnspec.suggest import close_matches
 
 _SCALARS = (Int, Float, Bool, Str)
 
@@ -37,7 +36,9 @@ def _check_search(search: Settings, train: Settings, program: Program, sink: Sin
         if name not in searchable:
             close = close_matches(name, list(searchable))
             help = f"did you mean `{close[0]}`?" if close else f"searchable here: {', '.join(sorted(searchable))}"
-            sink.error("E301", f"search: `{name}` is nothing a trial of train `{train.name}` can change", span, help=help)
+            sink.error(
+                "E301", f"search: `{name}` is nothing a trial of train `{train.name}` can change", span, help=help
+            )
             continue
         for v in _listed_values(value):
             problem = searchable[name].type.check(v)
@@ -95,4 +96,9 @@ def _check_goal(search: Settings, train: Settings, sink: Sink) -> None:
     columns = monitor_columns(train)
     metric = goal.args()["metric"]
     if metric not in columns:
-        sink.error("E509", f"search goal names no metrics.csv column: {metric!r}", goal.span, help=f"columns: {', '.join(columns)}")
+        sink.error(
+            "E509",
+            f"search goal names no metrics.csv column: {metric!r}",
+            goal.span,
+            help=f"columns: {', '.join(columns)}",
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from nnspec.compiler import ast
 from nnspec.diagnostics import Sink
 from nnspec.suggest import close_matches
@@ -41,13 +40,17 @@ def collect_sections(spec: ast.SpecFile, sink: Sink) -> dict[str, dict[str, ast.
 
 def _check_header(section: ast.Section, sink: Sink) -> bool:
     if section.kind in GRAPH_KINDS and section.name is None:
-        sink.error("E207", f"a {section.kind} needs a name", section.kind_span, help=f"write `{section.kind} Name {{ ... }}`")
+        sink.error(
+            "E207", f"a {section.kind} needs a name", section.kind_span, help=f"write `{section.kind} Name {{ ... }}`"
+        )
         return False
     if section.params is not None and section.kind not in GRAPH_KINDS:
         sink.error("E207", f"only a model or block takes parameters, not a {section.kind}", section.name_span)
         return False
     for p in section.params or () if section.kind == "model" else ():
         if p.default is None:
-            sink.error("E302", f"model parameter `{p.name}` needs a default value", p.span, help=f"write `{p.name}=...`")
+            sink.error(
+                "E302", f"model parameter `{p.name}` needs a default value", p.span, help=f"write `{p.name}=...`"
+            )
             return False
     return True

@@ -8,10 +8,10 @@ from nnspec.compiler.ir import ArgValue, BoundCall, CallValue, Ref, Settings
 from nnspec.compiler.schema import SCHEMAS, CallTo, DictOf
 from nnspec.compiler.values import ValueProblem, evaluate
 from nnspec.diagnostics import Sink
-from nnspec.record import replace
-from nnspec.suggest import close_matches
 from nnspec.kinds.params import Optional, Seq
 from nnspec.kinds.sources import DISTRIBUTIONS
+from nnspec.record import replace
+from nnspec.suggest import close_matches
 
 
 def check_settings(sections: dict, sink: Sink) -> dict[str, dict[str, Settings]]:
@@ -29,7 +29,9 @@ def _check_section(section: ast.Section, schema, sink: Sink) -> Settings | None:
     args, failed = [], set()
     for stmt in section.body:
         if not isinstance(stmt, ast.Assign):
-            sink.error("E209", f"`input` and `output` belong in a model or block, not a {schema.name} section", stmt.span)
+            sink.error(
+                "E209", f"`input` and `output` belong in a model or block, not a {schema.name} section", stmt.span
+            )
             continue
         try:
             args.append(_arg(stmt))
@@ -52,7 +54,11 @@ def _check_section(section: ast.Section, schema, sink: Sink) -> Settings | None:
             values[p.name] = _bind_calls(p.type, written[p.name], sink)
     for a in extra:
         values[a.name], spans[a.name] = dimensions[a.name], a.span
-    items = {s.target: tuple(i.span for i in s.value.items) for s in section.body if isinstance(s, ast.Assign) and isinstance(s.value, ast.ListExpr)}
+    items = {
+        s.target: tuple(i.span for i in s.value.items)
+        for s in section.body
+        if isinstance(s, ast.Assign) and isinstance(s.value, ast.ListExpr)
+    }
     return Settings(schema.name, section.name or schema.name, values, spans, section.span, items, section.name_span)
 
 
@@ -85,7 +91,12 @@ def bind_value_call(registry, call: CallValue, sink: Sink) -> BoundCall | None:
     kind = registry.get(call.name)
     if kind is None:
         hint = registry.suggest(call.name)
-        sink.error("E205", f"unknown {registry.family} `{call.name}`", call.name_span, help=f"did you mean `{hint}`?" if hint else f"known: {', '.join(k.name for k in registry)}")
+        sink.error(
+            "E205",
+            f"unknown {registry.family} `{call.name}`",
+            call.name_span,
+            help=f"did you mean `{hint}`?" if hint else f"known: {', '.join(k.name for k in registry)}",
+        )
         return None
     for arg in call.args:
         if isinstance(arg.value, (Ref, CallValue)):
@@ -118,14 +129,21 @@ def resolve_refs(settings: dict, models: dict, sink: Sink) -> None:
             if key in section.values and section.values[key] is None and (count > 1 or (count == 0 and key != "data")):
                 what = "no" if not count else "several"
                 help = f"choose one: {', '.join(pools[key])}" if count else None
-                sink.error("E208", f"{section.kind} `{section.name}` needs `{key} = ...`: the file has {what} {key} sections", section.name_span or section.span, help=help)
+                sink.error(
+                    "E208",
+                    f"{section.kind} `{section.name}` needs `{key} = ...`: the file has {what} {key} sections",
+                    section.name_span or section.span,
+                    help=help,
+                )
 
 
 def _check_ref(key: str, ref: Ref, pool: dict, sink: Sink) -> None:
     if ref.name not in pool:
         close = close_matches(ref.name, list(pool))
         known = f"{key} sections: {', '.join(pool)}" if pool else f"the file has no {key} section"
-        sink.error("E208", f"no {key} named `{ref.name}`", ref.span, help=f"did you mean `{close[0]}`?" if close else known)
+        sink.error(
+            "E208", f"no {key} named `{ref.name}`", ref.span, help=f"did you mean `{close[0]}`?" if close else known
+        )
 
 
 def pick(section: Settings, key: str, pool: dict):
@@ -134,4 +152,3 @@ def pick(section: Settings, key: str, pool: dict):
     if isinstance(value, Ref):
         return pool.get(value.name)
     return next(iter(pool.values())) if len(pool) == 1 else None
-

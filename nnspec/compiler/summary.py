@@ -61,7 +61,9 @@ def _frozen(name: str, patterns) -> bool:
     """As the training program freezes: a pattern naming the layer or any enclosing block."""
     parts = name.split(".")
     prefixes = [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
-    return any(fnmatch.fnmatchcase(prefix, p) for p in patterns for prefix in prefixes) or any(fnmatch.fnmatchcase(name + ".weight", p) for p in patterns)
+    return any(fnmatch.fnmatchcase(prefix, p) for p in patterns for prefix in prefixes) or any(
+        fnmatch.fnmatchcase(name + ".weight", p) for p in patterns
+    )
 
 
 def _inside_frozen(row: Row, rows, frozen) -> bool:

@@ -11,7 +11,12 @@ from nnspec.diagnostics import Sink
 
 def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: Sink) -> None:
     if data is None:
-        sink.error("E506", f"train `{train.name}` has no data to train on", train.name_span or train.span, help="add a data section and `data = <its name>`")
+        sink.error(
+            "E506",
+            f"train `{train.name}` has no data to train on",
+            train.name_span or train.span,
+            help="add a data section and `data = <its name>`",
+        )
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         sink.error(
             "E507",
@@ -33,7 +38,12 @@ def _patterns(train: Settings, key: str, graph: Graph, sink: Sink) -> None:
     for pattern in train.values[key]:
         if not any(fnmatch.fnmatchcase(name, pattern) for name in names):
             shown = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
-            sink.error("E508", f"`{key}` pattern {pattern!r} matches no layer with parameters", train.spans[key], help=f"layers: {shown}")
+            sink.error(
+                "E508",
+                f"`{key}` pattern {pattern!r} matches no layer with parameters",
+                train.spans[key],
+                help=f"layers: {shown}",
+            )
 
 
 def monitor_columns(train: Settings) -> list[str]:
@@ -45,4 +55,9 @@ def _monitor(train: Settings, sink: Sink) -> None:
     columns = monitor_columns(train)
     if train.values["monitor"] not in columns:
         span = train.spans.get("monitor", train.span)
-        sink.error("E509", f"`monitor` names no metrics.csv column: {train.values['monitor']!r}", span, help=f"columns: {', '.join(columns)}")
+        sink.error(
+            "E509",
+            f"`monitor` names no metrics.csv column: {train.values['monitor']!r}",
+            span,
+            help=f"columns: {', '.join(columns)}",
+        )

@@ -6,7 +6,9 @@ from nnspec.compiler.ir import Graph, Node
 from nnspec.kinds.layer import LAYERS
 
 
-def producer(graph: Graph, ref: str, through_transparent: bool = True, outer: dict | None = None, stop=None) -> Node | None:
+def producer(
+    graph: Graph, ref: str, through_transparent: bool = True, outer: dict | None = None, stop=None
+) -> Node | None:
     """The layer node whose value `ref` is, looking into block outputs (None: a model input).
 
     `outer` (see `block_entry`) lets the search leave a block body through its inputs; `stop`

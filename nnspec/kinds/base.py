@@ -46,14 +46,16 @@ class Shape:
                 return True
         return False
 
-    def with_dims(self, dims, dtype: str | None = None) -> "Shape":
+    def with_dims(self, dims, dtype: str | None = None) -> Shape:
         return Shape(tuple(dims), dtype or self.dtype)
 
 
 class ShapeError(Exception):
     """A rule's verdict on its inputs; the shape pass adds producer, consumer and position."""
 
-    def __init__(self, code: str, message: str, *, expected: str | None = None, help: str | None = None, arg: str | None = None):
+    def __init__(
+        self, code: str, message: str, *, expected: str | None = None, help: str | None = None, arg: str | None = None
+    ):
         super().__init__(message)
         self.code, self.message, self.expected, self.help, self.arg = code, message, expected, help, arg
 

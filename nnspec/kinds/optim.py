@@ -98,6 +98,7 @@ class OneCycleLR(Scheduler):
             keywords.setdefault("epochs", Code("epochs"))
             keywords.setdefault("steps_per_epoch", Code("steps_per_epoch"))
         return positional, keywords
+
     params = (
         Param("max_lr", Float(0, lo_open=True), advise=(1e-6, 10.0)),
         Param("total_steps", Optional(Int(1)), None),

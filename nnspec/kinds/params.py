@@ -203,6 +203,6 @@ def _plural(text: str) -> str:
         return _plural(head) + sep + tail
     for article in ("an ", "a "):
         if text.startswith(article):
-            text = text[len(article):]
+            text = text[len(article) :]
             return text if text.endswith("s") else text + "s"
     return text

@@ -10,7 +10,9 @@ def plot_curves(rows: list[dict], path: str) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    names = sorted({k.split("_", 1)[1] for row in rows for k in row if k.startswith(("train_", "val_"))}, key=lambda n: n != "loss")
+    names = sorted(
+        {k.split("_", 1)[1] for row in rows for k in row if k.startswith(("train_", "val_"))}, key=lambda n: n != "loss"
+    )
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
     epochs = [row["epoch"] for row in rows]
     for ax, name in zip(axes[0], names):

@@ -64,10 +64,19 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
     root = os.path.dirname(os.path.abspath(program.file.path))
     user_errors = (namespace["DataError"], namespace["NonFiniteLoss"])
     try:
-        rows = namespace["fit"](root, options.out, resume=options.resume, report=report, overfit_batch=options.overfit_batch, **args)
+        rows = namespace["fit"](
+            root, options.out, resume=options.resume, report=report, overfit_batch=options.overfit_batch, **args
+        )
     except user_errors[1] as e:
         last = os.path.join(options.out, "last.pt")
-        raise RunError(f"{e}; " + (f"the last good checkpoint is {last}" if os.path.exists(last) else "no epoch finished, so no checkpoint was written")) from None
+        raise RunError(
+            f"{e}; "
+            + (
+                f"the last good checkpoint is {last}"
+                if os.path.exists(last)
+                else "no epoch finished, so no checkpoint was written"
+            )
+        ) from None
     except user_errors[0] as e:
         raise RunError(str(e)) from None
     if rows:
@@ -101,7 +110,9 @@ def _started_with(options: RunOptions) -> dict:
         return {}
     for key, given in (("lr", options.lr), ("seed", options.seed)):
         if given is not None and key in started and given != started[key]:
-            raise RunError(f"the run in {options.out} was started with --{key} {started[key]}; resume it without --{key} or with that value")
+            raise RunError(
+                f"the run in {options.out} was started with --{key} {started[key]}; resume it without --{key} or with that value"
+            )
     return started
 
 
@@ -113,7 +124,9 @@ def _prepare_folder(options: RunOptions, source: str, program: Program) -> None:
         if not os.path.exists(os.path.join(out, "last.pt")):
             raise RunError(f"{out} holds no last.pt to resume from")
         if _read(os.path.join(out, PROGRAM_FILE)) not in (None, source):
-            raise RunError(f"the spec changed since the run in {out} started; resume it unchanged or pass --out for a new run")
+            raise RunError(
+                f"the spec changed since the run in {out} started; resume it unchanged or pass --out for a new run"
+            )
         for name in os.listdir(out):  # left by a kill during write_atomic
             if name.startswith(".nnspec-") and name.endswith(".tmp"):
                 os.remove(os.path.join(out, name))

@@ -42,7 +42,11 @@ def run_search(program: Program, search: Settings, out: str, say) -> list[Outcom
         raise RunError(f"{out} already holds a search; pass --out for a new one")
     os.makedirs(out, exist_ok=True)
     owners = _owners(train, program)
-    sections = {"model": pick(train, "model", program.models).name, "train": train.name, "data": _data_name(train, program)}
+    sections = {
+        "model": pick(train, "model", program.models).name,
+        "train": train.name,
+        "data": _data_name(train, program),
+    }
     try:
         plans = trial_values(search, train.values["seed"])
     except SearchError as e:

@@ -66,7 +66,10 @@ def _set(section: ast.Section, owner: str, name: str, position, const: ast.Const
     if owner in ("train", "data"):
         body = [s for s in section.body if not (isinstance(s, ast.Assign) and s.target == name)]
         return replace(section, body=(*body, ast.Assign(name, span, const, span)))
-    body = tuple(_set_arg(s, name, position, const, span) if isinstance(s, ast.Assign) and s.target == owner else s for s in section.body)
+    body = tuple(
+        _set_arg(s, name, position, const, span) if isinstance(s, ast.Assign) and s.target == owner else s
+        for s in section.body
+    )
     return replace(section, body=body)
 
 

@@ -21,7 +21,9 @@ class GenerationBug(RuntimeError):
 @functools.lru_cache(maxsize=1)
 def _templates() -> jinja2.Environment:
     loader = jinja2.PackageLoader("nnspec", "templates")
-    return jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+    return jinja2.Environment(
+        loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False
+    )
 
 
 def generate(program: Program, train: Settings, target: Target, format: bool = True) -> str:
@@ -37,7 +39,11 @@ def generate_models(program: Program, script: str, format: bool = True) -> str:
     spec = spec_label(program.file.path)
     classes = _classes(program, list(program.models.values()))
     names = ", ".join(program.models)
-    source = _templates().get_template("models.py.j2").render(spec=spec, names=names, classes=classes, uses_torch="torch." in classes)
+    source = (
+        _templates()
+        .get_template("models.py.j2")
+        .render(spec=spec, names=names, classes=classes, uses_torch="torch." in classes)
+    )
     return _finish(source, script, format)
 
 

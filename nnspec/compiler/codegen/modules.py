@@ -84,7 +84,9 @@ class ClassBuilder:
             _collect(graph, uses)
         for name in _inner_first(uses):
             section = blocks[name]
-            self.classes.append(self._class(name, section.span.line, uses[name], [p.name for p in section.params or ()]))
+            self.classes.append(
+                self._class(name, section.span.line, uses[name], [p.name for p in section.params or ()])
+            )
         for graph in graphs:
             self.classes.append(self._class(graph.name, graph.span.line, [Instance(graph, {})], [], model=True))
         return self.classes
@@ -192,7 +194,10 @@ def _forward(graphs: list[Graph], params: _Params, stores: set):
         if _is_chain(nodes):
             last = nodes[-1][1]
             first = nodes[0][1]
-            yield f"{_var(graph, last.id)} = self.{stmt}({_var(graph, first.inputs[0])})", _shape(graphs, nodes[-1][0], params)
+            yield (
+                f"{_var(graph, last.id)} = self.{stmt}({_var(graph, first.inputs[0])})",
+                _shape(graphs, nodes[-1][0], params),
+            )
             continue
         for j, node in nodes:
             yield f"{_var(graph, node.id)} = {_expr(graphs, j, params, stores)}", _shape(graphs, j, params)

@@ -14,6 +14,7 @@ from nnspec.compiler.walk import output_shapes
 from nnspec.kinds.pysrc import Code, call, src
 from nnspec.record import record
 
+
 @record
 class ProgramView:
     """Everything the program template places, as strings."""

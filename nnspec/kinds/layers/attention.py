@@ -26,7 +26,10 @@ class MultiheadAttention(Layer):
         Param("add_bias_kv", Bool(), False),
         Param("add_zero_attn", Bool(), False),
     )
-    examples = (Example({"num_heads": 4}, ((6, 16),)), Example({"num_heads": 2, "bias": False, "add_bias_kv": True}, ((3, 8),)))
+    examples = (
+        Example({"num_heads": 4}, ((6, 16),)),
+        Example({"num_heads": 2, "bias": False, "add_bias_kv": True}, ((3, 8),)),
+    )
 
     def derive(self, ins):
         return {"embed_dim": feature_dim(ins[0], self.name)}

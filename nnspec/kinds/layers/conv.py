@@ -53,7 +53,13 @@ class _ConvNd(Layer):
         if self.transposed and all(args.get(a) is not None for a in ("output_padding", "stride", "dilation")):
             sizes = zip(*(expand(args[a], self.n) for a in ("output_padding", "stride", "dilation")))
             if any(op >= s and op >= d for op, s, d in sizes):
-                return [("E307", "output_padding must be smaller than the stride or the dilation (PyTorch refuses it otherwise)", "output_padding")]
+                return [
+                    (
+                        "E307",
+                        "output_padding must be smaller than the stride or the dilation (PyTorch refuses it otherwise)",
+                        "output_padding",
+                    )
+                ]
         return []
 
     def derive(self, ins):
@@ -85,7 +91,9 @@ class _ConvNd(Layer):
         mode = args["padding_mode"]
         if isinstance(size, int) and ((mode == "reflect" and p >= size) or (mode == "circular" and p > size)):
             limit = "smaller than" if mode == "reflect" else "at most"
-            raise ShapeError("E403", f'padding {p} with padding_mode="{mode}" must be {limit} the input size {size}', arg="padding")
+            raise ShapeError(
+                "E403", f'padding {p} with padding_mode="{mode}" must be {limit} the input size {size}', arg="padding"
+            )
 
     def count(self, args, ins):
         k = prod(expand(args["kernel_size"], self.n))
@@ -104,7 +112,9 @@ class Conv1d(_ConvNd):
     name, torch_class, n = "Conv1d", "nn.Conv1d", 1
     examples = (
         Example({"out_channels": 8, "kernel_size": 3}, ((4, 20),)),
-        Example({"out_channels": 6, "kernel_size": 5, "stride": 2, "padding": 1, "groups": 2, "bias": False}, ((4, 31),)),
+        Example(
+            {"out_channels": 6, "kernel_size": 5, "stride": 2, "padding": 1, "groups": 2, "bias": False}, ((4, 31),)
+        ),
         Example({"out_channels": 4, "kernel_size": 3, "padding": "same", "dilation": 2}, ((2, 9),)),
     )
 

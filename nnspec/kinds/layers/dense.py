@@ -95,7 +95,13 @@ class Embedding(Layer):
         if pad is not None and isinstance(n, int) and not -n <= pad < n:
             return [("E304", f"padding_idx {pad} must be within the {n} embeddings", "padding_idx")]
         if args.get("scale_grad_by_freq") and args.get("sparse"):
-            return [("E307", "scale_grad_by_freq=true does not work with sparse=true (PyTorch refuses it in backward)", "scale_grad_by_freq")]
+            return [
+                (
+                    "E307",
+                    "scale_grad_by_freq=true does not work with sparse=true (PyTorch refuses it in backward)",
+                    "scale_grad_by_freq",
+                )
+            ]
         return []
 
     def infer(self, args, ins):

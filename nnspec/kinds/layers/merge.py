@@ -17,7 +17,9 @@ class _Elementwise(Layer):
         first = ins[0]
         for other in ins[1:]:
             if other.dims != first.dims:
-                raise ShapeError("E404", f"`{self.symbol}` needs equal shapes, got {first} and {other}", expected=str(first))
+                raise ShapeError(
+                    "E404", f"`{self.symbol}` needs equal shapes, got {first} and {other}", expected=str(first)
+                )
         return first
 
     def forward(self, module, inputs, args):
@@ -48,7 +50,11 @@ class Concat(Layer):
     name, arity = "Concat", None
     input_dtype = None
     params = (Param("dim", Int(), 1),)
-    examples = (Example({}, ((3,), (5,))), Example({"dim": 1}, ((2, 4, 4), (6, 4, 4))), Example({"dim": -1}, ((2, 3), (2, 1), (2, 2))))
+    examples = (
+        Example({}, ((3,), (5,))),
+        Example({"dim": 1}, ((2, 4, 4), (6, 4, 4))),
+        Example({"dim": -1}, ((2, 3), (2, 1), (2, 2))),
+    )
 
     def infer(self, args, ins):
         i = torch_dim(args["dim"], ins[0].rank, self.name)
@@ -57,7 +63,9 @@ class Concat(Layer):
         for other in ins[1:]:
             same_rank = other.rank == first.rank
             if not same_rank or other.dims[:i] + other.dims[i + 1 :] != first.dims[:i] + first.dims[i + 1 :]:
-                raise ShapeError("E404", f"Concat along dim {args['dim']} needs the other dims equal, got {first} and {other}")
+                raise ShapeError(
+                    "E404", f"Concat along dim {args['dim']} needs the other dims equal, got {first} and {other}"
+                )
             total = add_dims(total, other.dims[i])
         dtype = "float" if any(s.dtype == "float" for s in ins) else first.dtype  # torch.cat promotes
         return first.with_dims(first.dims[:i] + (total,) + first.dims[i + 1 :], dtype)

@@ -51,7 +51,11 @@ class LayerNorm(Layer):
         Param("elementwise_affine", Bool(), True),
         Param("bias", Bool(), True),
     )
-    examples = (Example({}, ((10,),)), Example({"normalized_shape": [4, 6]}, ((3, 4, 6),)), Example({"bias": False}, ((5, 7),)))
+    examples = (
+        Example({}, ((10,),)),
+        Example({"normalized_shape": [4, 6]}, ((3, 4, 6),)),
+        Example({"bias": False}, ((5, 7),)),
+    )
 
     def derive(self, ins):
         return {"normalized_shape": feature_dim(ins[0], self.name)}
@@ -59,7 +63,7 @@ class LayerNorm(Layer):
     def matches(self, name, written, derived, ins):
         """A written list names the trailing dims it normalises."""
         if isinstance(written, list):
-            return list(ins[0].dims[-len(written):]) == written
+            return list(ins[0].dims[-len(written) :]) == written
         return written == derived
 
     def count(self, args, ins):
@@ -84,7 +88,11 @@ class GroupNorm(Layer):
 
     def infer(self, args, ins):
         if args["num_channels"] % args["num_groups"]:
-            raise ShapeError("E307", f"num_channels ({args['num_channels']}) must be divisible by num_groups ({args['num_groups']})", arg="num_groups")
+            raise ShapeError(
+                "E307",
+                f"num_channels ({args['num_channels']}) must be divisible by num_groups ({args['num_groups']})",
+                arg="num_groups",
+            )
         return ins[0]
 
     def count(self, args, ins):

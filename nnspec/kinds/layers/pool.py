@@ -59,7 +59,10 @@ def _avg_params(n):
 @LAYERS.register
 class MaxPool1d(_PoolNd):
     name, torch_class, n, with_dilation, params = "MaxPool1d", "nn.MaxPool1d", 1, True, _max_params(1)
-    examples = (Example({"kernel_size": 2}, ((3, 11),)), Example({"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, ((2, 10),)))
+    examples = (
+        Example({"kernel_size": 2}, ((3, 11),)),
+        Example({"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, ((2, 10),)),
+    )
 
 
 @LAYERS.register
@@ -81,7 +84,10 @@ class AvgPool1d(_PoolNd):
 @LAYERS.register
 class AvgPool2d(_PoolNd):
     name, torch_class, n, params = "AvgPool2d", "nn.AvgPool2d", 2, _avg_params(2)
-    examples = (Example({"kernel_size": 2}, ((3, 9, 8),)), Example({"kernel_size": 3, "padding": 1, "ceil_mode": True, "stride": 2}, ((1, 10, 7),)))
+    examples = (
+        Example({"kernel_size": 2}, ((3, 9, 8),)),
+        Example({"kernel_size": 3, "padding": 1, "ceil_mode": True, "stride": 2}, ((1, 10, 7),)),
+    )
 
 
 class _AdaptiveNd(Layer):

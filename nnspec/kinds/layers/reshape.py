@@ -18,7 +18,11 @@ class _Reshaping(Layer):
 class Flatten(_Reshaping):
     name, torch_class = "Flatten", "nn.Flatten"
     params = (Param("start_dim", Int(), 1), Param("end_dim", Int(), -1))
-    examples = (Example({}, ((16, 5, 5),)), Example({"start_dim": 2}, ((3, 4, 5),)), Example({"end_dim": 2}, ((3, 4, 5),)))
+    examples = (
+        Example({}, ((16, 5, 5),)),
+        Example({"start_dim": 2}, ((3, 4, 5),)),
+        Example({"end_dim": 2}, ((3, 4, 5),)),
+    )
 
     def infer(self, args, ins):
         dims = ins[0].dims
@@ -33,7 +37,10 @@ class Flatten(_Reshaping):
 class Unflatten(_Reshaping):
     name, torch_class = "Unflatten", "nn.Unflatten"
     params = (Param("dim", Int()), Param("unflattened_size", Seq(Int(-1), min_len=1)))
-    examples = (Example({"dim": 1, "unflattened_size": [4, 4]}, ((16,),)), Example({"dim": -1, "unflattened_size": [2, -1]}, ((3, 8),)))
+    examples = (
+        Example({"dim": 1, "unflattened_size": [4, 4]}, ((16,),)),
+        Example({"dim": -1, "unflattened_size": [2, -1]}, ((3, 8),)),
+    )
 
     def infer(self, args, ins):
         dims = ins[0].dims
@@ -88,5 +95,7 @@ def resolve_sizes(total, sizes: list, what: str) -> list:
             raise ShapeError("E402", f"{what}: {total} elements do not divide into sizes {sizes}")
         return [total // known if s == -1 else s for s in sizes]
     if known != total:
-        raise ShapeError("E402", f"{what}: sizes {sizes} hold {known} elements, the input has {total}", expected=f"{total} elements")
+        raise ShapeError(
+            "E402", f"{what}: sizes {sizes} hold {known} elements, the input has {total}", expected=f"{total} elements"
+        )
     return list(sizes)
