@@ -274,7 +274,7 @@ def cmd_predict(args) -> int:
         err(f"error: {args.output} exists; pass --force to overwrite it")
         return EXIT_ERRORS
     try:
-        count = predict(*checked, args.checkpoint, args.input, args.output, args.device)
+        count = predict(*checked, args.checkpoint, args.input, args.output, args.device, out)
     except RunError as e:
         err(f"error: {e}")
         return EXIT_ERRORS

@@ -278,7 +278,7 @@ def test_cli_compiles_iris_for_another_folder(examples):
     assert written.startswith(GENERATED_MARK)
     # Written for a copy of examples/: the data path relative to it is the same, so the same bytes.
     assert written == compiled(EXAMPLES / "iris.nn")
-    assert '"path": "data/iris.csv"' in written
+    assert 'DATA_PATH = "data/iris.csv"' in written
 
 
 # --- every spec: the generated source -------------------------------------------------------
@@ -610,7 +610,7 @@ def test_several_train_sections_need_train(write, tmp_path, capsys):
     assert not out.exists()
     assert nnspec(capsys, "compile", spec, "-o", str(out), "--train", "slow")[0] == 0
     assert "(train `slow`)" in out.read_text().splitlines()[0]
-    assert '"lr": 0.001' in out.read_text()
+    assert "LR = 0.001" in out.read_text()
 
 
 def test_untrainable_model_fails_closed_at_the_model_line(write, tmp_path, capsys):
@@ -796,9 +796,9 @@ train {
 TINY_CSV = "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n"
 
 DATA_ERRORS = {
-    "missing_value": ("a,b,label\n1,2,0\n3,,1\n5,6,0\n7,8,1\n", "tiny.csv:3: missing value in column 'b'"),
-    "non_numeric": ("a,b,label\n1,2,0\n3,4,1\n5,six,0\n7,8,1\n", "tiny.csv:4: column 'b' is not numeric ('six')"),
-    "more_labels_than_num_classes": ("a,b,label\n1,2,0\n3,4,1\n5,6,2\n7,8,1\n", "outside the 2 classes"),
+    "missing_value": ("a,b,label\n1,2,0\n3,,1\n5,6,0\n7,8,1\n", "tiny.csv: column 'b': line 3: missing value"),
+    "non_numeric": ("a,b,label\n1,2,0\n3,4,1\n5,six,0\n7,8,1\n", "tiny.csv: column 'b': line 4: not numeric ('six')"),
+    "more_labels_than_num_classes": ("a,b,label\n1,2,0\n3,4,1\n5,6,2\n7,8,1\n", "the output scores only 2"),
     "missing_file": (None, "tiny.csv: no such file or folder"),
 }
 

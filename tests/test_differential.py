@@ -46,7 +46,7 @@ from hypothesis import strategies as st
 import nnspec
 import nnspec.kinds.layers  # noqa: F401  (registers the kinds)
 from nnspec.compiler.codegen import generate_models
-from nnspec.compiler.names import MODULE_ATTRIBUTES, PROGRAM_NAMES, safe_variable
+from nnspec.compiler.names import MODULE_ATTRIBUTES, program_names, safe_variable
 from nnspec.compiler.pipeline import check_source
 from nnspec.compiler.summary import summarize
 from nnspec.compiler.walk import output_shapes
@@ -88,7 +88,7 @@ _WORDS = set(
 _RISKY = {
     *keyword.kwlist,
     *keyword.softkwlist,
-    *PROGRAM_NAMES,
+    *sorted(program_names()),
     *MODULE_ATTRIBUTES,
     *(b for b in dir(builtins) if b.islower()),
 }

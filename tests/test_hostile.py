@@ -41,6 +41,7 @@ from nnspec.compiler.names import safe_variable
 from nnspec.compiler.parser import MAX_NESTING
 from nnspec.compiler.pipeline import check_file, check_source
 from tests import timeouts
+from tests.support import train_in
 
 ROOT = pathlib.Path(__file__).parent.parent
 SPECS = sorted([*ROOT.glob("specs/*.nn"), *ROOT.glob("examples/*.nn")])
@@ -578,7 +579,7 @@ def test_hostile_names_compile_and_train(folder, monkeypatch):
     model = namespace[safe_variable("__class__")]()
     assert isinstance(model.training, bool) and callable(model.forward)
     assert tuple(model(torch.randn(2, 4)).shape) == (2, 3)
-    rows = namespace["fit"](str(folder), str(folder / "names_run"), 1, 0.1, 0, "cpu")
+    rows = train_in(namespace, str(folder), str(folder / "names_run"))
     assert len(rows) == 1
 
 
@@ -693,7 +694,7 @@ def test_payloads_stay_string_literals(folder, monkeypatch, payload):
     model = namespace["build_model"]()
     assert tuple(model(torch.randn(2, 2)).shape) == (2, 3)
     torch.save({"model": model.state_dict()}, work / (payload + ".pt"))  # for `from`
-    rows = namespace["fit"](str(work), str(work / "run"), 1, 0.1, 0, "cpu")
+    rows = train_in(namespace, str(work), str(work / "run"))
     assert len(rows) == 1
     assert not pwned(folder)
 
@@ -745,5 +746,5 @@ def test_payloads_in_source_arguments(folder, monkeypatch, payload):
             f"{MARKER} outside the payload's literal at {pos}"
         )
     namespace = imported(source, work / "program.py")
-    assert len(namespace["fit"](str(work), str(work / "run"), 1, 0.1, 0, "cpu")) == 1
+    assert len(train_in(namespace, str(work), str(work / "run"))) == 1
     assert not pwned(folder)

@@ -9,6 +9,7 @@ from nnspec.compiler.codegen import Target, generate, generate_models
 from nnspec.compiler.names import MODULE_ATTRIBUTES
 from nnspec.compiler.pipeline import check_source
 from nnspec.compiler.summary import summarize
+from tests.support import train_in
 
 
 def test_module_attribute_list_is_current():
@@ -36,7 +37,7 @@ model main {
 
 
 def _namespace(source: str) -> dict:
-    namespace: dict = {"__name__": "generated"}
+    namespace: dict = {"__name__": "generated", "__file__": "generated.py"}
     exec(compile(source, "generated.py", "exec"), namespace)
     return namespace
 
@@ -83,5 +84,5 @@ def test_training_program_with_names_of_its_own_functions_trains(tmp_path):
         result.program, result.program.trains["main"], Target("names.py", str(tmp_path), "run"), format=False
     )
     namespace = _namespace(source)
-    rows = namespace["fit"](str(tmp_path), str(tmp_path / "run"), 1, 0.1, 0, "cpu")
+    rows = train_in(namespace, str(tmp_path), str(tmp_path / "run"))
     assert len(rows) == 1 and rows[0]["train_loss"] > 0

@@ -224,9 +224,9 @@ def initial_weights(spec: str) -> dict:
 
     program = check_file(spec).program
     namespace = load_program(program_source(program, next(iter(program.trains.values())), "unused"), spec)
-    seed = namespace["TRAIN"]["seed"]
+    seed = namespace["SEED"]
     namespace["seed_everything"](seed)
-    namespace["prepare_data"](os.path.dirname(spec), seed)
+    namespace["prepare_data"](namespace["read_data"](os.path.dirname(spec)), seed)
     return {k: v.clone() for k, v in namespace["build_model"]().state_dict().items()}
 
 
@@ -455,10 +455,10 @@ def test_the_run_folder(tmp_path, capsys):
     assert (out / "spec.nn").read_text() == Path(spec).read_text()
     compile((out / "program.py").read_text(), "program.py", "exec")
     resolved = json.loads((out / "resolved.json").read_text())
-    assert resolved["overrides"] == {"epochs": 2, "lr": 0.1, "seed": 1, "device_name": "cpu"}
+    assert resolved["overrides"] == {"epochs": 2, "lr": 0.1, "seed": 1, "device": "cpu"}
     for name in ("last.pt", "best.pt"):
         checkpoint = load(out / name)
-        assert {"model", "optimizer", "scheduler", "state", "rng", "classes"} <= checkpoint.keys()
+        assert {"model", "optimizer", "scheduler", "state", "rng", "classes", "data"} <= checkpoint.keys()
 
 
 # --- 10. fine-tuning ----------------------------------------------------------------------

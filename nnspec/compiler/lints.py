@@ -76,7 +76,7 @@ def _loss_fits_output(graph: Graph, loss: BoundCall, facts, sink: Sink) -> None:
         _mismatch(node, produces, loss, span, sink)
     shape = output_shapes(graph)[name]
     classes = facts.num_classes if facts else None
-    if kind.target == "class" and shape is not None and classes and shape.dims and shape.dims[-1] != classes:
+    if "index" in kind.targets and shape is not None and classes and shape.dims and shape.dims[-1] != classes:
         sink.warn(
             "W506",
             f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} class{'es' if classes != 1 else ''}",

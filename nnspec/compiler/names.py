@@ -7,6 +7,7 @@ nor change meaning. Such names get a trailing underscore, the same way everywher
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 
@@ -22,16 +23,17 @@ MODULE_ATTRIBUTES = frozenset(
     register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state
     set_submodule share_memory state_dict to to_empty train training type xpu zero_grad""".split()
 )
-# Names the generated program itself defines or imports.
-PROGRAM_NAMES = frozenset(
-    """self torch nn np csv os random math fnmatch argparse SPEC DATA TRAIN DataError NonFiniteLoss
-    Batches Metrics PrintReport build_model build_loss build_optimizer build_scheduler build_metrics
-    parameter_groups matches freeze load_pretrained init_weights load_source prepare_data
-    encode_targets split normalization scaled pick_device seed_everything metric_inputs
-    train_epoch evaluate save_checkpoint load_checkpoint rng_state set_rng_state write_metrics
-    improved fit probabilities predict evaluate_checkpoint main Image""".split()
-)
-_TAKEN = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins)) | PROGRAM_NAMES
+_TAKEN = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+
+
+@functools.lru_cache(maxsize=1)
+def program_names() -> frozenset[str]:
+    """What a generated program defines or imports at its top (derived from the library and the
+    template): a spec's model, block and input names must not take them."""
+    from nnspec.compiler.codegen.linker import defined_names
+    from nnspec.compiler.codegen.program import EXTRA_IMPORTS, TEMPLATE_NAMES
+
+    return defined_names() | TEMPLATE_NAMES | frozenset(EXTRA_IMPORTS) | {"self"}
 
 
 _DUNDER = re.compile(r"n*__")  # `__x` (Python mangles it in a class) and the names `n__x` it becomes
@@ -44,7 +46,7 @@ def safe_variable(name: str) -> str:
     ends with `_` or starts with `__` gets a trailing `_`, and one starting with `__` (or `n__`,
     `nn__` ...) also a leading `n`. Every other name is kept as it is."""
     dunder = _DUNDER.match(name) is not None
-    if not (dunder or name in _TAKEN or name.endswith("_")):
+    if not (dunder or name in _TAKEN or name in program_names() or name.endswith("_")):
         return name
     return ("n" + name if dunder else name) + "_"
 

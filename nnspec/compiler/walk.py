@@ -33,6 +33,12 @@ def block_entry(graph: Graph, node: Node, outer: dict | None = None) -> dict:
     return {i.name: (graph, ref, outer) for i, ref in zip(node.body.inputs, node.inputs)}
 
 
+def input_shapes(graph: Graph, node: Node) -> list:
+    """The shapes a node is fed, from the graph's inputs and earlier nodes."""
+    by_name = {i.name: i.shape for i in graph.inputs}
+    return [by_name[ref] if ref in by_name else graph.node(ref).shape for ref in node.inputs]
+
+
 def output_shapes(graph: Graph) -> dict:
     """Output name -> Shape of a shape-checked graph."""
     shapes = {i.name: i.shape for i in graph.inputs}

@@ -47,6 +47,10 @@ class Layer(Kind):
             if self.input_dtype and shape.dtype != self.input_dtype:
                 raise ShapeError("E405", f"{self.name} expects {self.input_dtype} input, got {shape.dtype}")
 
+    def batch_only(self, args: dict, ins: list[Shape]) -> bool:
+        """Whether training takes statistics over the batch alone (a batch of one cannot train it)."""
+        return False
+
     def infer(self, args: dict, ins: list[Shape]) -> Shape:
         return ins[0]
 

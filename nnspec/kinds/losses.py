@@ -18,7 +18,10 @@ class Loss(Kind):
     family = "loss"
     torch_class: ClassVar[str]
     expects: ClassVar[str] = "values"  # "logits" | "probabilities" | "log_probabilities" | "values"
-    target: ClassVar[str] = "same"  # "class": integer class indices; "same": the output's shape
+    # The targets it takes, its usual form first (`one_hot = true` in the data picks "one_hot"):
+    # "index": a class index in [0, C) per sample; "one_hot": C class probabilities per sample;
+    # "binary": 0 or 1 per output value; "real": real values, as many as the output has.
+    targets: ClassVar[tuple[str, ...]] = ("real", "one_hot")
     task: ClassVar[str] = "regression"  # "multiclass" | "binary" | "regression"
     hint: ClassVar[str] = ""  # how to give it what it expects (W501)
     probabilities: ClassVar[str] = "{out}"  # the model output as probabilities (or values)
@@ -56,7 +59,7 @@ class HuberLoss(Loss):
 @LOSSES.register
 class BCELoss(Loss):
     name, torch_class, params = "BCELoss", "nn.BCELoss", (_WEIGHT, _REDUCTION)
-    expects, task = "probabilities", "binary"
+    expects, task, targets = "probabilities", "binary", ("binary", "one_hot")
     hint = "end the model with Sigmoid(), or drop it and use BCEWithLogitsLoss on raw scores"
 
 
@@ -64,7 +67,7 @@ class BCELoss(Loss):
 class BCEWithLogitsLoss(Loss):
     name, torch_class = "BCEWithLogitsLoss", "nn.BCEWithLogitsLoss"
     params = (_WEIGHT, _REDUCTION, Param("pos_weight", Optional(Seq(Float(0))), None))
-    expects, task = "logits", "binary"
+    expects, task, targets = "logits", "binary", ("binary", "one_hot")
     probabilities = "torch.sigmoid({out})"
 
 
@@ -77,7 +80,7 @@ class CrossEntropyLoss(Loss):
         _REDUCTION,
         Param("label_smoothing", Float(0, 1), 0.0),
     )
-    expects, target, task = "logits", "class", "multiclass"
+    expects, task, targets = "logits", "multiclass", ("index", "one_hot")
     probabilities = "torch.softmax({out}, dim=1)"
 
 
@@ -85,6 +88,6 @@ class CrossEntropyLoss(Loss):
 class NLLLoss(Loss):
     name, torch_class = "NLLLoss", "nn.NLLLoss"
     params = (_WEIGHT, Param("ignore_index", Int(), -100), _REDUCTION)
-    expects, target, task = "log_probabilities", "class", "multiclass"
+    expects, task, targets = "log_probabilities", "multiclass", ("index",)
     probabilities = "{out}.exp()"
     hint = "end the model with LogSoftmax(dim=1), or use CrossEntropyLoss on raw scores"

@@ -37,8 +37,9 @@ class Source(Kind):
     family = "source"
     has_file: ClassVar[bool] = True  # `path` names a file relative to the spec
     tabular: ClassVar[bool] = False  # has named columns: the data section's `features` and `target`
-    loader: ClassVar[str]  # module in nnspec/kinds/loaders copied into generated programs
-    streams: ClassVar[bool] = False  # its loader has open_source: data read sample by sample (in_memory = false)
+    # Its program code is load_<name>(...) in nnspec/program/sources; a source that streams
+    # also has open_<name>(...): data read sample by sample (in_memory = false).
+    streams: ClassVar[bool] = False
 
     def peek(self, path: str | None, args: dict, data: dict) -> Peek:
         """`data`: the data section's values (target, features ...)."""
@@ -53,7 +54,7 @@ class Source(Kind):
 class Csv(Source):
     """A CSV file with a header row; `features` and `target` name its columns."""
 
-    name, tabular, loader = "csv", True, "csv_source"
+    name, tabular = "csv", True
     params = (Param("path", Str()), Param("delimiter", Str(), ","))
 
     def validate(self, args):
@@ -71,7 +72,7 @@ class Csv(Source):
 class Synthetic(Source):
     """Random data for quick trials: Gaussian blobs (classification) or a noisy linear map."""
 
-    name, has_file, loader = "synthetic", False, "synthetic_source"
+    name, has_file = "synthetic", False
     params = (
         Param("task", Str(("classification", "regression")), "classification"),
         Param("samples", Int(1), 1000),
@@ -91,7 +92,7 @@ class Synthetic(Source):
 class Numpy(Source):
     """An .npz with arrays `features` and `targets`, or an .npy of features and `targets_path`."""
 
-    name, loader, streams = "numpy_arrays", "arrays_source", True
+    name, streams = "numpy_arrays", True
     params = (
         Param("path", Str()),
         Param("features", Str(), "features"),
@@ -109,7 +110,7 @@ class Numpy(Source):
 class Tensors(Source):
     """A torch.save'd dict of tensors, loaded with weights_only=True."""
 
-    name, loader = "torch_tensors", "tensors_source"
+    name = "torch_tensors"
     params = (Param("path", Str()), Param("features", Str(), "features"), Param("targets", Str(), "targets"))
 
 
@@ -117,7 +118,7 @@ class Tensors(Source):
 class Images(Source):
     """A folder with one subfolder of images per class (needs Pillow)."""
 
-    name, loader, streams = "images", "images_source", True
+    name, streams = "images", True
     params = (Param("path", Str()), Param("size", Seq(Int(1), 2)), Param("grayscale", Bool(), False))
 
     def peek(self, path, args, data):

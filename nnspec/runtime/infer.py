@@ -1,4 +1,8 @@
-"""`nnspec predict` and `nnspec evaluate`: a saved checkpoint used through the generated program."""
+"""`nnspec predict` and `nnspec evaluate`: a saved checkpoint used through a generated program.
+
+The program is the spec's inference program (entry "infer"): its builders and the library
+definitions nnspec.program.INFERENCE names, nothing of training.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,60 @@ import csv
 import io
 import os
 
+from nnspec.compiler.codegen import Target, generate
 from nnspec.compiler.ir import Program, Settings
 from nnspec.files import write_atomic
 from nnspec.runtime.execute import load_program
-from nnspec.runtime.run import RunError, program_source
+from nnspec.runtime.run import RunError
 
 
 def _program(program: Program, train: Settings) -> dict:
-    return load_program(program_source(program, train, "runs"), program.file.path)
+    spec = program.file.path
+    target = Target(os.path.basename(spec) + ".py", os.path.dirname(os.path.abspath(spec)), "runs")
+    return load_program(generate(program, train, target, format=False, entry="infer"), spec)
 
 
-def _user_errors(namespace: dict):
-    # load_state_dict reports another architecture's keys as a RuntimeError
-    return (namespace["DataError"], RuntimeError, OSError)
+def _checkpoint(ns: dict, path: str) -> dict:
+    try:
+        return ns["load_checkpoint"](os.path.abspath(path))
+    except ns["DataError"] as e:
+        raise RunError(str(e)) from None
 
 
 def evaluate(program: Program, train: Settings, checkpoint: str, device: str) -> tuple[str, dict]:
-    namespace = _program(program, train)
+    ns = _program(program, train)
+    saved = _checkpoint(ns, checkpoint)
     root = os.path.dirname(os.path.abspath(program.file.path))
     try:
-        return namespace["evaluate_checkpoint"](root, os.path.abspath(checkpoint), namespace["TRAIN"]["seed"], device)
-    except _user_errors(namespace) as e:
-        raise RunError(f"{checkpoint}: {e}") from None
-
-
-def predict(program: Program, train: Settings, checkpoint: str, source: str, output: str, device: str) -> int:
-    """Write one row per sample of `source` to `output`; returns the number of rows."""
-    namespace = _program(program, train)
-    try:
-        classes, values = namespace["predict"](os.path.abspath(source), os.path.abspath(checkpoint), device)
-    except _user_errors(namespace) as e:
+        samples = ns["read_data"](root)
+        metrics = ns["Metrics"](ns["build_metrics"](), device) if "build_metrics" in ns else None
+        found = ns["evaluate_checkpoint"](
+            ns["build_model"](),
+            samples,
+            saved,
+            checkpoint,
+            ns["build_loss"](),
+            ns["pick_device"](device),
+            metrics=metrics,
+        )
+    except ns["DataError"] as e:
         raise RunError(str(e)) from None
-    header, rows = _table(classes, values)
+    return found
+
+
+def predict(program: Program, train: Settings, checkpoint: str, source: str, output: str, device: str, say) -> int:
+    """Write one row per sample of `source` to `output`; returns the number of rows."""
+    ns = _program(program, train)
+    saved = _checkpoint(ns, checkpoint)
+    columns = saved["data"]["columns"]
+    try:
+        samples = ns["read_samples"](ns["data_file"](os.getcwd(), source), *([columns] if columns else []))
+        values = ns["predict"](ns["build_model"](), samples, saved, checkpoint, ns["pick_device"](device))
+    except ns["DataError"] as e:
+        raise RunError(str(e)) from None
+    if samples.unused:
+        say(f"note: {source}: columns the model was not trained on are ignored: {', '.join(samples.unused)}")
+    header, rows = _table(saved["classes"], ns["probabilities"](values))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)

@@ -51,37 +51,39 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
     source = program_source(program, train, options.out)
     _prepare_folder(options, source, program)
     namespace = load_program(source, program.file.path)
-    settings = namespace["TRAIN"]
     started = _started_with(options) if options.resume else {}
-    epochs = settings["epochs"] if not options.overfit_batch else max(settings["epochs"], namespace["OVERFIT_EPOCHS"])
-    args = {
-        "epochs": options.epochs or epochs,
-        "lr": _pick(options.lr, started.get("lr"), settings["lr"]),
-        "seed": _pick(options.seed, started.get("seed"), settings["seed"]),
-        "device_name": options.device or settings["device"],
+    overrides = {
+        "epochs": options.epochs or started.get("epochs"),
+        "lr": _pick(options.lr, started.get("lr"), None),
+        "seed": _pick(options.seed, started.get("seed"), None),
+        "device": options.device,
     }
+    args = namespace["arguments"](_argv(program, options, overrides))
     _write_resolved(options.out, train, namespace, args)
-    root = os.path.dirname(os.path.abspath(program.file.path))
-    user_errors = (namespace["DataError"], namespace["NonFiniteLoss"])
     try:
-        rows = namespace["fit"](
-            root, options.out, resume=options.resume, report=report, overfit_batch=options.overfit_batch, **args
-        )
-    except user_errors[1] as e:
+        rows = namespace["train"](args, report)
+    except namespace["NonFiniteLoss"] as e:
         last = os.path.join(options.out, "last.pt")
-        raise RunError(
-            f"{e}; "
-            + (
-                f"the last good checkpoint is {last}"
-                if os.path.exists(last)
-                else "no epoch finished, so no checkpoint was written"
-            )
-        ) from None
-    except user_errors[0] as e:
+        kept = (
+            f"the last good checkpoint is {last}"
+            if os.path.exists(last)
+            else "no epoch finished, so no checkpoint was written"
+        )
+        raise RunError(f"{e}; {kept}") from None
+    except namespace["DataError"] as e:
         raise RunError(str(e)) from None
     if rows:
         plot_curves(rows, os.path.join(options.out, "curves.png"))
     return rows
+
+
+def _argv(program: Program, options: RunOptions, overrides: dict) -> list[str]:
+    """The program's command line for these options (as `python program.py ...` would get it)."""
+    argv = ["--out", options.out, "--data-root", os.path.dirname(os.path.abspath(program.file.path))]
+    for name, value in overrides.items():
+        if value is not None:
+            argv += [f"--{name}", str(value)]
+    return argv + ["--resume"] * options.resume + ["--overfit-batch"] * options.overfit_batch
 
 
 def _workers_can_start(data: Settings) -> None:
@@ -138,9 +140,15 @@ def _prepare_folder(options: RunOptions, source: str, program: Program) -> None:
     write_atomic(os.path.join(out, PROGRAM_FILE), source)
 
 
-def _write_resolved(out: str, train: Settings, namespace: dict, args: dict) -> None:
+def _write_resolved(out: str, train: Settings, namespace: dict, args) -> None:
     """resolved.json: the settings this run used, spec defaults and command-line overrides applied."""
-    resolved = {"train": train.name, "overrides": args, "train_settings": namespace["TRAIN"], "data": namespace["DATA"]}
+    settings = {
+        k: v
+        for k, v in namespace.items()
+        if k.isupper() and isinstance(v, (bool, int, float, str, list, tuple, dict, type(None)))
+    }
+    overrides = {k: getattr(args, k) for k in ("epochs", "lr", "seed", "device")}
+    resolved = {"train": train.name, "overrides": overrides, "settings": settings}
     write_atomic(os.path.join(out, "resolved.json"), json.dumps(resolved, indent=2) + "\n")
 
 

@@ -4,57 +4,37 @@
 import argparse
 import csv
 import fnmatch
+import json
+import math
 import os
 import random
+import sys
 
-from PIL import Image
 import numpy as np
 import torch
+import torchmetrics
+from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Sampler, StackDataset
-import torchmetrics
 
-SPEC = "digits_folders.nn"
-DATA = {
-    "path": "data/digits_png",
-    "options": {"size": [8, 8], "grayscale": True},
-    "input_shape": [1, 8, 8],
-    "target_shape": [],
-    "targets": "index",
-    "num_classes": None,
-    "one_hot": False,
-    "split": {"train": 0.7, "val": 0.15, "test": 0.15},
-    "batch_size": 64,
-    "shuffle": True,
-    "drop_last": False,
-    "normalize": "none",
-    "num_workers": 2,
-}
-TRAIN = {
-    "from": None,
-    "skip_mismatched": False,
-    "freeze": [],
-    "layer_lr": {},
-    "epochs": 30,
-    "lr": 0.003,
-    "seed": 1,
-    "device": "auto",
-    "out": "runs/digits_folders",
-    "monitor": "val_accuracy",
-    "mode": "max",
-    "patience": None,
-    "clip_grad_norm": None,
-    "accumulate": 1,
-    "scheduler_steps": None,
-}
-
-
-class DataError(ValueError):
-    """A problem with the data or a checkpoint, found before the first training step."""
-
-    def __init__(self, code, message):
-        super().__init__(f"{code} {message}" if code else message)
-        self.code = code
+# Settings from digits_folders.nn; the command line overrides EPOCHS, LR, SEED, DEVICE and OUT.
+DATA_PATH = "data/digits_png"  # digits_folders.nn:4
+SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}  # digits_folders.nn:5
+BATCH_SIZE = 64  # digits_folders.nn:6
+SHUFFLE = True
+DROP_LAST = False
+NUM_WORKERS = 2  # digits_folders.nn:8
+NUM_CLASSES = None
+INPUT_SHAPE = (1, 8, 8)
+INPUT_DTYPE = "float"
+OUTPUT_SHAPE = (10,)
+BATCH_STATISTICS = False
+EPOCHS = 30  # digits_folders.nn:22
+LR = 0.003  # digits_folders.nn:21
+SEED = 1  # digits_folders.nn:27
+DEVICE = "auto"
+OUT = "runs/digits_folders"
+MONITOR = "val_accuracy"  # digits_folders.nn:24
 
 
 class DigitsCNN(nn.Module):
@@ -83,6 +63,16 @@ class DigitsCNN(nn.Module):
         return output
 
 
+def read_samples(path):
+    """The samples of data `digits` in `path`."""
+    return open_images(path, size=[8, 8], grayscale=True)
+
+
+def read_data(root):
+    """The training data, its path relative to `root`."""
+    return read_samples(data_file(root, DATA_PATH))
+
+
 def build_model():
     return DigitsCNN()
 
@@ -92,101 +82,249 @@ def build_loss():
 
 
 def build_optimizer(model, lr):
-    return torch.optim.Adam(parameter_groups(model, lr), lr=lr)
-
-
-def parameter_groups(model, lr):
-    """Trainable parameters, grouped by the spec's `layer_lr` patterns (first match wins)."""
-    patterns = list(TRAIN["layer_lr"].items())
-    groups = [{"params": [], "lr": lr}] + [{"params": [], "lr": value} for _, value in patterns]
-    for name, param in model.named_parameters():
-        if param.requires_grad:
-            match = next(
-                (i + 1 for i, (pattern, _) in enumerate(patterns) if matches(name, pattern)), 0
-            )
-            groups[match]["params"].append(param)
-    return [group for group in groups if group["params"]]
-
-
-def matches(parameter, pattern):
-    """Whether a layer-name pattern covers a parameter: its layer or any enclosing block matches."""
-    return covers(parameter.rpartition(".")[0], pattern)
-
-
-def covers(layer, pattern):
-    """Whether a layer-name pattern names `layer` or a block that encloses it."""
-    parts = layer.split(".") if layer else []
-    return any(fnmatch.fnmatchcase(".".join(parts[:n]), pattern) for n in range(1, len(parts) + 1))
-
-
-def freeze(model):
-    """requires_grad = False for the layers the spec's `freeze` patterns name.
-
-    Returns the frozen layers that keep running statistics (batch norm): train_epoch keeps them
-    in eval mode, or each batch would still move their running mean and variance.
-    """
-    for name, param in model.named_parameters():
-        if any(matches(name, pattern) for pattern in TRAIN["freeze"]):
-            param.requires_grad = False
-    return [
-        module
-        for name, module in model.named_modules()
-        if getattr(module, "track_running_stats", False)
-        and any(covers(name, pattern) for pattern in TRAIN["freeze"])
-    ]
-
-
-def load_pretrained(model, path, report):
-    """Weights saved by an earlier run: matched by name and shape, reported before training."""
-    if not os.path.exists(path):
-        raise DataError("E501", f"{path}: no such checkpoint (`from` in the spec)")
-    saved = load_checkpoint(path)
-    saved = saved.get("model", saved)
-    own = model.state_dict()
-    matched = [k for k in saved if k in own and saved[k].shape == own[k].shape]
-    mismatched = [
-        f"{k} {tuple(saved[k].shape)} -> {tuple(own[k].shape)}"
-        for k in saved
-        if k in own and k not in matched
-    ]
-    missing = [k for k in own if k not in saved]
-    report.message(
-        f"from {path}: {len(matched)} tensors loaded, {len(missing)} missing, {len(mismatched)} of another shape"
-    )
-    for line in [
-        *(f"  missing: {k}" for k in missing),
-        *(f"  shape differs: {k}" for k in mismatched),
-    ]:
-        report.message(line)
-    if mismatched and not TRAIN["skip_mismatched"]:
-        raise DataError(
-            None,
-            f"{path}: {len(mismatched)} tensors have another shape; set skip_mismatched = true to train them from scratch",
-        )
-    model.load_state_dict({k: saved[k] for k in matched}, strict=False)
-
-
-def build_scheduler(optimizer, epochs, steps_per_epoch):
-    return None
+    return torch.optim.Adam(model.parameters(), lr=lr)
 
 
 def build_metrics():
-    """torchmetrics objects by column name; computed and reset per epoch."""
+    """torchmetrics objects by metrics.csv column; computed and reset per epoch."""
     return {"accuracy": torchmetrics.Accuracy(task="multiclass", num_classes=10)}
 
 
-def init_weights(model):
-    """The spec's `init`: weight matrices and kernels by layer-name pattern, biases to a constant."""
-    for name, module in model.named_modules():
-        if fnmatch.fnmatchcase(name, "f.0"):
-            for key, param in module.named_parameters(recurse=False):
-                if "weight" in key and param.dim() > 1:
-                    nn.init.kaiming_normal_(param, a=0.0, mode="fan_in", nonlinearity="relu")
-                elif "bias" in key:
-                    nn.init.constant_(param, 0.0)
+def init_rules():
+    """The spec's `init`: (layer pattern, weight initialiser, bias initialiser or None)."""
+    return [
+        (
+            "f.0",
+            lambda w: nn.init.kaiming_normal_(
+                w, a=0.0, mode="fan_in", nonlinearity="relu"
+            ),
+            lambda b: nn.init.constant_(b, 0.0),
+        )
+    ]
+
+
+class DataError(ValueError):
+    """A problem with the data, a file or a checkpoint, found before the first training step."""
+
+    def __init__(self, code, message):
+        super().__init__(f"{code} {message}" if code else message)
+        self.code, self.message = code, message
+
+    def __reduce__(
+        self,
+    ):  # raised in a DataLoader worker, it is pickled back to the main process
+        return type(self), (self.code, self.message)
+
+
+class NonFiniteLoss(RuntimeError):
+    """The loss became NaN or infinite; training stops and keeps the last good checkpoint."""
+
+
+SHOWN_VALUES = 5  # example values in a message
+
+
+class Facts:
+    """What targets hold: `kind` is "text", "integers" or "reals"; `values` the sorted distinct
+    values (None when unknown); `count` how many distinct (None: unknown); `shape` one sample's
+    target shape (() for one value per sample); `named`: labels written as text (a CSV column),
+    which class losses take as class names even when they are numbers."""
+
+    def __init__(self, kind, values, count, shape, named=False):
+        self.kind, self.values, self.count, self.shape = (
+            kind,
+            values,
+            count,
+            tuple(shape),
+        )
+        self.named = named or kind == "text"
+
+
+def class_problem(facts, classes):
+    """Class targets: one label per sample, no more classes than the output scores."""
+    if facts.kind == "reals":
+        return (
+            "E516",
+            f"the targets are real values ({_shown(facts)}), not class labels",
+        )
+    if facts.shape not in ((), (1,)):
+        return (
+            "E517",
+            f"class targets of shape {facts.shape} per sample: one class label per sample is expected",
+        )
+    if facts.named:
+        if facts.count is not None and facts.count > classes:
+            return (
+                "E517",
+                f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}",
+            )
+    elif facts.values:
+        low, high = facts.values[0], facts.values[-1]
+        if low < 0 or high >= classes:
+            label = high if high >= classes else low
+            return (
+                "E517",
+                f"class label {_number(label)} is outside the {classes} classes the model's output scores",
+            )
+    return None
+
+
+def _number(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _shown(facts):
+    return _listed(facts.values) if facts.values else f"{facts.count} distinct values"
+
+
+def _listed(values):
+    shown = ", ".join(str(_number(v)) for v in values[:SHOWN_VALUES])
+    return shown + (
+        f" and {len(values) - SHOWN_VALUES} more" if len(values) > SHOWN_VALUES else ""
+    )
+
+
+def split_counts(samples, fractions):
+    """Samples per split in the order train, val, test; the last takes what rounding leaves."""
+    names = [name for name in ("train", "val", "test") if name in fractions]
+    counts, start = {}, 0
+    for i, name in enumerate(names):
+        counts[name] = (
+            samples - start if i == len(names) - 1 else round(fractions[name] * samples)
+        )
+        start += counts[name]
+    return counts
+
+
+def split_problem(counts, batch_size, drop_last, batch_statistics):
+    """(code, message) when a split is too small to train or evaluate on; else None."""
+    for name, count in counts.items():
+        if count <= 0:
+            return "E513", f"the {name} split gets no samples ({_counted(counts)})"
+    train = counts["train"]
+    if drop_last and train < batch_size:
+        return (
+            "E513",
+            f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)",
+        )
+    if batch_statistics and (
+        batch_size == 1 or (not drop_last and train % batch_size == 1)
+    ):
+        return "E513", (
+            f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
+            "batch norm cannot take the statistics of one sample"
+        )
+    return None
+
+
+def _counted(counts):
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
+def input_problem(features, dtype, shape, input_dtype):
+    """(code, message) when samples of per-sample `features` shape and kind of values `dtype`
+    ("integers", "reals") do not fit a model input of `shape` and `input_dtype`; else None.
+    """
+    fits = len(features) == len(shape) and all(
+        not isinstance(d, int) or d == f for d, f in zip(shape, features)
+    )
+    if not fits:
+        return (
+            "E503",
+            f"samples of shape {tuple(features)}, the model input expects {_dims(shape)}",
+        )
+    if input_dtype == "long" and dtype != "integers":
+        return (
+            "E503",
+            "the samples hold real values; the model input is `long` (integer indices)",
+        )
+    return None
+
+
+def _dims(shape):
+    return (
+        "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    )
+
+
+class Samples:
+    """Features (N, ...) in the source's own dtype (a tensor, or a dataset read sample by sample
+    when streamed), raw labels (a list of text or a tensor; None when the source has none), where
+    they come from, the feature columns by name and the columns left unused (None for sources
+    without named columns)."""
+
+    def __init__(self, x, labels, where, columns=None, unused=None):
+        self.x, self.labels, self.where, self.columns, self.unused = (
+            x,
+            labels,
+            where,
+            columns,
+            unused,
+        )
+
+    def __len__(self):
+        return len(self.x)
+
+
+def data_file(root, path):
+    """`path` under `root`, once it is a file or folder to read (a pipe or device never ends)."""
+    full = os.path.join(root, path)
+    if not os.path.exists(full):
+        raise DataError("E501", f"{full}: no such file or folder")
+    if not (os.path.isfile(full) or os.path.isdir(full)):
+        raise DataError(
+            "E501",
+            f"{full}: not a regular file or folder (pipes and devices are not read)",
+        )
+    return full
+
+
+def number(text):
+    """A float, or why the cell is not one."""
+    if text == "":
+        return "missing value"
+    try:
+        value = float(text)
+    except ValueError:
+        return f"not numeric ({text!r})"
+    if not math.isfinite(value) or abs(value) > 3.0e38:
+        return f"{text!r} is not a finite float32"
+    return value
+
+
+def label_order(label):
+    """A total order on labels: numbers by value, then text; equal numbers by their text."""
+    value = number(label.strip())
+    return (0, value, label) if isinstance(value, float) else (1, 0.0, label)
 
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+def class_images(path):
+    """{class name: sorted image paths} for each subfolder holding at least one image."""
+    try:
+        names = sorted(
+            d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d))
+        )
+        found = {name: _images(os.path.join(path, name)) for name in names}
+    except NotADirectoryError:
+        raise DataError("E501", f"{path}: not a folder of class folders") from None
+    except OSError as e:
+        raise DataError("E501", f"{path}: cannot read it ({e.strerror or e})") from None
+    found = {name: files for name, files in found.items() if files}
+    if not found:
+        raise DataError(
+            "E504", f"{path}: no class folder holds images ({', '.join(EXTENSIONS)})"
+        )
+    return found
+
+
+def _images(folder):
+    return [
+        os.path.join(folder, f)
+        for f in sorted(os.listdir(folder))
+        if f.lower().endswith(EXTENSIONS)
+    ]
 
 
 class ImageFolder:
@@ -195,25 +333,13 @@ class ImageFolder:
     `labels` are the class folder names, known without reading any image.
     """
 
-    def __init__(self, path, options):
-        if not os.path.isdir(path):
-            raise DataError("E501", f"{path}: not a folder of class folders")
-        classes = sorted(d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d)))
-        if not classes:
-            raise DataError("E504", f"{path}: no class folders inside")
+    def __init__(self, path, size, grayscale=False):
         self.files, self.labels = [], []
-        for name in classes:
-            folder = os.path.join(path, name)
-            for file in sorted(os.listdir(folder)):
-                if file.lower().endswith(EXTENSIONS):
-                    self.files.append(os.path.join(folder, file))
-                    self.labels.append(name)
-        if not self.files:
-            raise DataError(
-                "E504", f"{path}: no images ({', '.join(EXTENSIONS)}) in the class folders"
-            )
-        self.mode = "L" if options["grayscale"] else "RGB"
-        self.height, self.width = options["size"]
+        for name, files in class_images(path).items():
+            self.files += files
+            self.labels += [name] * len(files)
+        self.mode = "L" if grayscale else "RGB"
+        self.height, self.width = size
 
     def __len__(self):
         return len(self.files)
@@ -224,124 +350,142 @@ class ImageFolder:
             with Image.open(self.files[i]) as image:
                 image = image.convert(self.mode).resize((self.width, self.height))
                 data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-        except OSError as e:
-            raise DataError("E501", f"{self.files[i]}: cannot read the image ({e})") from None
+        except (OSError, ValueError, Image.DecompressionBombError) as e:
+            raise DataError(
+                "E501", f"{self.files[i]}: cannot read the image ({e})"
+            ) from None
         channels = 1 if self.mode == "L" else 3
-        return data.view(self.height, self.width, channels).permute(2, 0, 1).float() / 255.0
-
-
-def open_source(path, options):
-    return ImageFolder(path, options)
-
-
-def prepare_data(root, seed):
-    """Load, check and encode the data, split it with `seed`, normalize with training statistics."""
-    path = os.path.join(root, DATA["path"]) if DATA["path"] is not None else None
-    if path is not None and not os.path.exists(path):
-        raise DataError("E501", f"{path}: no such file or folder")
-    x = Rows(open_source(path, DATA["options"]))  # samples are read as batches need them
-    labels = x.samples.labels
-    if tuple(x.shape[1:]) != tuple(DATA["input_shape"]):
-        raise DataError(
-            "E503",
-            f"{path or 'the data'}: samples of shape {tuple(x.shape[1:])}, the model expects {tuple(DATA['input_shape'])}",
+        return (
+            data.view(self.height, self.width, channels).permute(2, 0, 1).float()
+            / 255.0
         )
+
+
+def open_images(path, size, grayscale=False):
+    """The images as a dataset, each read when a batch needs it."""
+    images = ImageFolder(path, size, grayscale)
+    return Samples(images, images.labels, path)
+
+
+class Data:
+    """The splits {name: (x, y)} and what checkpoints keep to read new data the same way."""
+
+    def __init__(self, splits, classes, stats, columns, seed, fractions, samples):
+        self.splits, self.classes, self.stats = splits, classes, stats
+        self.columns, self.seed, self.fractions, self.samples = (
+            columns,
+            seed,
+            fractions,
+            samples,
+        )
+
+    def record(self):
+        """What a checkpoint keeps to read data as this run did: plain values and tensors."""
+        return {
+            "columns": self.columns,
+            "seed": self.seed,
+            "split": dict(self.fractions),
+            "samples": self.samples,
+        }
+
+
+def model_input(x, where):
+    """Features in the dtype the model takes, once their shape and values fit its input."""
+    integral = not x.is_floating_point() or bool(torch.equal(x, x.round()))
+    problem = input_problem(
+        tuple(x.shape[1:]),
+        "integers" if integral else "reals",
+        INPUT_SHAPE,
+        INPUT_DTYPE,
+    )
+    if problem:
+        raise DataError(problem[0], f"{where}: {problem[1]}")
+    if not torch.isfinite(x).all():
+        raise DataError("E511", f"{where}: the features hold NaN or infinite values")
+    return x.float()
+
+
+def encode_targets(labels, where):
+    """(targets as the loss takes them, class names or None), once they fit the contract."""
     if labels is None:
-        raise DataError("E502", f"{path}: no target column ({DATA['options'].get('target')!r})")
-    y, classes = encode_targets(labels, path)
-    splits = split(x, y, seed)
-    if len(splits["train"][0]) < DATA["batch_size"] and DATA["drop_last"]:
-        raise DataError(
-            "E513",
-            f"the training split has {len(splits['train'][0])} samples, fewer than one batch of {DATA['batch_size']}",
-        )
-    stats = normalization(splits["train"][0])
-    return {name: (x.scaled(stats), y) for name, (x, y) in splits.items()}, classes, stats
+        raise DataError("E502", f"{where}: the data has no targets")
+    found = facts(labels)
+    problem = class_problem(found, NUM_CLASSES or OUTPUT_SHAPE[-1])
+    if problem:
+        raise DataError(problem[0], f"{where}: {problem[1]}")
+    y, classes = class_indices(labels)
+    return y, classes
 
 
-def encode_targets(labels, path):
-    """Targets as the loss wants them; string or numeric labels become class indices."""
-    if isinstance(labels, torch.Tensor):
-        if labels.is_floating_point() and not torch.equal(labels, labels.round()):
-            raise DataError("E512", f"{path}: class targets must be whole numbers")
-        y = labels.long().reshape(-1)
-        classes = list(range(DATA["num_classes"] or int(y.max()) + 1))
-    else:
-        classes = sorted(set(labels), key=_label_order)
-        index = {name: i for i, name in enumerate(classes)}
+def facts(labels):
+    """What the targets hold, as the contract describes them."""
+    if isinstance(labels, list):
+        names = sorted(set(labels), key=label_order)
+        if not _numeric(names):
+            return Facts("text", names, len(names), ())
+        labels = torch.tensor([number(name) for name in names], dtype=torch.float64)
+        return Facts(_kind(labels), labels.tolist(), len(names), (), named=True)
+    if labels.is_floating_point() and not torch.isfinite(labels).all():
+        raise DataError("E511", "the targets hold NaN or infinite values")
+    values = torch.unique(labels).tolist()
+    return Facts(_kind(labels), values, len(values), tuple(labels.shape[1:]))
+
+
+def _kind(labels):
+    integral = not labels.is_floating_point() or torch.equal(labels, labels.round())
+    return "integers" if integral else "reals"
+
+
+def _numeric(labels):
+    return isinstance(labels, list) and all(
+        isinstance(number(label), float) for label in labels
+    )
+
+
+def class_indices(labels):
+    """(class index per sample, class names): text labels in label order, numbers as they are;
+    one name per output score (an unused score is named by its index)."""
+    if isinstance(labels, list):
+        names = sorted(set(labels), key=label_order)
+        index = {name: i for i, name in enumerate(names)}
         y = torch.tensor([index[label] for label in labels])
-    num_classes = DATA["num_classes"] or len(classes)
-    if len(y) and (int(y.min()) < 0 or int(y.max()) >= num_classes):
-        worst = int(y.max()) if int(y.max()) >= num_classes else int(y.min())
-        label = classes[worst] if 0 <= worst < len(classes) else worst
-        raise DataError(
-            "E512",
-            f"{path}: label {label!r} is outside the {num_classes} classes (num_classes = {num_classes})",
-        )
-    if DATA["one_hot"]:
-        return nn.functional.one_hot(y, num_classes).float(), classes
-    y = y.reshape(len(y), *DATA["target_shape"])
-    return (y.float() if DATA["targets"] == "float" else y), classes
+    else:
+        y = labels.reshape(len(labels)).long()
+        names = [str(i) for i in range(int(y.max()) + 1)]
+    scores = NUM_CLASSES or OUTPUT_SHAPE[-1]
+    return y, names + [str(i) for i in range(len(names), scores)]
 
 
-def _label_order(label):
-    """Numeric labels in numeric order, others alphabetically."""
-    try:
-        return (0, float(label), "")
-    except ValueError:
-        return (1, 0.0, label)
-
-
-def split(x, y, seed):
-    """Disjoint train/val/test subsets in the spec's proportions; the same for the same seed."""
+def split(x, y, seed, fractions, where):
+    """Disjoint train/val/test subsets in these proportions; the same for the same seed."""
+    counts = split_counts(len(x), fractions)
+    problem = split_problem(counts, BATCH_SIZE, DROP_LAST, BATCH_STATISTICS)
+    if problem:
+        raise DataError(problem[0], f"{where}: {problem[1]}")
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     splits, start = {}, 0
-    names = [name for name in ("train", "val", "test") if name in DATA["split"]]
-    for i, name in enumerate(names):
-        count = len(x) - start if i == len(names) - 1 else round(DATA["split"][name] * len(x))
+    for name, count in counts.items():
         index = order[start : start + count]
         splits[name] = (x[index], y[index])
         start += count
-    if len(splits["train"][0]) == 0:
-        raise DataError("E513", f"the training split is empty ({len(x)} samples)")
     return splits
 
 
-def normalization(train):
-    """Shift and scale from the training split only (no leak from val/test); kept in checkpoints."""
-    if DATA["normalize"] == "none":
-        return None
-    shift, scale = streamed_statistics(train)
-    scale = torch.where(
-        scale > 0, scale, torch.ones_like(scale)
-    )  # constant features stay as they are
-    return {"shift": shift, "scale": scale}
-
-
 def scaled(x, stats):
-    return x if stats is None else (x - stats["shift"]) / stats["scale"]
+    """x = (x - shift) / scale: the mean and deviation (or minimum and range) of the training split."""
+    return (x - stats["shift"]) / stats["scale"]
 
 
-def streamed_statistics(train):
-    """Per-element shift and scale of the training samples, in one pass of DataLoader workers."""
-    total = squares = low = high = None
-    loader = DataLoader(
-        train,
-        batch_size=DATA["batch_size"],
-        num_workers=DATA["num_workers"],
-        generator=torch.Generator(),
-    )
-    for x in loader:
-        x = x.double()  # sums of many samples: float64 keeps the variance exact enough
-        if total is None:
-            total, squares, low, high = x.sum(0), (x * x).sum(0), x.amin(0), x.amax(0)
-        else:
-            total, squares = total + x.sum(0), squares + (x * x).sum(0)
-            low, high = torch.minimum(low, x.amin(0)), torch.maximum(high, x.amax(0))
-    if DATA["normalize"] == "standard":
-        mean = total / len(train)
-        return mean.float(), (squares / len(train) - mean * mean).clamp(min=0).sqrt().float()
-    return low.float(), (high - low).float()
+def prepare_streamed(samples, seed, fractions=None):
+    """As prepare_data, without loading the features: splits hold Rows, statistics come from
+    one streamed pass over the training split."""
+    fractions = fractions or SPLIT
+    rows = Rows(samples.x, samples.where)
+    model_input(rows[0][None], samples.where)  # one sample's shape and values tell
+    y, classes = encode_targets(samples.labels, samples.where)
+    splits = split(rows, y, seed, fractions, samples.where)
+    stats = None
+    return Data(splits, classes, stats, None, seed, fractions, len(rows))
 
 
 class Rows:
@@ -351,8 +495,8 @@ class Rows:
     Rows, with an integer one sample.
     """
 
-    def __init__(self, samples, index=None, stats=None):
-        self.samples, self.stats = samples, stats
+    def __init__(self, samples, where, index=None, stats=None):
+        self.samples, self.where, self.stats = samples, where, stats
         self.index = torch.arange(len(samples)) if index is None else index
 
     def __len__(self):
@@ -365,10 +509,10 @@ class Rows:
     def __getitem__(self, i):
         if isinstance(i, int):
             return self.samples[int(self.index[i])]
-        return Rows(self.samples, self.index[i], self.stats)
+        return Rows(self.samples, self.where, self.index[i], self.stats)
 
     def scaled(self, stats):
-        return Rows(self.samples, self.index, stats)
+        return Rows(self.samples, self.where, self.index, stats)
 
 
 class EpochOrder(Sampler):
@@ -393,17 +537,21 @@ class EpochOrder(Sampler):
 class Streamed:
     """Mini-batches read by DataLoader workers, in the order Batches would take them from memory."""
 
-    def __init__(self, rows, y, batch_size, shuffle, drop_last, seed, device):
-        self.stats, self.order = rows.stats, EpochOrder(len(rows), shuffle, seed)
-        workers = DATA["num_workers"]
+    def __init__(self, rows, y, shuffle, drop_last, seed, device):
+        self.stats, self.order, self.device = (
+            rows.stats,
+            EpochOrder(len(rows), shuffle, seed),
+            device,
+        )
+        self.where = rows.where
         # A generator of its own: the loader's worker seeds must not draw from torch's global one
         self.loader = DataLoader(
             StackDataset(rows, y),
-            batch_size=batch_size,
+            batch_size=BATCH_SIZE,
             sampler=self.order,
             drop_last=drop_last,
-            num_workers=workers,
-            persistent_workers=workers > 0,
+            num_workers=NUM_WORKERS,
+            persistent_workers=NUM_WORKERS > 0,
             pin_memory=device.type == "cuda",
             generator=torch.Generator(),
         )
@@ -414,67 +562,46 @@ class Streamed:
     def epoch(self, epoch):
         self.order.epoch = epoch
         for x, y in self.loader:
-            if not torch.isfinite(x).all():
-                raise DataError("E511", "a batch of features holds NaN or infinite values")
-            yield scaled(x, self.stats), y
+            x = model_input(x, self.where)
+            x = x if self.stats is None else scaled(x, self.stats)
+            yield x.to(self.device, non_blocking=True), y.to(
+                self.device, non_blocking=True
+            )
 
 
-def make_batches(x, y, train, seed, device):
-    """One split's mini-batches; shuffle and drop_last apply to the training split only."""
-    shuffle, drop_last = DATA["shuffle"] and train, DATA["drop_last"] and train
-    return Streamed(x, y, DATA["batch_size"], shuffle, drop_last, seed, device)
+def make_streamed(data, seed, device, overfit_batch=False):
+    """Streamed batches per split; shuffle and drop_last apply to the training split only."""
+    splits = data.splits
+    if overfit_batch:
+        rows, y = splits["train"]
+        splits = {
+            "train": (rows[:BATCH_SIZE], y[:BATCH_SIZE]),
+            "val": (rows[:BATCH_SIZE], y[:BATCH_SIZE]),
+        }
+    train = {name: name == "train" for name in splits}
+    return {
+        name: Streamed(
+            rows, y, SHUFFLE and train[name], DROP_LAST and train[name], seed, device
+        )
+        for name, (rows, y) in splits.items()
+    }
 
 
-def pick_device(name):
-    """`auto`: CUDA if present, else Apple's MPS, else the CPU."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
-
-
-def seed_everything(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def metric_inputs(out, y):
-    """Predictions and targets in the form torchmetrics expects."""
-    return out, (y.argmax(1) if DATA["one_hot"] else y)
-
-
-class NonFiniteLoss(RuntimeError):
-    """The loss became NaN or infinite; training stops and keeps the last good checkpoint."""
-
-
-def train_epoch(
-    model, batches, epoch, loss_fn, optimizer, scheduler, metrics, device, report, frozen=()
-):
-    """One pass over the training batches; returns the mean loss and the metrics."""
+def train_epoch(model, batches, epoch, loss_fn, optimizer, report, *, metrics=None):
+    """One pass over the training batches: the mean loss and the metrics."""
     model.train()
-    for module in frozen:
-        module.eval()
-    total, count = torch.zeros((), device=device), 0
-    accumulate, clip = TRAIN["accumulate"], TRAIN["clip_grad_norm"]
+    total, count = 0.0, 0
     optimizer.zero_grad(set_to_none=True)
     for i, (x, y) in enumerate(batches.epoch(epoch)):
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         out = model(x)
         loss = loss_fn(out, y)
         if not torch.isfinite(loss):
-            raise NonFiniteLoss(f"the loss is {loss.item()} at epoch {epoch + 1}, batch {i + 1}")
-        (loss / accumulate).backward()
-        if (i + 1) % accumulate == 0 or i + 1 == len(batches):
-            if clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            if scheduler is not None and TRAIN["scheduler_steps"] == "batch":
-                scheduler.step()
+            raise NonFiniteLoss(
+                f"the loss is {loss.item()} at epoch {epoch + 1}, batch {i + 1}"
+            )
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
         total += loss.detach() * len(x)
         count += len(x)
         metrics.add(out, y)
@@ -483,12 +610,11 @@ def train_epoch(
 
 
 @torch.no_grad()
-def evaluate(model, batches, loss_fn, metrics, device):
+def evaluate(model, batches, loss_fn, *, metrics=None):
     """Mean loss and metrics over `batches` with dropout and batch-norm updates off."""
     model.eval()
-    total, count = torch.zeros((), device=device), 0
+    total, count = 0.0, 0
     for x, y in batches.epoch(0):
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         out = model(x)
         total += loss_fn(out, y) * len(x)
         count += len(x)
@@ -501,16 +627,16 @@ class Metrics:
 
     CHUNK = 8192
 
-    def __init__(self, metrics):
-        self.metrics, self.outs, self.ys, self.count = metrics, [], [], 0
+    def __init__(self, metrics, device):
+        self.metrics = {name: metric.to(device) for name, metric in metrics.items()}
+        self.outs, self.ys, self.count = [], [], 0
 
     def add(self, out, y):
-        if self.metrics:
-            self.outs.append(out.detach())
-            self.ys.append(y)
-            self.count += len(y)
-            if self.count >= self.CHUNK:
-                self.flush()
+        self.outs.append(out.detach())
+        self.ys.append(y)
+        self.count += len(y)
+        if self.count >= self.CHUNK:
+            self.flush()
 
     def flush(self):
         if self.outs:
@@ -522,10 +648,21 @@ class Metrics:
     def compute(self):
         """Values over everything added since the last call, then a fresh start."""
         self.flush()
-        values = {name: metric.compute().item() for name, metric in self.metrics.items()}
+        values = {
+            name: metric.compute().item() for name, metric in self.metrics.items()
+        }
         for metric in self.metrics.values():
             metric.reset()
         return values
+
+
+def metric_inputs(out, y):
+    """Predictions and targets in the form torchmetrics expects."""
+    return out, y
+
+
+# What makes a file an nnspec checkpoint: these keys, the model's tensors under "model".
+CHECKPOINT_KEYS = ("model", "classes", "normalization", "data")
 
 
 def save_checkpoint(path, state):
@@ -536,16 +673,63 @@ def save_checkpoint(path, state):
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    sync_folder(path)
+
+
+def sync_folder(path):
+    """fsync the folder entry of `path`, so that the rename itself survives a power cut."""
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load_checkpoint(path):
+    """A checkpoint nnspec wrote, loaded without unpickling code; anything else is an error."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise DataError("E501", f"{path}: no such checkpoint") from None
     except Exception as e:  # truncated, corrupt or not a checkpoint
+        kind = type(e).__name__
         raise DataError(
-            "E501",
-            f"{path}: not a checkpoint that loads safely ({type(e).__name__}): truncated, corrupt or not written by nnspec",
+            "E608",
+            f"{path}: not a checkpoint that loads safely ({kind}): truncated or corrupt",
         ) from None
+    keys = CHECKPOINT_KEYS
+    if not isinstance(checkpoint, dict) or any(k not in checkpoint for k in keys):
+        raise DataError(
+            "E608", f"{path}: not an nnspec checkpoint (it lacks {', '.join(keys)})"
+        )
+    if not isinstance(checkpoint["model"], dict) or not all(
+        isinstance(t, torch.Tensor) for t in checkpoint["model"].values()
+    ):
+        raise DataError("E608", f"{path}: its `model` entry is not a dict of tensors")
+    return checkpoint
+
+
+def load_weights(model, checkpoint, path):
+    """The checkpoint's tensors into `model`; another architecture is an error naming them."""
+    own = model.state_dict()
+    saved = checkpoint["model"]
+    missing = [k for k in own if k not in saved]
+    unexpected = [k for k in saved if k not in own]
+    different = [k for k in own if k in saved and saved[k].shape != own[k].shape]
+    if missing or unexpected or different:
+        parts = [
+            f"{name}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for name, keys in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("other shape", different),
+            )
+            if keys
+        ]
+        raise DataError(
+            "E608", f"{path}: a checkpoint of another model ({'; '.join(parts)})"
+        )
+    model.load_state_dict(saved)
 
 
 def rng_state():
@@ -570,20 +754,234 @@ def set_rng_state(state):
         torch.cuda.set_rng_state_all(state["cuda"])
     n = state["numpy"]
     np.random.set_state(
-        ("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"])
+        (
+            "MT19937",
+            n["keys"].numpy().astype(np.uint32),
+            n["pos"],
+            n["has_gauss"],
+            n["gauss"],
+        )
     )
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
 
 
 def write_metrics(path, rows):
-    """metrics.csv: one row per epoch, rewritten whole so that it always matches last.pt."""
+    """metrics.csv: one row per epoch, rewritten whole (and fsynced) so that it matches last.pt."""
     tmp = f"{path}.tmp"
     with open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
+    sync_folder(path)
+
+
+def init_weights(model, rules):
+    """The spec's `init` rules (pattern, weight initialiser, bias initialiser or None): weight
+    matrices and kernels of the layers a pattern names, and their biases."""
+    for name, module in model.named_modules():
+        for pattern, weight, bias in rules:
+            if fnmatch.fnmatchcase(name, pattern):
+                for key, param in module.named_parameters(recurse=False):
+                    if "weight" in key and param.dim() > 1:
+                        weight(param)
+                    elif "bias" in key and bias is not None:
+                        bias(param)
+
+
+def fit(
+    model,
+    batches,
+    loss_fn,
+    optimizer,
+    data,
+    out,
+    epochs,
+    report,
+    *,
+    resume=False,
+    metrics=None,
+):
+    """Train for `epochs`, validate every epoch, test once with best.pt; files go to `out`.
+
+    `overfit_batch`: no early stopping (the scheduler is left out by the caller).
+    """
+    last, best = os.path.join(out, "last.pt"), os.path.join(out, "best.pt")
+    state = {"epoch": 0, "best": None, "stale": 0, "rows": []}
+    if resume:
+        state = resumed(last, model, optimizer, data)
+    for epoch in range(state["epoch"], epochs):
+        report.start(epoch, epochs)
+        row = {"epoch": epoch + 1}
+        row["train_loss"], train_metrics = train_epoch(
+            model, batches["train"], epoch, loss_fn, optimizer, report, metrics=metrics
+        )
+        val_metrics = {}
+        if "val" in batches:
+            row["val_loss"], val_metrics = evaluate(
+                model, batches["val"], loss_fn, metrics=metrics
+            )
+            if not math.isfinite(
+                row["val_loss"]
+            ):  # the weights blew up: keep the last good checkpoint
+                raise NonFiniteLoss(
+                    f"the validation loss is {row['val_loss']} after epoch {epoch + 1}"
+                )
+        row.update({f"train_{k}": v for k, v in train_metrics.items()})
+        row.update({f"val_{k}": v for k, v in val_metrics.items()})
+        row["lr"] = optimizer.param_groups[0]["lr"]
+        keep(row, state, model, optimizer, data, out)
+        report.end(row)
+    if "test" in batches:
+        test(model, batches["test"], loss_fn, best, out, report, metrics=metrics)
+    return state["rows"]
+
+
+def keep(row, state, model, optimizer, data, out):
+    """The epoch's row in metrics.csv; last.pt, and best.pt when the monitored value improved."""
+    monitored = row.get(MONITOR, row["train_loss"])
+    improved = state["best"] is None or (monitored > state["best"])
+    state["rows"].append(row)
+    state["epoch"] = row["epoch"]
+    state["best"], state["stale"] = (
+        (monitored, 0) if improved else (state["best"], state["stale"] + 1)
+    )
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "state": state,
+        "rng": rng_state(),
+        "classes": data.classes,
+        "normalization": data.stats,
+        "data": data.record(),
+    }
+    if improved:
+        save_checkpoint(os.path.join(out, "best.pt"), checkpoint)
+    save_checkpoint(os.path.join(out, "last.pt"), checkpoint)
+    write_metrics(os.path.join(out, "metrics.csv"), state["rows"])
+
+
+def resumed(last, model, optimizer, data):
+    """The training state of `last`, loaded into the model, optimizer and scheduler."""
+    checkpoint = load_checkpoint(last)
+    if (
+        checkpoint["data"]["seed"] != data.seed
+    ):  # another seed would split the data differently
+        raise DataError(
+            "E606",
+            f"{last} was trained with seed {checkpoint['data']['seed']}; resume with that seed",
+        )
+    load_weights(model, checkpoint, last)
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    set_rng_state(checkpoint["rng"])
+    return checkpoint["state"]
+
+
+def test(model, batches, loss_fn, best, out, report, *, metrics=None):
+    """The test split, once, with the best weights; the result also goes to test.json."""
+    load_weights(model, load_checkpoint(best), best)
+    loss, values = evaluate(model, batches, loss_fn, metrics=metrics)
+    result = {"test_loss": loss, **{f"test_{k}": v for k, v in values.items()}}
+    tmp = os.path.join(out, "test.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(out, "test.json"))
+    sync_folder(os.path.join(out, "test.json"))
+    report.result(result)
+
+
+OVERFIT_EPOCHS = (
+    200  # --overfit-batch: at least this many steps unless --epochs says otherwise
+)
+
+
+def arguments(argv=None, description=None):
+    """The command line: every option overrides the spec's value."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--epochs",
+        type=_positive,
+        help=f"default: {EPOCHS} (--overfit-batch: at least {OVERFIT_EPOCHS})",
+    )
+    parser.add_argument(
+        "--lr", type=float, default=LR, help="learning rate (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, default=SEED, help="default: %(default)s")
+    parser.add_argument(
+        "--device", default=DEVICE, help="auto, cpu, cuda or mps (default: %(default)s)"
+    )
+    parser.add_argument("--out", default=OUT, help="run folder (default: %(default)s)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from OUT/last.pt"
+    )
+    parser.add_argument(
+        "--overfit-batch",
+        action="store_true",
+        help="train on one batch: the loss should go to about zero",
+    )
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser.add_argument(
+        "--data-root", default=here, help="folder the data paths are relative to"
+    )
+    args = parser.parse_args(argv)
+    args.epochs = args.epochs or (
+        max(EPOCHS, OVERFIT_EPOCHS) if args.overfit_batch else EPOCHS
+    )
+    return args
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def pick_device(name):
+    """`auto`: CUDA if present, else Apple's MPS, else the CPU; a device this torch lacks is an error."""
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if name == "auto":
+        return torch.device(next(d for d in ("cuda", "mps", "cpu") if available[d]))
+    if not available.get(name, False):
+        have = ", ".join(d for d, ok in available.items() if ok)
+        raise DataError(
+            "E607", f"device {name!r} is not available to this torch (it has: {have})"
+        )
+    return torch.device(name)
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def start_run(out, resume):
+    """The run folder: a new run needs a folder without one; a resumed run its last.pt."""
+    started = any(
+        os.path.exists(os.path.join(out, name)) for name in ("metrics.csv", "last.pt")
+    )
+    if resume:
+        if not os.path.exists(os.path.join(out, "last.pt")):
+            raise DataError("E606", f"{out} holds no last.pt to resume from")
+        for name in os.listdir(out):  # left by a kill during a write
+            if name.endswith(".tmp"):
+                os.remove(os.path.join(out, name))
+    elif started:
+        raise DataError(
+            "E604",
+            f"{out} already holds a run; pass --resume to continue it or --out for a new one",
+        )
+    os.makedirs(out, exist_ok=True)
 
 
 class PrintReport:
@@ -601,7 +999,8 @@ class PrintReport:
     def result(self, row):
         print(
             " ".join(
-                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in row.items()
             ),
             flush=True,
         )
@@ -610,215 +1009,39 @@ class PrintReport:
         print(text, flush=True)
 
 
-def improved(value, best):
-    if best is None:
-        return True
-    return value < best if TRAIN["mode"] == "min" else value > best
-
-
-OVERFIT_EPOCHS = 200  # --overfit-batch: at least this many steps unless --epochs says otherwise
-
-
-def fit(root, out, epochs, lr, seed, device_name, resume=False, report=None, overfit_batch=False):
-    """Train, validate every epoch, test once; checkpoints and metrics.csv go to `out`.
-
-    `overfit_batch`: train and validate on one batch only, the first debugging step: a model
-    that cannot drive the loss of a single batch towards zero has a bug. One epoch is one step,
-    at a constant learning rate (no scheduler) and without early stopping.
-    """
-    report = report or PrintReport()
-    os.makedirs(out, exist_ok=True)
-    device = pick_device(device_name)
-    seed_everything(seed)
-    splits, classes, stats = prepare_data(root, seed)
-    if overfit_batch:
-        x, y = splits["train"]
-        one = (x[: DATA["batch_size"]], y[: DATA["batch_size"]])
-        splits = {"train": one, "val": one}
+def train(args, report):
+    """Train as the spec and the options say; returns the metrics rows."""
+    device = pick_device(args.device)
+    start_run(args.out, args.resume)
+    seed_everything(args.seed)
+    data = prepare_streamed(read_data(args.data_root), args.seed)
+    batches = make_streamed(data, args.seed, device, args.overfit_batch)
     model = build_model().to(device)
-    init_weights(model)
-    if TRAIN["from"] is not None and not resume:
-        load_pretrained(model, os.path.normpath(os.path.join(root, TRAIN["from"])), report)
-    frozen = freeze(model)
-    batches = {
-        name: make_batches(x, y, name == "train", seed, device) for name, (x, y) in splits.items()
-    }
+    init_weights(model, init_rules())
     loss_fn = build_loss().to(device)
-    optimizer = build_optimizer(model, lr)
-    scheduler = None if overfit_batch else build_scheduler(optimizer, epochs, len(batches["train"]))
-    metrics = Metrics({name: metric.to(device) for name, metric in build_metrics().items()})
-    state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "seed": seed}
-    last, best = os.path.join(out, "last.pt"), os.path.join(out, "best.pt")
-    if resume:
-        checkpoint = load_checkpoint(last)
-        if (
-            checkpoint["state"].get("seed", seed) != seed
-        ):  # another seed would split the data differently
-            raise DataError(
-                None,
-                f"{last} was trained with seed {checkpoint['state']['seed']}; resume with that seed",
-            )
-        for name in ("last.pt", "best.pt", "metrics.csv"):  # torn by a kill during a write
-            if os.path.exists(os.path.join(out, f"{name}.tmp")):
-                os.remove(os.path.join(out, f"{name}.tmp"))
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(checkpoint["scheduler"])
-        state = checkpoint["state"]
-        set_rng_state(checkpoint["rng"])
-    for epoch in range(state["epoch"], epochs):
-        report.start(epoch, epochs)
-        train_loss, train_metrics = train_epoch(
-            model,
-            batches["train"],
-            epoch,
-            loss_fn,
-            optimizer,
-            scheduler,
-            metrics,
-            device,
-            report,
-            frozen,
-        )
-        row = {"epoch": epoch + 1, "train_loss": train_loss}
-        val_metrics = {}
-        if "val" in batches:
-            row["val_loss"], val_metrics = evaluate(model, batches["val"], loss_fn, metrics, device)
-            if not np.isfinite(
-                row["val_loss"]
-            ):  # the weights blew up: keep the last good checkpoint
-                raise NonFiniteLoss(
-                    f"the validation loss is {row['val_loss']} after epoch {epoch + 1}"
-                )
-        row.update({f"train_{k}": v for k, v in train_metrics.items()})
-        row.update({f"val_{k}": v for k, v in val_metrics.items()})
-        row["lr"] = optimizer.param_groups[0]["lr"]
-        if scheduler is not None and TRAIN["scheduler_steps"] == "epoch":
-            scheduler.step()
-        elif scheduler is not None and TRAIN["scheduler_steps"] == "metric":
-            scheduler.step(row.get("val_loss", train_loss))
-        monitored = row.get(TRAIN["monitor"], train_loss)
-        state["rows"].append(row)
-        state["epoch"] = epoch + 1
-        checkpoint = {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "state": state,
-            "rng": rng_state(),
-            "classes": classes,
-            "normalization": stats,
-        }
-        if improved(monitored, state["best"]):
-            state["best"], state["stale"] = monitored, 0
-            save_checkpoint(best, checkpoint)
-        else:
-            state["stale"] += 1
-        save_checkpoint(last, checkpoint)
-        write_metrics(os.path.join(out, "metrics.csv"), state["rows"])
-        report.end(row)
-        if (
-            TRAIN["patience"] is not None
-            and state["stale"] >= TRAIN["patience"]
-            and not overfit_batch
-        ):
-            report.message(
-                f"early stop: {TRAIN['monitor']} has not improved for {TRAIN['patience']} epochs"
-            )
-            break
-    if "test" in batches:
-        model.load_state_dict(load_checkpoint(best)["model"])
-        test_loss, test_metrics = evaluate(model, batches["test"], loss_fn, metrics, device)
-        report.result({"test_loss": test_loss, **{f"test_{k}": v for k, v in test_metrics.items()}})
-    return state["rows"]
-
-
-def probabilities(out):
-    """What the model's output means as probabilities (or values, for regression)."""
-    return torch.softmax(out, dim=1)
-
-
-@torch.no_grad()
-def predict(path, checkpoint_path, device_name="cpu"):
-    """(class names or None, outputs) for the samples in `path`, read like the training data."""
-    checkpoint = load_checkpoint(checkpoint_path)
-    device = pick_device(device_name)
-    inputs = DataLoader(
-        open_source(path, DATA["options"]), batch_size=1024, num_workers=DATA["num_workers"]
+    optimizer = build_optimizer(model, args.lr)
+    metrics = Metrics(build_metrics(), device)
+    return fit(
+        model,
+        batches,
+        loss_fn,
+        optimizer,
+        data,
+        args.out,
+        args.epochs,
+        report,
+        resume=args.resume,
+        metrics=metrics,
     )
-    model = build_model().to(device)
-    model.load_state_dict(checkpoint["model"])
-    model.eval()
-    out = torch.cat(
-        [model(scaled(batch, checkpoint["normalization"]).to(device)) for batch in inputs]
-    )
-    return checkpoint["classes"], probabilities(out).cpu()
-
-
-def evaluate_checkpoint(root, checkpoint_path, seed, device_name="cpu"):
-    """Loss and metrics of a checkpoint on the test split (the validation split if there is none)."""
-    device = pick_device(device_name)
-    splits, _, _ = prepare_data(root, seed)
-    name = "test" if "test" in splits else "val" if "val" in splits else "train"
-    model = build_model().to(device)
-    model.load_state_dict(load_checkpoint(checkpoint_path)["model"])
-    x, y = splits[name]
-    batches = make_batches(x, y, False, seed, device)
-    metrics = Metrics({key: metric.to(device) for key, metric in build_metrics().items()})
-    loss, values = evaluate(model, batches, build_loss().to(device), metrics, device)
-    return name, {"loss": loss, **values}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--epochs",
-        type=int,
-        help=f"default: {TRAIN['epochs']} (--overfit-batch: at least {OVERFIT_EPOCHS})",
-    )
-    parser.add_argument(
-        "--lr", type=float, default=TRAIN["lr"], help="learning rate (default: %(default)s)"
-    )
-    parser.add_argument("--seed", type=int, default=TRAIN["seed"], help="default: %(default)s")
-    parser.add_argument(
-        "--device", default=TRAIN["device"], help="auto, cpu, cuda or mps (default: %(default)s)"
-    )
-    parser.add_argument("--out", default=TRAIN["out"], help="run folder (default: %(default)s)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    parser.add_argument(
-        "--overfit-batch",
-        action="store_true",
-        help="train on one batch: the loss should go to about zero",
-    )
-    parser.add_argument(
-        "--data-root",
-        default=os.path.dirname(os.path.abspath(__file__)),
-        help="folder the data paths are relative to",
-    )
-    args = parser.parse_args(argv)
-    if not args.resume and os.path.exists(os.path.join(args.out, "metrics.csv")):
-        parser.exit(
-            1,
-            f"error: {args.out} already holds a run; pass --resume to continue it or --out for a new one\n",
-        )
-    os.makedirs(args.out, exist_ok=True)
+    args = arguments(argv, __doc__)
     try:
-        epochs = args.epochs or (
-            max(TRAIN["epochs"], OVERFIT_EPOCHS) if args.overfit_batch else TRAIN["epochs"]
-        )
-        fit(
-            args.data_root,
-            args.out,
-            epochs,
-            args.lr,
-            args.seed,
-            args.device,
-            args.resume,
-            overfit_batch=args.overfit_batch,
-        )
+        train(args, PrintReport())
     except (DataError, NonFiniteLoss) as e:
-        parser.exit(1, f"error: {e}\n")
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

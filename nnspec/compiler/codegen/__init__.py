@@ -1,4 +1,4 @@
-"""IR -> one standalone Python program: view models, Jinja templates, compile() check, black."""
+"""IR -> one standalone Python program: view model, Jinja template, linked library, compile() check, black."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import functools
 
 import jinja2
 
+from nnspec.compiler.codegen.linker import link
 from nnspec.compiler.codegen.modules import ClassBuilder
-from nnspec.compiler.codegen.program import Target, program_view, spec_label
+from nnspec.compiler.codegen.program import EXTRA_IMPORTS, Target, program_view, settings, spec_label
 from nnspec.compiler.ir import Program, Settings
 from nnspec.compiler.settings import pick
+from nnspec.program import INFERENCE
 
-LINE_LENGTH = 100
+MARKS = ("# --nnspec-imports--", "# --nnspec-settings--", "# --nnspec-library--")
 
 
 class GenerationBug(RuntimeError):
@@ -26,11 +28,20 @@ def _templates() -> jinja2.Environment:
     )
 
 
-def generate(program: Program, train: Settings, target: Target, format: bool = True) -> str:
-    """The training program for `train`; `format=False` skips black (`nnspec run` executes it)."""
+def generate(program: Program, train: Settings, target: Target, format: bool = True, entry: str = "train") -> str:
+    """The program for `train`: entry "train" trains (`main()`), "infer" holds what predict and
+    evaluate call (program.INFERENCE). `format=False` skips black (`nnspec run` executes it)."""
     graph = pick(train, "model", program.models)
-    classes = _classes(program, [graph])
-    source = _templates().get_template("program.py.j2").render(p=program_view(program, train, target, classes))
+    view = program_view(program, train, target)
+    spec_code = (
+        _templates().get_template("program.py.j2").render(p=view, classes=_classes(program, [graph]), entry=entry)
+    )
+    values, comments = settings(program, train, target)
+    linked = link(spec_code, values, comments, EXTRA_IMPORTS, INFERENCE if entry == "infer" else ())
+    parts = ("\n".join(linked.imports), "\n".join(linked.settings), linked.definitions)
+    source = linked.spec_code
+    for mark, text in zip(MARKS, parts):
+        source = source.replace(mark, text)
     return _finish(source, target.script, format)
 
 
@@ -61,11 +72,11 @@ def _finish(source: str, script: str, format: bool) -> str:
 
 
 def black_format(source: str) -> str:
+    """black with its default settings: a user's own black leaves the program as it is."""
     import black  # slow to import: only compile pays for it
 
-    mode = black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion.PY310})
     try:
-        return black.format_str(source, mode=mode)
+        return black.format_str(source, mode=black.Mode())
     except Exception as e:  # black.InvalidInput and its internal errors
         raise GenerationBug(f"black cannot format the generated code: {e}") from e
 

@@ -1,47 +1,31 @@
-"""The training program's view model: configuration literals, builders and imports, all strings."""
+"""The training program's view model: its settings and the spec's own code, all strings.
+
+Library code comes from nnspec/program/ through the linker; what is written here is only what
+the spec decides: the values of the settings, the calls that build its model, loss, optimizer,
+scheduler, metrics and data source, and which steps `train` takes.
+"""
 
 from __future__ import annotations
 
-import ast as pyast
 import os
-import sys
-from importlib import resources
 
-from nnspec.compiler.ir import BoundCall, Program, Settings
+from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.compiler.names import safe_variable
 from nnspec.compiler.settings import pick
-from nnspec.compiler.walk import output_shapes
+from nnspec.compiler.walk import input_shapes, output_shapes
+from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.pysrc import Code, call, src
 from nnspec.record import record
 
-
-@record
-class ProgramView:
-    """Everything the program template places, as strings."""
-
-    spec: str
-    spec_literal: str
-    script: str
-    train: str
-    model: str
-    data: str
-    imports: tuple[str, ...]
-    data_config: str
-    train_config: str
-    classes: str  # rendered module classes
-    loss: str
-    optimizer: str
-    scheduler: str
-    metrics: str
-    init: tuple[tuple[str, str, str | None], ...]
-    loader: str
-    streamed: bool  # in_memory = false: samples read by DataLoader workers, batch by batch
-    task: str  # "multiclass" | "binary" | "regression"
-    probabilities: str
-
-    @property
-    def classification(self) -> bool:
-        return self.task != "regression"
+# Names the template defines, beside the library's and the model classes.
+TEMPLATE_NAMES = frozenset(
+    """read_samples read_data build_model build_loss build_optimizer build_scheduler build_metrics
+    init_rules probabilities train main""".split()
+)
+# What build_scheduler may take, and what train() passes for it.
+_SCHEDULER_ARGS = {"optimizer": "optimizer", "epochs": "args.epochs", "steps_per_epoch": 'len(batches["train"])'}
+# Imports the spec's own code may need beyond the library's.
+EXTRA_IMPORTS = {"torchmetrics": "import torchmetrics", "sys": "import sys"}
 
 
 @record
@@ -53,44 +37,55 @@ class Target:
     out: str  # default run folder
 
 
-def program_view(program: Program, train: Settings, target: Target, classes: str) -> ProgramView:
+@record
+class ProgramView:
+    """Everything the program template places, as strings (library parts come from the linker)."""
+
+    spec: str
+    script: str
+    train: str
+    model: str
+    data: str
+    read: str  # def read_samples(...) and its body
+    read_call: str  # how train() reads the data
+    loss: str
+    optimizer: str
+    scheduler: str | None  # the constructor call, or None without a scheduler
+    scheduler_args: tuple[str, ...]  # the names it uses: optimizer, epochs, steps_per_epoch
+    scheduler_call_args: str  # what train() passes for them
+    metrics: str | None
+    init: str | None  # the rules list, or None without `init`
+    probabilities: str  # the outputs as probabilities (or values), for predict
+    streamed: bool
+    pretrained: bool
+    frozen: bool
+
+
+def program_view(program: Program, train: Settings, target: Target) -> ProgramView:
     graph = pick(train, "model", program.models)
     data = pick(train, "data", program.data)
-    loss = train.values["loss"]
-    source = data.values["source"]
-    task = loss.kind.task
-    spec = spec_label(program.file.path)
-    metrics = [m for m in train.values["metrics"] if isinstance(m, BoundCall)]
-    output = output_shapes(graph)[graph.outputs[0][0]]
-    streamed = not data.values["in_memory"]
-    loader, loader_imports = _loader(source.kind.loader, "open_source" if streamed else "load_source")
-    imports = {"import argparse", "import csv", "import fnmatch", "import os", "import random"}
-    imports |= {"import numpy as np", "import torch", "from torch import nn"}
-    imports |= loader_imports
-    if streamed:
-        imports.add("from torch.utils.data import DataLoader, Sampler, StackDataset")
-    if metrics:
-        imports.add("import torchmetrics")
+    v = train.values
+    scheduler = v["scheduler"]
+    scheduler_call = _call(scheduler, lead=("optimizer",)) if scheduler is not None else None
     return ProgramView(
-        spec=spec,
-        spec_literal=src(spec),
+        spec=spec_label(program.file.path),
         script=spec_label(target.script),
         train=train.name,
         model=safe_variable(graph.name),
         data=data.name,
-        imports=_sorted_imports(imports),
-        data_config=src(_data_config(program, data, source, loss, graph, output, target)),
-        train_config=src(_train_config(program, train, target)),
-        classes=classes,
-        loss=_call(loss),
-        optimizer=_optimizer(train.values["optimizer"]),
-        scheduler=_scheduler(train.values["scheduler"]),
-        metrics=_metrics(metrics, task, output),
-        init=tuple(_init(pattern, bound) for pattern, bound in train.values["init"].items()),
-        loader=loader,
-        streamed=streamed,
-        task=task,
-        probabilities=loss.kind.probabilities.format(out="out"),
+        read=_reader(data),
+        read_call=_read_call(data),
+        loss=_call(v["loss"]),
+        optimizer=_optimizer(v["optimizer"], bool(v["layer_lr"] or v["freeze"])),
+        scheduler=scheduler_call,
+        scheduler_args=tuple(n for n in _SCHEDULER_ARGS if n in (scheduler_call or "")),
+        scheduler_call_args=", ".join(a for n, a in _SCHEDULER_ARGS.items() if n in (scheduler_call or "")),
+        metrics=_metrics([m for m in v["metrics"] if isinstance(m, BoundCall)], v["loss"].kind.task, graph),
+        init=_init_rules(v["init"]) if v["init"] else None,
+        probabilities=v["loss"].kind.probabilities.format(out="out"),
+        streamed=not data.values["in_memory"],
+        pretrained=v["from"] is not None,
+        frozen=bool(v["freeze"]),
     )
 
 
@@ -99,29 +94,76 @@ def spec_label(path: str) -> str:
     return "".join(c if c.isprintable() and c not in "\"'\\" else "_" for c in os.path.basename(path))
 
 
-def _data_config(program, data: Settings, source: BoundCall, loss, graph, output, target: Target) -> dict:
-    args = source.args()
-    path = _relative(program, args.pop("path"), target) if source.kind.has_file else None
-    options = dict(args)
-    if source.kind.tabular:  # columns chosen in the data section
-        options.update(target=data.values["target"], features=data.values["features"])
-    values = data.values
-    workers = {"num_workers": values["num_workers"]} if not values["in_memory"] else {}
-    return {
-        "path": path,
-        "options": options,
-        "input_shape": list(graph.inputs[0].shape.dims),
-        "target_shape": [] if loss.kind.target == "class" else list(output.dims),
-        "targets": "index" if loss.kind.target == "class" else "float",
-        "num_classes": values["num_classes"],
-        "one_hot": values["one_hot"],
-        "split": values["split"],
-        "batch_size": values["batch_size"],
-        "shuffle": values["shuffle"],
-        "drop_last": values["drop_last"],
-        "normalize": values["normalize"],
-        **workers,
-    }
+def settings(program: Program, train: Settings, target: Target) -> tuple[dict, dict]:
+    """(setting -> value, setting -> provenance comment) for this training program."""
+    graph = pick(train, "model", program.models)
+    data = pick(train, "data", program.data)
+    values, comments = {}, {}
+    for name, value, section, key in _settings(program, train, data, graph, target):
+        values[name] = value
+        span = section.spans.get(key) if key else None
+        if span is not None:
+            comments[name] = f"{spec_label(program.file.path)}:{span.line}"
+    return values, comments
+
+
+def _settings(program: Program, train: Settings, data: Settings, graph: Graph, target: Target):
+    """(setting, value, section it comes from, key written there or None)."""
+    d, t = data.values, train.values
+    source = d["source"]
+    loss = t["loss"]
+    output = output_shapes(graph)[graph.outputs[0][0]]
+    scheduler = t["scheduler"]
+    if source.kind.has_file:
+        yield "DATA_PATH", _relative(program, source.args()["path"], target), data, "source"
+    if source.kind.tabular:
+        yield "FEATURES", d["features"], data, "features"
+    yield "SPLIT", d["split"], data, "split"
+    yield "BATCH_SIZE", d["batch_size"], data, "batch_size"
+    yield "SHUFFLE", d["shuffle"], data, "shuffle"
+    yield "DROP_LAST", d["drop_last"], data, "drop_last"
+    yield "NORMALIZE", d["normalize"], data, "normalize"
+    yield "IN_MEMORY", d["in_memory"], data, "in_memory"
+    yield "NUM_WORKERS", d["num_workers"], data, "num_workers"
+    yield "NUM_CLASSES", d["num_classes"], data, "num_classes"
+    yield "TARGETS", "one_hot" if d["one_hot"] else loss.kind.targets[0], data, "one_hot"
+    yield "INPUT_SHAPE", tuple(graph.inputs[0].shape.dims), None, None
+    yield "INPUT_DTYPE", graph.inputs[0].shape.dtype, None, None
+    yield "OUTPUT_SHAPE", tuple(output.dims), None, None
+    yield "BATCH_STATISTICS", _batch_statistics(graph), None, None
+    yield "TASK", loss.kind.task, None, None
+    yield "METRICS", bool(t["metrics"]), train, "metrics"
+    yield "EPOCHS", t["epochs"], train, "epochs"
+    yield "LR", t["optimizer"].args()["lr"], train, "optimizer"
+    yield "SEED", t["seed"], train, "seed"
+    yield "DEVICE", t["device"], train, "device"
+    yield "OUT", target.out, None, None
+    yield "MONITOR", t["monitor"], train, "monitor"
+    yield "MODE", t["mode"], train, "mode"
+    yield "PATIENCE", t["patience"], train, "patience"
+    yield "CLIP_GRAD_NORM", t["clip_grad_norm"], train, "clip_grad_norm"
+    yield "ACCUMULATE", t["accumulate"], train, "accumulate"
+    yield "SCHEDULER_STEPS", scheduler.kind.steps if scheduler is not None else None, train, "scheduler"
+    yield "FROM", _relative(program, t["from"], target) if t["from"] is not None else None, train, "from"
+    yield "SKIP_MISMATCHED", t["skip_mismatched"], train, "skip_mismatched"
+    yield "FREEZE", t["freeze"], train, "freeze"
+    yield "LAYER_LR", t["layer_lr"], train, "layer_lr"
+
+
+def _batch_statistics(graph: Graph) -> bool:
+    """Whether a layer takes statistics over the batch alone (a batch of one cannot train it)."""
+    return any(
+        not node.is_block and LAYERS.get(node.kind).batch_only(node.args, input_shapes(g, node))
+        for g, node in _all_nodes(graph)
+        if node.args is not None
+    )
+
+
+def _all_nodes(graph: Graph):
+    for node in graph.nodes:
+        yield graph, node
+        if node.is_block and node.body is not None:
+            yield from _all_nodes(node.body)
 
 
 def _relative(program: Program, path: str, target: Target) -> str:
@@ -130,26 +172,23 @@ def _relative(program: Program, path: str, target: Target) -> str:
     return os.path.relpath(absolute, os.path.abspath(target.folder))
 
 
-def _train_config(program: Program, train: Settings, target: Target) -> dict:
-    v = train.values
-    scheduler = v["scheduler"]
-    return {
-        "from": _relative(program, v["from"], target) if v["from"] is not None else None,
-        "skip_mismatched": v["skip_mismatched"],
-        "freeze": v["freeze"],
-        "layer_lr": v["layer_lr"],
-        "epochs": v["epochs"],
-        "lr": train.values["optimizer"].args()["lr"],
-        "seed": v["seed"],
-        "device": v["device"],
-        "out": target.out,
-        "monitor": v["monitor"],
-        "mode": v["mode"],
-        "patience": v["patience"],
-        "clip_grad_norm": v["clip_grad_norm"],
-        "accumulate": v["accumulate"],
-        "scheduler_steps": scheduler.kind.steps if scheduler is not None else None,
-    }
+def _reader(data: Settings) -> str:
+    """def read_samples(...): the data section's source, read from a path train() gives."""
+    source = data.values["source"]
+    args = source.args()
+    keywords = {p.name: args[p.name] for p in source.kind.params if p.name != "path" and args[p.name] != p.default}
+    if source.kind.tabular:
+        keywords.update(target=data.values["target"], features=Code("features"))
+        keywords = {k: v for k, v in keywords.items() if v is not None}
+    entry = f"{'open' if not data.values['in_memory'] else 'load'}_{source.kind.name}"
+    lead = ("path",) if source.kind.has_file else ()
+    params = ", ".join([*lead, *(["features=FEATURES"] if source.kind.tabular else [])])
+    doc = f'"""The samples of data `{data.name}`{" in `path`" if lead else ""}."""'
+    return f"def read_samples({params}):\n    {doc}\n    return {call(entry, (), keywords, lead)}\n"
+
+
+def _read_call(data: Settings) -> str:
+    return "read_samples(data_file(root, DATA_PATH))" if data.values["source"].kind.has_file else "read_samples()"
 
 
 def _call(bound: BoundCall, lead=()) -> str:
@@ -157,17 +196,17 @@ def _call(bound: BoundCall, lead=()) -> str:
     return call(bound.kind.torch_class, positional, keywords, lead)
 
 
-def _optimizer(bound: BoundCall) -> str:
+def _optimizer(bound: BoundCall, grouped: bool) -> str:
     args = {**bound.args(), "lr": Code("lr")}  # --lr overrides the spec's
     positional, keywords = bound.kind.constructor(args)
-    return call(bound.kind.torch_class, positional, keywords, lead=("parameter_groups(model, lr)",))
+    params = "parameter_groups(model, lr)" if grouped else "model.parameters()"
+    return call(bound.kind.torch_class, positional, keywords, lead=(params,))
 
 
-def _scheduler(bound: BoundCall | None) -> str:
-    return "None" if bound is None else _call(bound, lead=("optimizer",))
-
-
-def _metrics(metrics: list[BoundCall], task: str, output) -> str:
+def _metrics(metrics: list[BoundCall], task: str, graph: Graph) -> str | None:
+    if not metrics:
+        return None
+    output = output_shapes(graph)[graph.outputs[0][0]]
     items = []
     for metric in metrics:
         args = metric.args()
@@ -179,45 +218,13 @@ def _metrics(metrics: list[BoundCall], task: str, output) -> str:
     return "{" + ", ".join(items) + "}"
 
 
-def _init(pattern: str, bound: BoundCall) -> tuple[str, str, str | None]:
-    args = bound.args()
-    return src(pattern), bound.kind.weight_call(args, "param"), bound.kind.bias_call(args, "param")
-
-
-def _loader(module: str, entry: str) -> tuple[str, set[str]]:
-    """The definitions of a loader module that `entry` needs, in file order, and its import lines."""
-    text = resources.files("nnspec.kinds.loaders").joinpath(f"{module}.py").read_text(encoding="utf-8")
-    tree = pyast.parse(text)
-    imports = {pyast.get_source_segment(text, n) for n in tree.body if isinstance(n, (pyast.Import, pyast.ImportFrom))}
-    defined = {_defined_name(node): node for node in tree.body if _defined_name(node)}
-    needed, todo = set(), [entry]
-    while todo:
-        name = todo.pop()
-        if name in defined and name not in needed:
-            needed.add(name)
-            todo += [n.id for n in pyast.walk(defined[name]) if isinstance(n, pyast.Name)]
-    body = [pyast.get_source_segment(text, node) for node in tree.body if _defined_name(node) in needed]
-    return "\n\n\n".join(body), imports
-
-
-def _defined_name(node) -> str | None:
-    """The name a top-level function, class or single-name assignment defines."""
-    if isinstance(node, (pyast.FunctionDef, pyast.ClassDef)):
-        return node.name
-    if isinstance(node, pyast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], pyast.Name):
-        return node.targets[0].id
-    return None
-
-
-def _sorted_imports(lines: set[str]) -> tuple[str, ...]:
-    """Standard library first, then third-party, each sorted; a blank line between."""
-
-    def module(line: str) -> str:
-        return line.split()[1].split(".")[0]
-
-    def key(line: str) -> tuple:
-        return module(line), line.startswith("from"), line
-
-    std = sorted((line for line in lines if module(line) in sys.stdlib_module_names), key=key)
-    third = sorted((line for line in lines if module(line) not in sys.stdlib_module_names), key=key)
-    return (*std, "", *third) if std and third else (*std, *third)
+def _init_rules(rules: dict) -> str:
+    """[(pattern, weight initialiser, bias initialiser or None), ...] as source."""
+    items = []
+    for pattern, bound in rules.items():
+        args = bound.args()
+        bias = bound.kind.bias_call(args, "b")
+        items.append(
+            f"({src(pattern)}, lambda w: {bound.kind.weight_call(args, 'w')}, {f'lambda b: {bias}' if bias else 'None'})"
+        )
+    return "[" + ", ".join(items) + "]"

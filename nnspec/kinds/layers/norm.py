@@ -29,6 +29,10 @@ class _BatchNorm(Layer):
     def count(self, args, ins):
         return 2 * args["num_features"] * args["affine"]
 
+    def batch_only(self, args, ins):
+        """One value per channel in each sample: (N, C) or (N, C, 1 ...)."""
+        return all(d == 1 for d in ins[0].dims[1:])
+
 
 @LAYERS.register
 class BatchNorm1d(_BatchNorm):

@@ -1,0 +1,220 @@
+"""Links a generated program: the spec's own code plus the library definitions it reaches.
+
+The library is nnspec/program/: plain modules whose top-level functions, classes and constants
+a program may copy. A name in capitals assigned at a module's top is a setting: the program
+writes the spec's value for it in its header, and branches on settings are pruned for that
+value (prune.py). Imports between library modules disappear (the definitions are copied); the
+other imports move to the program's top, each only if a copied line uses it.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import sys
+from importlib import resources
+
+from nnspec.compiler.codegen.prune import drop_unused_keywords, prune
+from nnspec.kinds.pysrc import src
+from nnspec.record import record
+
+PACKAGE = "nnspec.program"
+# In the order a program lists their definitions.
+MODULES = (
+    "errors",
+    "contract",
+    "samples",
+    "sources.table",
+    "sources.folders",
+    "sources.csv_source",
+    "sources.arrays_source",
+    "sources.tensors_source",
+    "sources.images_source",
+    "sources.synthetic_source",
+    "data",
+    "batches",
+    "streamed",
+    "loop",
+    "checkpoints",
+    "finetune",
+    "fit",
+    "infer",
+    "setup",
+)
+
+
+@record
+class Definition:
+    """One top-level definition of a library module, as source text."""
+
+    name: str
+    module: str
+    text: str
+
+
+@record
+class Library:
+    """Every library definition by name, the settings' defaults and the import of each name."""
+
+    definitions: dict  # name -> Definition, in MODULES order
+    defaults: dict  # setting -> its default value
+    imports: dict  # bound name -> (module, name or None, as-name): `import m` / `from m import n`
+
+
+def is_setting(name: str) -> bool:
+    """A capitalised module-level name: a setting when a program gives it a value, otherwise a
+    constant copied with the library."""
+    return name.isupper() and not name.startswith("_")
+
+
+@functools.lru_cache(maxsize=1)
+def library() -> Library:
+    definitions, defaults, imports = {}, {}, {}
+    for module in MODULES:
+        text = resources.files(PACKAGE).joinpath(*module.split(".")).with_suffix(".py").read_text(encoding="utf-8")
+        _read_module(module, text, definitions, defaults, imports)
+    return Library(definitions, defaults, imports)
+
+
+def _read_module(module: str, text: str, definitions: dict, defaults: dict, imports: dict) -> None:
+    lines = text.splitlines(keepends=True)
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            _read_import(node, imports)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if is_setting(name):  # each module that reads a setting assigns its default
+                defaults.setdefault(name, ast.literal_eval(node.value))
+            if not (is_setting(name) and name in definitions):
+                _add(definitions, Definition(name, module, _source(lines, node)))
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            _add(definitions, Definition(node.name, module, _source(lines, node)))
+
+
+def _add(definitions: dict, definition: Definition) -> None:
+    if definition.name in definitions:  # a program holds one definition per name
+        raise RuntimeError(f"{PACKAGE}: {definition.name} is defined in two modules")
+    definitions[definition.name] = definition
+
+
+def _read_import(node, imports: dict) -> None:
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            imports[alias.asname or alias.name.split(".")[0]] = (alias.name, None, alias.asname)
+    elif not (node.module or "").startswith(PACKAGE):
+        for alias in node.names:
+            imports[alias.asname or alias.name] = (node.module, alias.name, alias.asname)
+
+
+def _source(lines: list[str], node) -> str:
+    """The definition's lines, with its decorators and the comment lines right above it."""
+    return "".join(lines[_first_line(lines, node) - 1 : node.end_lineno])
+
+
+@record
+class Linked:
+    """A program's parts once linked: its imports, settings and library definitions, as text."""
+
+    imports: tuple[str, ...]
+    settings: tuple[str, ...]  # `NAME = value  # comment` lines
+    definitions: str
+    spec_code: str  # the spec's own code, with arguments for dropped parameters removed
+
+
+def link(spec_code: str, settings: dict, comments: dict, extra_imports: dict, roots=()) -> Linked:
+    """Link `spec_code` (model classes, builders, main) against the library.
+
+    `settings`: setting -> value for this spec (library defaults fill the rest); `comments`:
+    setting -> a comment for its line; `extra_imports`: name -> import line spec_code needs
+    beyond the library's (torchmetrics); `roots`: library names needed besides those spec_code
+    uses (what a runtime calls)."""
+    lib = library()
+    values = {**lib.defaults, **settings}
+    pruned = {name: prune(d.text, values) for name, d in lib.definitions.items() if name not in settings}
+    separator = "\n# --nnspec-spec-code--\n"
+    while True:
+        chosen = _reachable(spec_code, pruned, roots)
+        combined = drop_unused_keywords("\n\n".join(pruned[n] for n in chosen) + separator + spec_code)
+        body, spec_code = combined.split(separator)
+        if body == "\n\n".join(pruned[n] for n in chosen):
+            break
+        pruned.update(_split_definitions(body))
+    used = _names(body + spec_code)
+    imports = _import_lines(used, lib.imports, extra_imports)
+    lines = tuple(_setting_line(name, value, comments.get(name)) for name, value in settings.items() if name in used)
+    return Linked(imports, lines, body, spec_code)
+
+
+def _setting_line(name: str, value, comment: str | None) -> str:
+    return f"{name} = {src(value)}" + (f"  # {comment}" if comment else "")
+
+
+def _reachable(spec_code: str, pruned: dict, roots=()) -> list[str]:
+    """Library names `spec_code` needs, directly or through other definitions, in library order."""
+    needed, todo = set(), [*_names(spec_code), *roots]
+    while todo:
+        name = todo.pop()
+        if name in pruned and name not in needed:
+            needed.add(name)
+            todo += _names(pruned[name])
+    return [name for name in pruned if name in needed]
+
+
+def _split_definitions(body: str) -> dict:
+    """Definitions by name from linked text (after keyword arguments were dropped)."""
+    lines = body.splitlines(keepends=True)
+    nodes = ast.parse(body).body
+    starts = [_first_line(lines, node) for node in nodes] + [len(lines) + 1]
+    found = {}
+    for node, start, after in zip(nodes, starts, starts[1:]):
+        name = node.targets[0].id if isinstance(node, ast.Assign) else node.name
+        found[name] = "".join(lines[start - 1 : after - 1]).strip("\n") + "\n"
+    return found
+
+
+def _first_line(lines: list[str], node) -> int:
+    """A definition's first line: its decorators, and the comment lines right above it."""
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    while first > 1 and lines[first - 2].lstrip().startswith("#") and not lines[first - 2].startswith("# Settings"):
+        first -= 1
+    return first
+
+
+def _names(text: str) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+
+
+def _import_lines(used: set[str], imports: dict, extra: dict) -> tuple[str, ...]:
+    """`import m` and `from m import a, b` lines for the names used, stdlib first (sorted), then
+    third-party, with a blank line between."""
+    plain, grouped = set(), {}
+    for name in sorted(used):
+        if name in extra:
+            plain.add(extra[name])
+        elif name in imports:
+            module, member, alias = imports[name]
+            suffix = f" as {alias}" if alias else ""
+            if member is None:
+                plain.add(f"import {module}{suffix}")
+            else:
+                grouped.setdefault(module, []).append(member + suffix)
+    lines = plain | {f"from {m} import {', '.join(sorted(names))}" for m, names in grouped.items()}
+    return _sorted_imports(lines)
+
+
+def _sorted_imports(lines: set[str]) -> tuple[str, ...]:
+    def module(line: str) -> str:
+        return line.split()[1].split(".")[0]
+
+    def key(line: str) -> tuple:
+        return line.startswith("from"), line.split()[1], line
+
+    std = sorted((line for line in lines if module(line) in sys.stdlib_module_names), key=key)
+    third = sorted((line for line in lines if module(line) not in sys.stdlib_module_names), key=key)
+    return (*std, "", *third) if std and third else (*std, *third)
+
+
+def defined_names() -> frozenset[str]:
+    """Every name a program may define or import at its top: spec names must stay clear of them."""
+    lib = library()
+    return frozenset(lib.definitions) | frozenset(lib.defaults) | frozenset(lib.imports)

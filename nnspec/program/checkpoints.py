@@ -1,0 +1,103 @@
+"""Checkpoints and metrics.csv written so that a kill never leaves a torn file; every RNG state."""
+
+import csv
+import os
+import random
+
+import numpy as np
+import torch
+
+from nnspec.program.errors import DataError
+
+# What makes a file an nnspec checkpoint: these keys, the model's tensors under "model".
+CHECKPOINT_KEYS = ("model", "classes", "normalization", "data")
+
+
+def save_checkpoint(path, state):
+    """Write `state` next to `path`, fsync, then rename: a kill never leaves a torn file."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    sync_folder(path)
+
+
+def sync_folder(path):
+    """fsync the folder entry of `path`, so that the rename itself survives a power cut."""
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path):
+    """A checkpoint nnspec wrote, loaded without unpickling code; anything else is an error."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise DataError("E501", f"{path}: no such checkpoint") from None
+    except Exception as e:  # truncated, corrupt or not a checkpoint
+        kind = type(e).__name__
+        raise DataError("E608", f"{path}: not a checkpoint that loads safely ({kind}): truncated or corrupt") from None
+    keys = CHECKPOINT_KEYS
+    if not isinstance(checkpoint, dict) or any(k not in checkpoint for k in keys):
+        raise DataError("E608", f"{path}: not an nnspec checkpoint (it lacks {', '.join(keys)})")
+    if not isinstance(checkpoint["model"], dict) or not all(
+        isinstance(t, torch.Tensor) for t in checkpoint["model"].values()
+    ):
+        raise DataError("E608", f"{path}: its `model` entry is not a dict of tensors")
+    return checkpoint
+
+
+def load_weights(model, checkpoint, path):
+    """The checkpoint's tensors into `model`; another architecture is an error naming them."""
+    own = model.state_dict()
+    saved = checkpoint["model"]
+    missing = [k for k in own if k not in saved]
+    unexpected = [k for k in saved if k not in own]
+    different = [k for k in own if k in saved and saved[k].shape != own[k].shape]
+    if missing or unexpected or different:
+        parts = [
+            f"{name}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for name, keys in (("missing", missing), ("unexpected", unexpected), ("other shape", different))
+            if keys
+        ]
+        raise DataError("E608", f"{path}: a checkpoint of another model ({'; '.join(parts)})")
+    model.load_state_dict(saved)
+
+
+def rng_state():
+    """Every random state, as plain tensors and numbers (weights_only=True can load them)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos, "has_gauss": has_gauss, "gauss": gauss},
+        "python": random.getstate(),
+    }
+
+
+def set_rng_state(state):
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+
+
+def write_metrics(path, rows):
+    """metrics.csv: one row per epoch, rewritten whole (and fsynced) so that it matches last.pt."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    sync_folder(path)

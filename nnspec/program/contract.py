@@ -1,0 +1,183 @@
+"""The data-model-loss contract, checked by lint (from what it can read) and by programs (from
+the loaded data) with the same rules: which targets a loss takes, how the samples split.
+
+Torch-free: lint imports it, and generated programs copy it.
+"""
+
+import math
+
+SHOWN_VALUES = 5  # example values in a message
+
+
+class Facts:
+    """What targets hold: `kind` is "text", "integers" or "reals"; `values` the sorted distinct
+    values (None when unknown); `count` how many distinct (None: unknown); `shape` one sample's
+    target shape (() for one value per sample); `named`: labels written as text (a CSV column),
+    which class losses take as class names even when they are numbers."""
+
+    def __init__(self, kind, values, count, shape, named=False):
+        self.kind, self.values, self.count, self.shape = (
+            kind,
+            values,
+            count,
+            tuple(shape),
+        )
+        self.named = named or kind == "text"
+
+
+def width(shape):
+    return math.prod(d for d in shape if isinstance(d, int))
+
+
+def target_problem(encoding, facts, output, num_classes=None):
+    """(code, message) when targets with these facts cannot train a model of per-sample output
+    shape `output` under `encoding` ("index", "one_hot", "binary" or "real"); else None."""
+    if encoding in ("index", "one_hot"):
+        return class_problem(facts, num_classes or output[-1])
+    if encoding == "binary":
+        return binary_problem(facts, output)
+    return real_problem(facts, output)
+
+
+def real_problem(facts, output):
+    """Regression targets: numbers, as many per sample as the output gives."""
+    if facts.kind == "text":
+        shown = _shown(facts)
+        return (
+            "E516",
+            f"the targets are class labels ({shown}), not the real values a regression loss takes",
+        )
+    return _width_problem(facts, output, "targets")
+
+
+def class_problem(facts, classes):
+    """Class targets: one label per sample, no more classes than the output scores."""
+    if facts.kind == "reals":
+        return (
+            "E516",
+            f"the targets are real values ({_shown(facts)}), not class labels",
+        )
+    if facts.shape not in ((), (1,)):
+        return (
+            "E517",
+            f"class targets of shape {facts.shape} per sample: one class label per sample is expected",
+        )
+    if facts.named:
+        if facts.count is not None and facts.count > classes:
+            return (
+                "E517",
+                f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}",
+            )
+    elif facts.values:
+        low, high = facts.values[0], facts.values[-1]
+        if low < 0 or high >= classes:
+            label = high if high >= classes else low
+            return (
+                "E517",
+                f"class label {_number(label)} is outside the {classes} classes the model's output scores",
+            )
+    return None
+
+
+def binary_problem(facts, output):
+    """Binary targets: 0 or 1 (or two class names), one per output value."""
+    if facts.kind == "text":
+        if facts.count is not None and facts.count > 2:
+            return (
+                "E516",
+                f"a binary loss takes two classes; the targets hold {facts.count} ({_shown(facts)})",
+            )
+        return None
+    if facts.values is not None and any(v not in (0, 1) for v in facts.values):
+        outside = [v for v in facts.values if v not in (0, 1)]
+        return (
+            "E516",
+            f"a binary loss takes targets 0 and 1; the targets hold {_listed(outside)}",
+        )
+    return _width_problem(facts, output, "0/1 targets")
+
+
+def _width_problem(facts, output, what):
+    if width(facts.shape) != width(output) and all(isinstance(d, int) for d in output):
+        return (
+            "E517",
+            f"{what} of shape {facts.shape} per sample do not fit the output's {tuple(output)}",
+        )
+    return None
+
+
+def _number(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _shown(facts):
+    return _listed(facts.values) if facts.values else f"{facts.count} distinct values"
+
+
+def _listed(values):
+    shown = ", ".join(str(_number(v)) for v in values[:SHOWN_VALUES])
+    return shown + (
+        f" and {len(values) - SHOWN_VALUES} more" if len(values) > SHOWN_VALUES else ""
+    )
+
+
+def split_counts(samples, fractions):
+    """Samples per split in the order train, val, test; the last takes what rounding leaves."""
+    names = [name for name in ("train", "val", "test") if name in fractions]
+    counts, start = {}, 0
+    for i, name in enumerate(names):
+        counts[name] = (
+            samples - start if i == len(names) - 1 else round(fractions[name] * samples)
+        )
+        start += counts[name]
+    return counts
+
+
+def split_problem(counts, batch_size, drop_last, batch_statistics):
+    """(code, message) when a split is too small to train or evaluate on; else None."""
+    for name, count in counts.items():
+        if count <= 0:
+            return "E513", f"the {name} split gets no samples ({_counted(counts)})"
+    train = counts["train"]
+    if drop_last and train < batch_size:
+        return (
+            "E513",
+            f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)",
+        )
+    if batch_statistics and (
+        batch_size == 1 or (not drop_last and train % batch_size == 1)
+    ):
+        return "E513", (
+            f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
+            "batch norm cannot take the statistics of one sample"
+        )
+    return None
+
+
+def _counted(counts):
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
+def input_problem(features, dtype, shape, input_dtype):
+    """(code, message) when samples of per-sample `features` shape and kind of values `dtype`
+    ("integers", "reals") do not fit a model input of `shape` and `input_dtype`; else None."""
+    fits = len(features) == len(shape) and all(
+        not isinstance(d, int) or d == f for d, f in zip(shape, features)
+    )
+    if not fits:
+        return (
+            "E503",
+            f"samples of shape {tuple(features)}, the model input expects {_dims(shape)}",
+        )
+    if input_dtype == "long" and dtype != "integers":
+        return (
+            "E503",
+            "the samples hold real values; the model input is `long` (integer indices)",
+        )
+    return None
+
+
+def _dims(shape):
+    return (
+        "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    )

@@ -1,0 +1,188 @@
+"""The samples checked against the contract, targets encoded, split with a seed, normalized."""
+
+import torch
+from torch import nn
+
+from nnspec.program.contract import (
+    Facts,
+    binary_problem,
+    class_problem,
+    input_problem,
+    real_problem,
+    split_counts,
+    split_problem,
+)
+from nnspec.program.errors import DataError
+from nnspec.program.sources.table import label_order, number
+
+# Settings: each program writes the spec's values here.
+SPLIT = {"train": 0.8, "val": 0.2}
+INPUT_SHAPE = (8,)  # per sample; a text dim is symbolic (any size)
+INPUT_DTYPE = "float"  # or "long"
+OUTPUT_SHAPE = (2,)  # the model's output per sample
+TARGETS = "index"  # how the loss takes targets: "index", "one_hot", "binary" or "real"
+NUM_CLASSES = None  # the data section's num_classes; None: the output's width
+NORMALIZE = "none"  # or "standard", "minmax"
+BATCH_SIZE = 32
+DROP_LAST = False
+BATCH_STATISTICS = (
+    False  # the model has batch norm over (N, C): a batch of 1 cannot train it
+)
+
+
+class Data:
+    """The splits {name: (x, y)} and what checkpoints keep to read new data the same way."""
+
+    def __init__(self, splits, classes, stats, columns, seed, fractions, samples):
+        self.splits, self.classes, self.stats = splits, classes, stats
+        self.columns, self.seed, self.fractions, self.samples = (
+            columns,
+            seed,
+            fractions,
+            samples,
+        )
+
+    def record(self):
+        """What a checkpoint keeps to read data as this run did: plain values and tensors."""
+        return {
+            "columns": self.columns,
+            "seed": self.seed,
+            "split": dict(self.fractions),
+            "samples": self.samples,
+        }
+
+
+def prepare_data(samples, seed, fractions=None):
+    """Check and encode `samples`, split them with `seed` (and the spec's fractions unless others
+    are given), normalize with training statistics."""
+    fractions = fractions or SPLIT
+    x = model_input(samples.x, samples.where)
+    y, classes = encode_targets(samples.labels, samples.where)
+    splits = split(x, y, seed, fractions, samples.where)
+    stats = normalization(splits["train"][0])
+    if NORMALIZE != "none":
+        splits = {name: (scaled(x, stats), y) for name, (x, y) in splits.items()}
+    return Data(splits, classes, stats, samples.columns, seed, fractions, len(x))
+
+
+def model_input(x, where):
+    """Features in the dtype the model takes, once their shape and values fit its input."""
+    integral = not x.is_floating_point() or bool(torch.equal(x, x.round()))
+    problem = input_problem(
+        tuple(x.shape[1:]),
+        "integers" if integral else "reals",
+        INPUT_SHAPE,
+        INPUT_DTYPE,
+    )
+    if problem:
+        raise DataError(problem[0], f"{where}: {problem[1]}")
+    if INPUT_DTYPE == "long":
+        return x.long()
+    if not torch.isfinite(x).all():
+        raise DataError("E511", f"{where}: the features hold NaN or infinite values")
+    return x.float()
+
+
+def encode_targets(labels, where):
+    """(targets as the loss takes them, class names or None), once they fit the contract."""
+    if labels is None:
+        raise DataError("E502", f"{where}: the data has no targets")
+    found = facts(labels)
+    if TARGETS in ("index", "one_hot"):
+        problem = class_problem(found, NUM_CLASSES or OUTPUT_SHAPE[-1])
+    if TARGETS == "binary":
+        problem = binary_problem(found, OUTPUT_SHAPE)
+    if TARGETS == "real":
+        problem = real_problem(found, OUTPUT_SHAPE)
+    if problem:
+        raise DataError(problem[0], f"{where}: {problem[1]}")
+    if TARGETS == "real":
+        return numbers(labels).float().reshape(len(labels), *OUTPUT_SHAPE), None
+    if TARGETS == "binary" and (not isinstance(labels, list) or _numeric(labels)):
+        return numbers(labels).float().reshape(len(labels), *OUTPUT_SHAPE), ["0", "1"]
+    y, classes = class_indices(labels)
+    if TARGETS == "index":
+        return y, classes
+    if TARGETS == "one_hot":
+        return nn.functional.one_hot(y, len(classes)).float(), classes
+    return y.float().reshape(len(y), *OUTPUT_SHAPE), classes
+
+
+def facts(labels):
+    """What the targets hold, as the contract describes them."""
+    if isinstance(labels, list):
+        names = sorted(set(labels), key=label_order)
+        if not _numeric(names):
+            return Facts("text", names, len(names), ())
+        labels = torch.tensor([number(name) for name in names], dtype=torch.float64)
+        return Facts(_kind(labels), labels.tolist(), len(names), (), named=True)
+    if labels.is_floating_point() and not torch.isfinite(labels).all():
+        raise DataError("E511", "the targets hold NaN or infinite values")
+    values = torch.unique(labels).tolist()
+    return Facts(_kind(labels), values, len(values), tuple(labels.shape[1:]))
+
+
+def _kind(labels):
+    integral = not labels.is_floating_point() or torch.equal(labels, labels.round())
+    return "integers" if integral else "reals"
+
+
+def _numeric(labels):
+    return isinstance(labels, list) and all(
+        isinstance(number(label), float) for label in labels
+    )
+
+
+def numbers(labels):
+    """Targets as numbers: a tensor as it is, text labels parsed (their cells were checked)."""
+    if isinstance(labels, list):
+        return torch.tensor([number(label) for label in labels], dtype=torch.float64)
+    return labels
+
+
+def class_indices(labels):
+    """(class index per sample, class names): text labels in label order, numbers as they are;
+    one name per output score (an unused score is named by its index)."""
+    if isinstance(labels, list):
+        names = sorted(set(labels), key=label_order)
+        index = {name: i for i, name in enumerate(names)}
+        y = torch.tensor([index[label] for label in labels])
+    else:
+        y = labels.reshape(len(labels)).long()
+        names = [str(i) for i in range(int(y.max()) + 1)]
+    scores = NUM_CLASSES or OUTPUT_SHAPE[-1]
+    return y, names + [str(i) for i in range(len(names), scores)]
+
+
+def split(x, y, seed, fractions, where):
+    """Disjoint train/val/test subsets in these proportions; the same for the same seed."""
+    counts = split_counts(len(x), fractions)
+    problem = split_problem(counts, BATCH_SIZE, DROP_LAST, BATCH_STATISTICS)
+    if problem:
+        raise DataError(problem[0], f"{where}: {problem[1]}")
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    splits, start = {}, 0
+    for name, count in counts.items():
+        index = order[start : start + count]
+        splits[name] = (x[index], y[index])
+        start += count
+    return splits
+
+
+def normalization(train):
+    """Shift and scale from the training split only (no leak from val/test); kept in checkpoints."""
+    if NORMALIZE == "none":
+        return None
+    if NORMALIZE == "standard":
+        shift, scale = train.mean(0), train.std(0, unbiased=False)
+    if NORMALIZE == "minmax":
+        shift, scale = train.amin(0), train.amax(0) - train.amin(0)
+    scale = torch.where(
+        scale > 0, scale, torch.ones_like(scale)
+    )  # constant features stay as they are
+    return {"shift": shift, "scale": scale}
+
+
+def scaled(x, stats):
+    """x = (x - shift) / scale: the mean and deviation (or minimum and range) of the training split."""
+    return (x - stats["shift"]) / stats["scale"]

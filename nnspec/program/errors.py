@@ -1,0 +1,16 @@
+"""The errors a generated program reports to its user: a code, a path or value, no traceback."""
+
+
+class DataError(ValueError):
+    """A problem with the data, a file or a checkpoint, found before the first training step."""
+
+    def __init__(self, code, message):
+        super().__init__(f"{code} {message}" if code else message)
+        self.code, self.message = code, message
+
+    def __reduce__(self):  # raised in a DataLoader worker, it is pickled back to the main process
+        return type(self), (self.code, self.message)
+
+
+class NonFiniteLoss(RuntimeError):
+    """The loss became NaN or infinite; training stops and keeps the last good checkpoint."""

@@ -1,0 +1,137 @@
+"""The epoch loop: train, validate, step the scheduler, keep checkpoints, stop early, test once."""
+
+import json
+import math
+import os
+
+from nnspec.program.checkpoints import (
+    load_checkpoint,
+    load_weights,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    sync_folder,
+    write_metrics,
+)
+from nnspec.program.errors import DataError, NonFiniteLoss
+from nnspec.program.loop import evaluate, train_epoch
+
+# Settings: each program writes the spec's values here.
+MONITOR = "val_loss"  # the metrics.csv column that picks best.pt
+MODE = "min"  # or "max"
+PATIENCE = None  # early stopping: epochs without improvement
+SCHEDULER_STEPS = None  # "batch", "epoch" or "metric"; None: no scheduler
+METRICS = False
+
+
+def fit(
+    model,
+    batches,
+    loss_fn,
+    optimizer,
+    data,
+    out,
+    epochs,
+    report,
+    *,
+    resume=False,
+    overfit_batch=False,
+    metrics=None,
+    scheduler=None,
+    frozen=(),
+):
+    """Train for `epochs`, validate every epoch, test once with best.pt; files go to `out`.
+
+    `overfit_batch`: no early stopping (the scheduler is left out by the caller).
+    """
+    last, best = os.path.join(out, "last.pt"), os.path.join(out, "best.pt")
+    state = {"epoch": 0, "best": None, "stale": 0, "rows": []}
+    if resume:
+        state = resumed(last, model, optimizer, data, scheduler=scheduler)
+    for epoch in range(state["epoch"], epochs):
+        report.start(epoch, epochs)
+        row = {"epoch": epoch + 1}
+        row["train_loss"], train_metrics = train_epoch(
+            model,
+            batches["train"],
+            epoch,
+            loss_fn,
+            optimizer,
+            report,
+            metrics=metrics,
+            scheduler=scheduler,
+            frozen=frozen,
+        )
+        val_metrics = {}
+        if "val" in batches:
+            row["val_loss"], val_metrics = evaluate(model, batches["val"], loss_fn, metrics=metrics)
+            if not math.isfinite(row["val_loss"]):  # the weights blew up: keep the last good checkpoint
+                raise NonFiniteLoss(f"the validation loss is {row['val_loss']} after epoch {epoch + 1}")
+        if METRICS:
+            row.update({f"train_{k}": v for k, v in train_metrics.items()})
+            row.update({f"val_{k}": v for k, v in val_metrics.items()})
+        row["lr"] = optimizer.param_groups[0]["lr"]
+        if SCHEDULER_STEPS == "epoch" and scheduler is not None:
+            scheduler.step()
+        if SCHEDULER_STEPS == "metric" and scheduler is not None:
+            scheduler.step(row.get("val_loss", row["train_loss"]))
+        keep(row, state, model, optimizer, data, out, scheduler=scheduler)
+        report.end(row)
+        if PATIENCE is not None and state["stale"] >= PATIENCE and not overfit_batch:
+            report.message(f"early stop: {MONITOR} has not improved for {PATIENCE} epochs")
+            break
+    if "test" in batches:
+        test(model, batches["test"], loss_fn, best, out, report, metrics=metrics)
+    return state["rows"]
+
+
+def keep(row, state, model, optimizer, data, out, *, scheduler=None):
+    """The epoch's row in metrics.csv; last.pt, and best.pt when the monitored value improved."""
+    monitored = row.get(MONITOR, row["train_loss"])
+    improved = state["best"] is None or (monitored < state["best"] if MODE == "min" else monitored > state["best"])
+    state["rows"].append(row)
+    state["epoch"] = row["epoch"]
+    state["best"], state["stale"] = (monitored, 0) if improved else (state["best"], state["stale"] + 1)
+    checkpoint = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "state": state,
+        "rng": rng_state(),
+        "classes": data.classes,
+        "normalization": data.stats,
+        "data": data.record(),
+    }
+    if SCHEDULER_STEPS is not None:
+        checkpoint["scheduler"] = scheduler.state_dict() if scheduler is not None else None
+    if improved:
+        save_checkpoint(os.path.join(out, "best.pt"), checkpoint)
+    save_checkpoint(os.path.join(out, "last.pt"), checkpoint)
+    write_metrics(os.path.join(out, "metrics.csv"), state["rows"])
+
+
+def resumed(last, model, optimizer, data, *, scheduler=None):
+    """The training state of `last`, loaded into the model, optimizer and scheduler."""
+    checkpoint = load_checkpoint(last)
+    if checkpoint["data"]["seed"] != data.seed:  # another seed would split the data differently
+        raise DataError("E606", f"{last} was trained with seed {checkpoint['data']['seed']}; resume with that seed")
+    load_weights(model, checkpoint, last)
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    if SCHEDULER_STEPS is not None and scheduler is not None:
+        scheduler.load_state_dict(checkpoint["scheduler"])
+    set_rng_state(checkpoint["rng"])
+    return checkpoint["state"]
+
+
+def test(model, batches, loss_fn, best, out, report, *, metrics=None):
+    """The test split, once, with the best weights; the result also goes to test.json."""
+    load_weights(model, load_checkpoint(best), best)
+    loss, values = evaluate(model, batches, loss_fn, metrics=metrics)
+    result = {"test_loss": loss, **{f"test_{k}": v for k, v in values.items()}}
+    tmp = os.path.join(out, "test.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(out, "test.json"))
+    sync_folder(os.path.join(out, "test.json"))
+    report.result(result)

@@ -1,0 +1,123 @@
+"""One training epoch, one evaluation pass, and metrics fed in chunks."""
+
+import torch
+from torch import nn
+
+from nnspec.program.errors import NonFiniteLoss
+
+# Settings: each program writes the spec's values here.
+ACCUMULATE = 1  # batches per optimizer step
+CLIP_GRAD_NORM = None
+SCHEDULER_STEPS = (
+    None  # when the scheduler steps: "batch", "epoch", "metric"; None: no scheduler
+)
+TASK = "multiclass"  # or "binary", "regression": what the metrics compare
+TARGETS = "index"  # how the loss takes targets (see data.py)
+METRICS = False  # whether the spec asks for metrics
+FREEZE = []  # layer-name patterns whose parameters do not train
+
+
+def train_epoch(
+    model,
+    batches,
+    epoch,
+    loss_fn,
+    optimizer,
+    report,
+    *,
+    metrics=None,
+    scheduler=None,
+    frozen=(),
+):
+    """One pass over the training batches: the mean loss and the metrics."""
+    model.train()
+    if FREEZE:
+        for module in frozen:  # frozen batch norm keeps its running statistics
+            module.eval()
+    total, count = 0.0, 0
+    optimizer.zero_grad(set_to_none=True)
+    for i, (x, y) in enumerate(batches.epoch(epoch)):
+        out = model(x)
+        loss = loss_fn(out, y)
+        if not torch.isfinite(loss):
+            raise NonFiniteLoss(
+                f"the loss is {loss.item()} at epoch {epoch + 1}, batch {i + 1}"
+            )
+        if ACCUMULATE == 1:
+            loss.backward()
+        if ACCUMULATE > 1:
+            (
+                loss / ACCUMULATE
+            ).backward()  # the step applies the mean gradient of ACCUMULATE batches
+        if ACCUMULATE == 1 or (i + 1) % ACCUMULATE == 0 or i + 1 == len(batches):
+            if CLIP_GRAD_NORM is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), CLIP_GRAD_NORM)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            if SCHEDULER_STEPS == "batch" and scheduler is not None:
+                scheduler.step()
+        total += loss.detach() * len(x)
+        count += len(x)
+        if METRICS:
+            metrics.add(out, y)
+        report.batch(i + 1, len(batches), len(x), loss)
+    return (total / count).item(), metrics.compute() if METRICS else {}
+
+
+@torch.no_grad()
+def evaluate(model, batches, loss_fn, *, metrics=None):
+    """Mean loss and metrics over `batches` with dropout and batch-norm updates off."""
+    model.eval()
+    total, count = 0.0, 0
+    for x, y in batches.epoch(0):
+        out = model(x)
+        total += loss_fn(out, y) * len(x)
+        count += len(x)
+        if METRICS:
+            metrics.add(out, y)
+    return (total / count).item(), metrics.compute() if METRICS else {}
+
+
+class Metrics:
+    """torchmetrics fed in chunks of about 8k samples: one update per chunk, not per batch."""
+
+    CHUNK = 8192
+
+    def __init__(self, metrics, device):
+        self.metrics = {name: metric.to(device) for name, metric in metrics.items()}
+        self.outs, self.ys, self.count = [], [], 0
+
+    def add(self, out, y):
+        self.outs.append(out.detach())
+        self.ys.append(y)
+        self.count += len(y)
+        if self.count >= self.CHUNK:
+            self.flush()
+
+    def flush(self):
+        if self.outs:
+            preds, target = metric_inputs(torch.cat(self.outs), torch.cat(self.ys))
+            for metric in self.metrics.values():
+                metric.update(preds, target)
+        self.outs, self.ys, self.count = [], [], 0
+
+    def compute(self):
+        """Values over everything added since the last call, then a fresh start."""
+        self.flush()
+        values = {
+            name: metric.compute().item() for name, metric in self.metrics.items()
+        }
+        for metric in self.metrics.values():
+            metric.reset()
+        return values
+
+
+def metric_inputs(out, y):
+    """Predictions and targets in the form torchmetrics expects."""
+    if TASK == "multiclass" and TARGETS == "one_hot":
+        return out, y.argmax(1)
+    if TASK == "multiclass":
+        return out, y
+    if TASK == "binary":
+        return out.reshape(-1), y.reshape(-1).long()
+    return out.reshape(len(out), -1).squeeze(1), y.reshape(len(y), -1).squeeze(1)

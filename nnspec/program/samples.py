@@ -1,0 +1,37 @@
+"""`Samples`: what a data source provides, before the program checks and encodes it."""
+
+import os
+
+from nnspec.program.errors import DataError
+
+
+class Samples:
+    """Features (N, ...) in the source's own dtype (a tensor, or a dataset read sample by sample
+    when streamed), raw labels (a list of text or a tensor; None when the source has none), where
+    they come from, the feature columns by name and the columns left unused (None for sources
+    without named columns)."""
+
+    def __init__(self, x, labels, where, columns=None, unused=None):
+        self.x, self.labels, self.where, self.columns, self.unused = (
+            x,
+            labels,
+            where,
+            columns,
+            unused,
+        )
+
+    def __len__(self):
+        return len(self.x)
+
+
+def data_file(root, path):
+    """`path` under `root`, once it is a file or folder to read (a pipe or device never ends)."""
+    full = os.path.join(root, path)
+    if not os.path.exists(full):
+        raise DataError("E501", f"{full}: no such file or folder")
+    if not (os.path.isfile(full) or os.path.isdir(full)):
+        raise DataError(
+            "E501",
+            f"{full}: not a regular file or folder (pipes and devices are not read)",
+        )
+    return full
