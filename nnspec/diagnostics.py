@@ -35,20 +35,9 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity == "error"
 
-    def with_note(self, note: str) -> Diagnostic:
-        return Diagnostic(self.code, self.message, self.span, self.severity, self.notes + (note,), self.help)
-
-
-class CompileError(Exception):
-    """Raised by a pipeline stage once its diagnostics contain errors."""
-
-    def __init__(self, diagnostics: list[Diagnostic]):
-        super().__init__(f"{len(diagnostics)} diagnostics")
-        self.diagnostics = diagnostics
-
 
 class Sink:
-    """Collects the diagnostics of one pass; `check()` stops the pipeline on errors."""
+    """Collects the diagnostics of one pass; the pipeline stops after a pass that `has_errors`."""
 
     def __init__(self, items: list[Diagnostic] | None = None):
         self.items = [] if items is None else items
