@@ -101,14 +101,14 @@ def lines(text: str) -> list[str]:
 def assert_spans_valid(result, path: str) -> None:
     lines_ = lines(result.source) if result.source is not None else [""]
     for d in result.diagnostics:
-        s = d.span
-        where = f"{d.code} at {s.line}:{s.col}-{s.end_line}:{s.end_col}"
-        assert s.file == path, where
-        assert 1 <= s.line <= len(lines_), where
-        assert 1 <= s.col <= len(lines_[s.line - 1]) + 1, where
-        assert s.line <= s.end_line <= len(lines_), where
-        assert (s.end_line, s.end_col) >= (s.line, s.col), where
-        assert d.severity == ("error" if d.code.startswith("E") else "warning"), where
+        for s in (d.span, *(span for span, _ in d.labels)):
+            where = f"{d.code} at {s.line}:{s.col}-{s.end_line}:{s.end_col}"
+            assert s.file == path, where
+            assert 1 <= s.line <= len(lines_), where
+            assert 1 <= s.col <= len(lines_[s.line - 1]) + 1, where
+            assert s.line <= s.end_line <= len(lines_), where
+            assert (s.end_line, s.end_col) >= (s.line, s.col), where
+        assert d.severity == ("error" if d.code.startswith("E") else "warning"), d.code
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
