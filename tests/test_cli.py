@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from nnspec import catalogue
 from nnspec.compiler import pipeline
 from tests.support import run_cli
 
@@ -278,6 +279,39 @@ def test_json_format_several_files(spec, capsys):
     assert [(r["file"], r["code"]) for r in rows] == [(a, "E401"), (b, "W504")]
 
 
+# --- explain ------------------------------------------------------------------------------
+
+
+def test_explain_prints_the_whole_entry(capsys):
+    entry = catalogue.parse(catalogue.FOLDER / "E401.md")
+    code, out, err = run(capsys, "explain", "E401")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"E401 (error): {entry.summary}\n")
+    indented = [("\n".join(f"    {line}" for line in x.text.splitlines())) for x in (entry.wrong, entry.fixed)]
+    at = 0
+    for part in (entry.explanation, "Wrong:", indented[0], "Fixed:", indented[1]):  # all of them, in this order
+        at = out.index(part, at) + len(part)
+
+
+def test_explain_takes_lower_case(capsys):
+    assert run(capsys, "explain", "w504")[1] == run(capsys, "explain", "W504")[1]
+
+
+def test_explain_unknown_code_is_a_usage_error_with_a_suggestion(capsys):
+    code, out, err = run(capsys, "explain", "E4O1")
+    assert (code, out) == (2, "")
+    assert "E401" in err
+    code, out, err = run(capsys, "explain", "X1")
+    assert (code, out) == (2, "") and "X1" in err
+
+
+def test_explain_without_a_code_lists_every_code(capsys):
+    code, out, _ = run(capsys, "explain")
+    assert code == 0
+    rows = [line.split(None, 2) for line in out.splitlines()]
+    assert [(c, s, summary) for c, s, summary in rows] == [(e.code, e.severity, e.summary) for e in catalogue.load()]
+
+
 # --- summary ------------------------------------------------------------------------------
 
 
@@ -345,7 +379,8 @@ try:
 except SystemExit as e:
     code = e.code
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})
-sys.stderr.write(json.dumps({{"code": code, "heavy": heavy}}) + "\\n")
+catalogue = "nnspec.catalogue" in sys.modules
+sys.stderr.write(json.dumps({{"code": code, "heavy": heavy, "catalogue": catalogue}}) + "\\n")
 """
 
 
@@ -357,8 +392,10 @@ sys.stderr.write(json.dumps({{"code": code, "heavy": heavy}}) + "\\n")
         ["summary", "{spec}", "--format", "json"],
         ["--help"],
         ["lint", "--help"],
+        ["explain", "E401"],
+        ["explain"],
     ],
-    ids=["lint", "lint-json", "summary", "help", "lint-help"],
+    ids=["lint", "lint-json", "summary", "help", "lint-help", "explain", "explain-all"],
 )
 def test_lint_summary_and_help_do_not_import_heavy_modules(argv, spec, tmp_path):
     path = spec(CLEAN)
@@ -370,6 +407,7 @@ def test_lint_summary_and_help_do_not_import_heavy_modules(argv, spec, tmp_path)
     report = json.loads(proc.stderr.strip().splitlines()[-1])
     assert report["code"] == 0, proc.stderr
     assert report["heavy"] == []
+    assert report["catalogue"] == (argv[0] == "explain")  # lint keeps its literal codes, never the catalogue
 
 
 def test_exit_status_reaches_the_shell(spec, tmp_path):
