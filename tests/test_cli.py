@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from nnspec import catalogue
 from nnspec.compiler import pipeline
 from tests.support import run_cli
 
@@ -53,27 +52,6 @@ BROKEN_AT = (4, 24)  # the written in_features: 8, where h gives 16
 JSON_KEYS = {"file", "line", "col", "end_line", "end_col", "severity", "code", "message", "notes", "help", "labels"}
 LABEL_KEYS = {"file", "line", "col", "end_line", "end_col", "message"}
 
-# Two secondary labels: the first definition, and (inside a block) the block's use.
-TWICE = """\
-model Net {
-    input x: [4]
-    output x -> Linear(3)
-}
-model Net {
-    input x: [4]
-    output x -> Linear(2)
-}
-"""
-IN_BLOCK = """\
-block Head(n) {
-    input x
-    output x -> Linear(16, n)
-}
-model M {
-    input x: [4]
-    output x -> Head(3)
-}
-"""
 CONCISE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>[EW]\d{3}) \S.*$")
 
 
@@ -182,52 +160,6 @@ def test_full_format_notes_and_help(spec, capsys):
     assert re.search(r"^ += help: ", out, re.M)
 
 
-def test_full_format_secondary_labels(spec, capsys):
-    path = spec(TWICE)
-    out = run(capsys, "lint", path)[1]
-    assert out.split("\n\n")[0] == (
-        f"error[E202]: `Net` is defined twice\n"
-        f"  --> {path}:5:7\n"
-        "   |\n"
-        " 1 | model Net {\n"
-        "   |       --- first defined here, as a model\n"
-        "...\n"
-        " 5 | model Net {\n"
-        "   |       ^^^"
-    )
-
-
-def test_full_format_labels_on_several_lines(spec, capsys):
-    path = spec(IN_BLOCK)
-    out = run(capsys, "lint", path)[1]
-    assert out.split("   = note")[0] == (
-        f"error[E401]: Linear: in_features is written as 16, but the input (N, 4) gives 4 (in `output`)\n"
-        f"  --> {path}:3:24\n"
-        "   |\n"
-        " 2 |     input x\n"
-        "   |           - input `x` gives (N, 4)\n"
-        " 3 |     output x -> Linear(16, n)\n"
-        "   |                        ^^\n"
-        "...\n"
-        " 7 |     output x -> Head(3)\n"
-        "   |                 ------- in this use of block `Head`\n"
-    )
-
-
-def test_concise_format_stays_one_line_with_labels(spec, capsys):
-    path = spec(TWICE)
-    assert run(capsys, "lint", "--format", "concise", path)[1] == f"{path}:5:7: E202 `Net` is defined twice\n"
-
-
-def test_json_format_labels(spec, capsys):
-    path = spec(IN_BLOCK)
-    (row,) = json.loads(run(capsys, "lint", "--format", "json", path)[1])
-    assert all(set(label) == LABEL_KEYS for label in row["labels"])
-    where = [(x["file"], x["line"], x["col"], x["end_line"], x["end_col"]) for x in row["labels"]]
-    assert where == [(path, 2, 11, 2, 12), (path, 7, 17, 7, 24)]
-    assert all(isinstance(x["message"], str) and x["message"] for x in row["labels"])
-
-
 def test_concise_format(spec, capsys):
     path = spec(BROKEN)
     code, out, _ = run(capsys, "lint", "--format", "concise", path)
@@ -277,39 +209,6 @@ def test_json_format_several_files(spec, capsys):
     a, b = spec(BROKEN, "a.nn"), spec(WARNS, "b.nn")
     rows = json.loads(run(capsys, "lint", "--format", "json", a, b)[1])
     assert [(r["file"], r["code"]) for r in rows] == [(a, "E401"), (b, "W504")]
-
-
-# --- explain ------------------------------------------------------------------------------
-
-
-def test_explain_prints_the_whole_entry(capsys):
-    entry = catalogue.parse(catalogue.FOLDER / "E401.md")
-    code, out, err = run(capsys, "explain", "E401")
-    assert (code, err) == (0, "")
-    assert out.startswith(f"E401 (error): {entry.summary}\n")
-    indented = [("\n".join(f"    {line}" for line in x.text.splitlines())) for x in (entry.wrong, entry.fixed)]
-    at = 0
-    for part in (entry.explanation, "Wrong:", indented[0], "Fixed:", indented[1]):  # all of them, in this order
-        at = out.index(part, at) + len(part)
-
-
-def test_explain_takes_lower_case(capsys):
-    assert run(capsys, "explain", "w504")[1] == run(capsys, "explain", "W504")[1]
-
-
-def test_explain_unknown_code_is_a_usage_error_with_a_suggestion(capsys):
-    code, out, err = run(capsys, "explain", "E4O1")
-    assert (code, out) == (2, "")
-    assert "E401" in err
-    code, out, err = run(capsys, "explain", "X1")
-    assert (code, out) == (2, "") and "X1" in err
-
-
-def test_explain_without_a_code_lists_every_code(capsys):
-    code, out, _ = run(capsys, "explain")
-    assert code == 0
-    rows = [line.split(None, 2) for line in out.splitlines()]
-    assert [(c, s, summary) for c, s, summary in rows] == [(e.code, e.severity, e.summary) for e in catalogue.load()]
 
 
 # --- summary ------------------------------------------------------------------------------

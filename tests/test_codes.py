@@ -1,4 +1,4 @@
-"""The catalogue of diagnostic codes (nnspec/codes/): complete, consistent, shipped, its examples true."""
+"""The catalogue of diagnostic codes (nnspec/codes/): complete, consistent, shipped, its examples true; `nnspec explain`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from nnspec import catalogue
 from nnspec.compiler.pipeline import check_source
+from tests.support import run_cli as run
 from tests.test_error_cases import CASES, COVERED_IN_PYTHON, markers
 
 ENTRIES = catalogue.load()
@@ -79,3 +80,36 @@ def test_a_malformed_entry_is_refused(tmp_path):
         (tmp_path / name).write_text(text)
         with pytest.raises(ValueError, match=name):
             catalogue.parse(tmp_path / name)
+
+
+# --- nnspec explain -----------------------------------------------------------------------
+
+
+def test_explain_prints_the_whole_entry(capsys):
+    entry = catalogue.parse(catalogue.FOLDER / "E401.md")
+    code, out, err = run(capsys, "explain", "E401")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"E401 (error): {entry.summary}\n")
+    indented = [("\n".join(f"    {line}" for line in x.text.splitlines())) for x in (entry.wrong, entry.fixed)]
+    at = 0
+    for part in (entry.explanation, "Wrong:", indented[0], "Fixed:", indented[1]):  # all of them, in this order
+        at = out.index(part, at) + len(part)
+
+
+def test_explain_takes_lower_case(capsys):
+    assert run(capsys, "explain", "w504")[1] == run(capsys, "explain", "W504")[1]
+
+
+def test_explain_unknown_code_is_a_usage_error_with_a_suggestion(capsys):
+    code, out, err = run(capsys, "explain", "E4O1")
+    assert (code, out) == (2, "")
+    assert "E401" in err
+    code, out, err = run(capsys, "explain", "X1")
+    assert (code, out) == (2, "") and "X1" in err
+
+
+def test_explain_without_a_code_lists_every_code(capsys):
+    code, out, _ = run(capsys, "explain")
+    assert code == 0
+    rows = [line.split(None, 2) for line in out.splitlines()]
+    assert [(c, s, summary) for c, s, summary in rows] == [(e.code, e.severity, e.summary) for e in catalogue.load()]
