@@ -18,8 +18,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only in (None, name):
             command = sub.add_parser(name, help=help)
             add_arguments(command)
-            budget = "error E510 for a model with more parameters"
-            command.add_argument("--max-params", type=_positive_int, metavar="N", help=budget)
+            if name != "explain":  # every other command checks a spec
+                budget = "error E510 for a model with more parameters"
+                command.add_argument("--max-params", type=_positive_int, metavar="N", help=budget)
     return parser
 
 
@@ -80,6 +81,10 @@ def _evaluate_arguments(p) -> None:
     p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
 
 
+def _explain_arguments(p) -> None:
+    p.add_argument("code", nargs="?", metavar="CODE", help="e.g. E401; without it, every code and its summary")
+
+
 # In the order `nnspec --help` lists them.
 ARGUMENTS = {
     "lint": ("check specs: syntax, names, arguments, shapes, ML mistakes", _lint_arguments),
@@ -89,6 +94,7 @@ ARGUMENTS = {
     "predict": ("predictions of a checkpoint for new samples, as CSV", _predict_arguments),
     "evaluate": ("loss and metrics of a checkpoint on the test split", _evaluate_arguments),
     "search": ("run the trials of a search section (grid or random)", _search_arguments),
+    "explain": ("what a diagnostic code means, with a wrong and a fixed example", _explain_arguments),
 }
 
 

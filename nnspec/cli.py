@@ -1,4 +1,4 @@
-"""Command line: lint, summary, compile, run, search, predict, evaluate; formats and exit codes (design §5)."""
+"""Command line: lint, summary, compile, run, search, predict, evaluate, explain; formats and exit codes (design §5)."""
 
 from __future__ import annotations
 
@@ -298,6 +298,25 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args) -> int:
+    from nnspec import catalogue
+
+    entries = catalogue.load()
+    if args.code is None:
+        out(catalogue.listing(entries))
+        return EXIT_OK
+    found = [e for e in entries if e.code == args.code.upper()]
+    if not found:
+        from nnspec.suggest import close_matches
+
+        close = close_matches(args.code.upper(), [e.code for e in entries])
+        hint = f"did you mean {close[0]}?" if close else "`nnspec explain` lists them all"
+        err(f"error: no diagnostic code `{args.code}`; {hint}")
+        return EXIT_USAGE
+    out(catalogue.explain(found[0]))
+    return EXIT_OK
+
+
 COMMANDS = {
     "lint": cmd_lint,
     "summary": cmd_summary,
@@ -306,4 +325,5 @@ COMMANDS = {
     "search": cmd_search,
     "predict": cmd_predict,
     "evaluate": cmd_evaluate,
+    "explain": cmd_explain,
 }

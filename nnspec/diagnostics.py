@@ -1,4 +1,4 @@
-"""Spans, diagnostics and the three renderers (full, concise, json) of design §5."""
+"""Spans, diagnostics (with labelled secondary spans) and the three renderers of design §5: full, concise, json."""
 
 from __future__ import annotations
 
@@ -22,7 +22,11 @@ class Span:
 
 @record
 class Diagnostic:
-    """One finding: a code, a message, where, and optional notes and a fix hint."""
+    """One finding: a code, a message, where, and optional notes, a fix hint and secondary spans.
+
+    `labels` are the other places that explain it, each (span, what it is): the producer of a bad
+    shape, the first definition of a duplicate, the block use an error inside the block comes from.
+    """
 
     code: str
     message: str
@@ -30,34 +34,24 @@ class Diagnostic:
     severity: str = "error"  # "error" | "warning"
     notes: tuple[str, ...] = ()
     help: str | None = None
+    labels: tuple[tuple[Span, str], ...] = ()
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
 
-    def with_note(self, note: str) -> Diagnostic:
-        return Diagnostic(self.code, self.message, self.span, self.severity, self.notes + (note,), self.help)
-
-
-class CompileError(Exception):
-    """Raised by a pipeline stage once its diagnostics contain errors."""
-
-    def __init__(self, diagnostics: list[Diagnostic]):
-        super().__init__(f"{len(diagnostics)} diagnostics")
-        self.diagnostics = diagnostics
-
 
 class Sink:
-    """Collects the diagnostics of one pass; `check()` stops the pipeline on errors."""
+    """Collects the diagnostics of one pass; the pipeline stops after a pass that `has_errors`."""
 
     def __init__(self, items: list[Diagnostic] | None = None):
         self.items = [] if items is None else items
 
-    def error(self, code, message, span, *, notes=(), help=None):
-        self.items.append(Diagnostic(code, message, span, "error", tuple(notes), help))
+    def error(self, code, message, span, *, notes=(), help=None, labels=()):
+        self.items.append(Diagnostic(code, message, span, "error", tuple(notes), help, tuple(labels)))
 
-    def warn(self, code, message, span, *, notes=(), help=None):
-        self.items.append(Diagnostic(code, message, span, "warning", tuple(notes), help))
+    def warn(self, code, message, span, *, notes=(), help=None, labels=()):
+        self.items.append(Diagnostic(code, message, span, "warning", tuple(notes), help, tuple(labels)))
 
     @property
     def has_errors(self) -> bool:
@@ -86,6 +80,7 @@ def render_json(diags: list[Diagnostic]) -> str:
             "message": d.message,
             "notes": list(d.notes),
             "help": d.help,
+            "labels": [_label_json(span, label) for span, label in d.labels],
         }
         for d in diags
     ]
@@ -94,10 +89,25 @@ def render_json(diags: list[Diagnostic]) -> str:
     return json.dumps(rows, indent=2)
 
 
+def _label_json(s: Span, message: str) -> dict:
+    return {
+        "file": s.file,
+        "line": s.line,
+        "col": s.col,
+        "end_line": s.end_line,
+        "end_col": s.end_col,
+        "message": message,
+    }
+
+
 def render_full(d: Diagnostic, source: str | None) -> str:
     s = d.span
     lines = [f"{d.severity}[{d.code}]: {d.message}", f"  --> {s.file}:{s.line}:{s.col}"]
-    lines += _excerpt(s, source)
+    marks = [(s, "^", "")] + [(span, "-", label) for span, label in d.labels]
+    shown = _shown(marks, s.file, source)
+    lines += _excerpt(shown, source) if shown else []
+    # A label that cannot be shown in this file's excerpt still says where it points.
+    lines += [f"  ::: {m[0].file}:{m[0].line}:{m[0].col}: {m[2]}" for m in marks[1:] if m not in shown]
     lines += [f"   = note: {n}" for n in d.notes]
     if d.help:
         lines.append(f"   = help: {d.help}")
@@ -109,15 +119,42 @@ def source_lines(source: str) -> list[str]:
     return [line.removesuffix("\r") for line in source.split("\n")]
 
 
-def _excerpt(s: Span, source: str | None) -> list[str]:
+def _shown(marks: list, file: str, source: str | None) -> list:
+    """The marks (span, underline character, label) that fall on a line of `source`."""
     if source is None:
         return []
+    count = len(source_lines(source))
+    return [m for m in marks if m[0].file == file and 1 <= m[0].line <= count]
+
+
+def _excerpt(marks: list, source: str) -> list[str]:
+    """Each marked line once, in order, with one underline row per mark; `...` where lines are skipped.
+
+       |
+     4 | model Net {
+       |       --- first defined here
+    ...
+     9 | data Net {
+       |      ^^^
+    """
     src_lines = source_lines(source)
-    if not 1 <= s.line <= len(src_lines):
-        return []
-    text = src_lines[s.line - 1].expandtabs(1)
-    width = len(str(s.line))
-    end = s.end_col if s.end_line == s.line else len(text) + 1
-    carets = "^" * max(1, end - s.col)
+    numbers = sorted({m[0].line for m in marks})
+    width = len(str(numbers[-1]))
     pad = " " * width
-    return [f" {pad} |", f" {s.line} | {text}", f" {pad} | {' ' * (s.col - 1)}{carets}"]
+    out = [f" {pad} |"]
+    for k, number in enumerate(numbers):
+        if k and number > numbers[k - 1] + 1:
+            out.append("...")
+        text = src_lines[number - 1].expandtabs(1)
+        out.append(f" {number:>{width}} | {text}")
+        out += [
+            f" {pad} | {_underline(span, char, text)}{' ' + label if label else ''}"
+            for span, char, label in marks
+            if span.line == number
+        ]
+    return out
+
+
+def _underline(s: Span, char: str, text: str) -> str:
+    end = s.end_col if s.end_line == s.line else len(text) + 1
+    return " " * (s.col - 1) + char * max(1, end - s.col)

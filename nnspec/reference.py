@@ -29,10 +29,12 @@ def update_readme(text: str) -> str:
     return f"{head}{START}\n{kinds_markdown()}{END}{tail}"
 
 
-if __name__ == "__main__":  # python -m nnspec.reference README.md
+if __name__ == "__main__":  # python -m nnspec.reference README.md: the kinds reference and the codes table
     import pathlib
     import sys
 
     path = pathlib.Path(sys.argv[1])
     text = path.read_text(encoding="utf-8")
-    path.write_text(update_readme(text), encoding="utf-8")
+    from nnspec import catalogue
+
+    path.write_text(catalogue.update_readme(update_readme(text)), encoding="utf-8")

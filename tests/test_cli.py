@@ -49,7 +49,9 @@ model M {
 """
 BROKEN_AT = (4, 24)  # the written in_features: 8, where h gives 16
 
-JSON_KEYS = {"file", "line", "col", "end_line", "end_col", "severity", "code", "message", "notes", "help"}
+JSON_KEYS = {"file", "line", "col", "end_line", "end_col", "severity", "code", "message", "notes", "help", "labels"}
+LABEL_KEYS = {"file", "line", "col", "end_line", "end_col", "message"}
+
 CONCISE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>[EW]\d{3}) \S.*$")
 
 
@@ -192,6 +194,7 @@ def test_json_format(spec, capsys):
     assert isinstance(row["message"], str) and row["message"]
     assert isinstance(row["notes"], list) and all(isinstance(n, str) for n in row["notes"])
     assert row["help"] is None or isinstance(row["help"], str)
+    assert isinstance(row["labels"], list) and all(set(x) == LABEL_KEYS for x in row["labels"])
 
 
 def test_json_format_warnings_and_clean(spec, capsys):
@@ -275,7 +278,8 @@ try:
 except SystemExit as e:
     code = e.code
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})
-sys.stderr.write(json.dumps({{"code": code, "heavy": heavy}}) + "\\n")
+catalogue = "nnspec.catalogue" in sys.modules
+sys.stderr.write(json.dumps({{"code": code, "heavy": heavy, "catalogue": catalogue}}) + "\\n")
 """
 
 
@@ -287,8 +291,10 @@ sys.stderr.write(json.dumps({{"code": code, "heavy": heavy}}) + "\\n")
         ["summary", "{spec}", "--format", "json"],
         ["--help"],
         ["lint", "--help"],
+        ["explain", "E401"],
+        ["explain"],
     ],
-    ids=["lint", "lint-json", "summary", "help", "lint-help"],
+    ids=["lint", "lint-json", "summary", "help", "lint-help", "explain", "explain-all"],
 )
 def test_lint_summary_and_help_do_not_import_heavy_modules(argv, spec, tmp_path):
     path = spec(CLEAN)
@@ -300,6 +306,7 @@ def test_lint_summary_and_help_do_not_import_heavy_modules(argv, spec, tmp_path)
     report = json.loads(proc.stderr.strip().splitlines()[-1])
     assert report["code"] == 0, proc.stderr
     assert report["heavy"] == []
+    assert report["catalogue"] == (argv[0] == "explain")  # lint keeps its literal codes, never the catalogue
 
 
 def test_exit_status_reaches_the_shell(spec, tmp_path):

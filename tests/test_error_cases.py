@@ -14,68 +14,15 @@ import re
 import pytest
 
 import nnspec
+from nnspec import catalogue
 from nnspec.compiler.pipeline import check_file
 
 ERRORS = pathlib.Path(__file__).parent / "errors"
 CASES = sorted(ERRORS.glob("*.nn"))
 
-# The single table of documented diagnostic codes (design §5 ranges: E1xx syntax, E2xx names and
-# graph, E3xx arguments, E4xx shapes, E5xx data and training, W for warnings).
-CODES = {
-    "E100": "cannot read file",
-    "E101": "unexpected token",
-    "E102": "unexpected character",
-    "E103": "unexpected end of file",
-    "E104": "bad string escape",
-    "E105": "not UTF-8",
-    "E106": "number too large",
-    "E107": "expression nested too deeply",
-    "E201": "undefined name",
-    "E202": "defined twice",
-    "E203": "used before defined (cycle)",
-    "E204": "unknown section kind",
-    "E205": "unknown layer, loss, optimizer, scheduler, metric, source or goal",
-    "E206": "block instantiates itself",
-    "E207": "malformed section",
-    "E208": "bad reference in train or search",
-    "E209": "wrong kind of expression",
-    "E301": "unknown argument",
-    "E302": "missing argument",
-    "E303": "wrong type",
-    "E304": "out of range",
-    "E305": "too many positional arguments, or positional after keyword",
-    "E306": "argument given twice",
-    "E307": "invalid combination of arguments",
-    "E401": "a written inferred size disagrees with the input",
-    "E402": "wrong rank or dimension",
-    "E403": "input smaller than the kernel",
-    "E404": "merge of different shapes",
-    "E405": "wrong dtype",
-    "E406": "wrong number of inputs",
-    "E501": "data file missing",
-    "E502": "unknown CSV column",
-    "E503": "data feature count differs from the model input",
-    "E504": "empty data, or samples and targets that do not fit together",
-    "E505": "metric does not fit the loss",
-    "E506": "train section without data",
-    "E507": "trained model without exactly one input and one output",
-    "E508": "init pattern matches no layer with parameters",
-    "E509": "monitor or search goal names no metrics.csv column",
-    "E510": "model over the parameter budget (max_params)",
-    "E511": "missing, non-numeric or non-finite value in a CSV column",
-    "E512": "more distinct labels than num_classes",
-    "E513": "training split smaller than one batch with drop_last",
-    "E514": "in_memory = false for a source that is always loaded whole",
-    "W201": "unused node, or reassigned before use",
-    "W301": "lr or momentum outside the usual range",
-    "W302": "inplace=true (overwrites its input)",
-    "W501": "final activation does not fit the loss",
-    "W504": "two linear layers with nothing non-linear between",
-    "W505": "dropout as the last layer",
-    "W506": "output width differs from the number of classes",
-    "W510": "model over a billion parameters",
-    "W511": "num_workers for in-memory data",
-}
+# The documented diagnostic codes: the catalogue in nnspec/codes/ (design §5 ranges: E1xx syntax,
+# E2xx names and graph, E3xx arguments, E4xx shapes, E5xx data and training, W for warnings).
+CODES = {entry.code: entry for entry in catalogue.load()}
 
 # Codes that cannot come from a spec file's text; the tests named here cover them.
 COVERED_IN_PYTHON = {"E100": "test_unreadable_path", "E105": "test_not_utf8"}
@@ -101,14 +48,14 @@ def lines(text: str) -> list[str]:
 def assert_spans_valid(result, path: str) -> None:
     lines_ = lines(result.source) if result.source is not None else [""]
     for d in result.diagnostics:
-        s = d.span
-        where = f"{d.code} at {s.line}:{s.col}-{s.end_line}:{s.end_col}"
-        assert s.file == path, where
-        assert 1 <= s.line <= len(lines_), where
-        assert 1 <= s.col <= len(lines_[s.line - 1]) + 1, where
-        assert s.line <= s.end_line <= len(lines_), where
-        assert (s.end_line, s.end_col) >= (s.line, s.col), where
-        assert d.severity == ("error" if d.code.startswith("E") else "warning"), where
+        for s in (d.span, *(span for span, _ in d.labels)):
+            where = f"{d.code} at {s.line}:{s.col}-{s.end_line}:{s.end_col}"
+            assert s.file == path, where
+            assert 1 <= s.line <= len(lines_), where
+            assert 1 <= s.col <= len(lines_[s.line - 1]) + 1, where
+            assert s.line <= s.end_line <= len(lines_), where
+            assert (s.end_line, s.end_col) >= (s.line, s.col), where
+        assert d.severity == CODES[d.code].severity, d.code  # as the catalogue documents it
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -135,7 +82,7 @@ def test_every_documented_code_is_covered():
 
 
 def test_every_code_nnspec_can_emit_is_documented():
-    """A new code appears in the table above (and so needs an error case) before it ships."""
+    """A new code has its catalogue entry (and so needs an error case) before it ships."""
     root = pathlib.Path(nnspec.__file__).parent
     emitted = set()
     for path in root.rglob("*.py"):
@@ -146,6 +93,8 @@ def test_every_code_nnspec_can_emit_is_documented():
                 and re.fullmatch(r"[EW]\d{3}", node.value)
             ):
                 emitted.add(node.value)
+    for path in root.rglob("*.j2"):  # the generated program's own checks: DataError("E511", ...)
+        emitted |= set(re.findall(r"[\"']([EW]\d{3})[\"']", path.read_text(encoding="utf-8")))
     assert emitted, "no codes found: has the source layout changed?"
     assert sorted(emitted - set(CODES)) == []
 
@@ -155,6 +104,7 @@ def test_unreadable_path(tmp_path):
         result = check_file(str(path))
         assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [("E100", 1, 1)]
         assert not result.ok and result.source is None
+        assert result.diagnostics[0].severity == CODES["E100"].severity
 
 
 def test_not_utf8(tmp_path):
@@ -164,6 +114,7 @@ def test_not_utf8(tmp_path):
     result = check_file(str(path))
     assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [("E105", 3, line3.index(b"\xe9") + 1)]
     assert not result.ok
+    assert result.diagnostics[0].severity == CODES["E105"].severity
 
 
 def test_byte_order_mark_is_invisible():

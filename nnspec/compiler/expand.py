@@ -21,9 +21,10 @@ MAX_BLOCK_DEPTH = 32  # blocks inside blocks
 class _TooBig(Exception):
     """Unrolling stops for this model; the diagnostic is reported once."""
 
-    def __init__(self, code: str, message: str, span, notes=(), help=None):
+    def __init__(self, code: str, message: str, span, notes=(), help=None, labels=()):
         super().__init__(message)
         self.code, self.message, self.span, self.notes, self.help = code, message, span, tuple(notes), help
+        self.labels = tuple(labels)
 
 
 @record
@@ -45,7 +46,7 @@ def expand_models(sections: dict, sink: Sink) -> dict[str, Graph]:
         try:
             graphs[name] = _Expander(blocks, sink).graph(section, {p.name: p.default for p in kind.params}, ())
         except _TooBig as e:
-            sink.error(e.code, e.message, e.span, notes=e.notes, help=e.help)
+            sink.error(e.code, e.message, e.span, notes=e.notes, help=e.help, labels=e.labels)
     return graphs
 
 
@@ -101,8 +102,8 @@ class _Expander:
         if bound is None:
             return None
         env = {p.name: bound.get(p.name, p.default) for p in kind.params}
-        note = f"in block `{call.name}` used at {call.span.file}:{call.span.line}:{call.span.col}"
-        return self.graph(section, env, stack + (call.name,), trail + (note,))
+        use = (call.span, f"in this use of block `{call.name}`")
+        return self.graph(section, env, stack + (call.name,), trail + (use,))
 
 
 class _GraphState:
@@ -220,8 +221,8 @@ class _GraphState:
                 "E304",
                 f"the model unrolls to more than {MAX_LAYERS} layers",
                 call.span,
-                self.trail,
-                "lower a repetition count `* n`",
+                help="lower a repetition count `* n`",
+                labels=self.trail,
             )
         if is_block and len(self.stack) >= MAX_BLOCK_DEPTH:
             chain = " -> ".join(self.stack + (call.name,))
@@ -231,7 +232,7 @@ class _GraphState:
         try:
             return tuple(arg_values(args, self.env))
         except ValueProblem as e:
-            self.x.sink.error(e.code, e.message, e.span, notes=self.trail)
+            self.x.sink.error(e.code, e.message, e.span, labels=self.trail)
             return None
 
 

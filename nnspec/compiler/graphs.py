@@ -30,17 +30,17 @@ def _bind_node(node: Node, graph: Graph, sink: Sink) -> Node:
 
 
 class _Scoped(Sink):
-    """A sink that adds the block-instance trail to every diagnostic."""
+    """A sink that labels every diagnostic with the block uses it comes from (the trail)."""
 
     def __init__(self, sink: Sink, trail):
         self.base = getattr(sink, "base", sink)
         self.items, self.trail = self.base.items, trail
 
-    def error(self, code, message, span, *, notes=(), help=None):
-        super().error(code, message, span, notes=tuple(notes) + self.trail, help=help)
+    def error(self, code, message, span, *, notes=(), help=None, labels=()):
+        super().error(code, message, span, notes=notes, help=help, labels=tuple(labels) + self.trail)
 
-    def warn(self, code, message, span, *, notes=(), help=None):
-        super().warn(code, message, span, notes=tuple(notes) + self.trail, help=help)
+    def warn(self, code, message, span, *, notes=(), help=None, labels=()):
+        super().warn(code, message, span, notes=notes, help=help, labels=tuple(labels) + self.trail)
 
 
 def infer_shapes(graph: Graph, sink: Sink, ins: list[Shape] | None = None) -> Graph:
@@ -92,20 +92,22 @@ def _arity_ok(arity, count: int) -> bool:
 
 
 def _shape_error(e: ShapeError, node: Node, ins, graph: Graph, sink) -> None:
-    notes = [
-        f"input {k + 1} {s} comes from {_describe(graph, ref)}" for k, (ref, s) in enumerate(zip(node.inputs, ins))
+    labels = [
+        _producer_label(graph, ref, s, k if len(ins) > 1 else None) for k, (ref, s) in enumerate(zip(node.inputs, ins))
     ]
-    if e.expected:
-        notes.append(f"expected {e.expected}")
+    notes = [f"expected {e.expected}"] if e.expected else []
     span = node.arg_spans.get(e.arg, node.span)
     help = e.help
     if e.code == "E401" and not any(a.name == e.arg for a in node.raw_args):
         help = f"leave `{e.arg}` out (it is inferred); positional arguments follow PyTorch's order when they include it"
-    sink.error(e.code, f"{e.message} (in `{node.id}`)", span, notes=notes, help=help)
+    sink.error(e.code, f"{e.message} (in `{node.id}`)", span, notes=notes, help=help, labels=labels)
 
 
-def _describe(graph: Graph, ref: str) -> str:
+def _producer_label(graph: Graph, ref: str, shape: Shape, k: int | None) -> tuple:
+    """(span, text) at what gives input `k` (0-based; None for a node's only input)."""
+    which = "" if k is None else f", input {k + 1}"
     producer = graph.node(ref)
-    if producer is None:
-        return f"input `{ref}`"
-    return f"`{producer.id}` ({producer.kind}, line {producer.span.line})"
+    if producer is not None:
+        return producer.span, f"`{producer.id}` ({producer.kind}) gives {shape}{which}"
+    declared = next(i for i in graph.inputs if i.name == ref)
+    return declared.span, f"input `{ref}` gives {shape}{which}"

@@ -79,7 +79,7 @@ class Graph:
     nodes: tuple[Node, ...]
     outputs: tuple[tuple[str, str, Span], ...]  # (output name, node id or input, span)
     span: Span
-    trail: tuple[str, ...] = ()  # notes locating a block instance ("in block Basic used at ...")
+    trail: tuple[tuple[Span, str], ...] = ()  # labels at the block uses this instance comes from
     env: dict = factory(dict)  # a block instance's arguments, defaults included
 
     def node(self, id: str) -> Node | None:

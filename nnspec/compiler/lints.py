@@ -13,7 +13,8 @@ from nnspec.kinds.layer import LAYERS
 
 def lint_graphs(models: dict, sink: Sink) -> None:
     for graph in models.values():
-        _collapsible_pairs(graph, sink)
+        trails = {id(n): body.trail for body in _bodies(graph) for n in body.nodes}
+        _collapsible_pairs(graph, sink, trails)
         for name, ref, _ in graph.outputs:
             node = producer(graph, ref, stop=lambda n: LAYERS.get(n.kind).regularizer)  # Dropout -> Flatten too
             if node is not None and LAYERS.get(node.kind).regularizer:
@@ -25,12 +26,23 @@ def lint_graphs(models: dict, sink: Sink) -> None:
                 )
 
 
-def _collapsible_pairs(graph: Graph, sink: Sink, outer: dict | None = None) -> None:
-    """`outer`: how a block body's inputs are fed, so pairs across block boundaries are found."""
+def _bodies(graph: Graph):
+    """The graph and every block instance body inside it."""
+    yield graph
+    for node in graph.nodes:
+        if node.is_block and node.body is not None:
+            yield from _bodies(node.body)
+
+
+def _collapsible_pairs(graph: Graph, sink: Sink, trails: dict, outer: dict | None = None) -> None:
+    """`outer`: how a block body's inputs are fed, so pairs across block boundaries are found.
+
+    `trails`: id(node) -> the block uses its instance comes from, to label both ends of a pair.
+    """
     for node in graph.nodes:
         if node.is_block:
             if node.body is not None:
-                _collapsible_pairs(node.body, sink, block_entry(graph, node, outer))
+                _collapsible_pairs(node.body, sink, trails, block_entry(graph, node, outer))
             continue
         if not LAYERS.get(node.kind).collapsible or not node.inputs:
             continue
@@ -38,18 +50,22 @@ def _collapsible_pairs(graph: Graph, sink: Sink, outer: dict | None = None) -> N
         if before is None or before.is_block or not LAYERS.get(before.kind).collapsible:
             continue
         crossed = not any(n is before for n in graph.nodes)  # the pair spans a block boundary
-        where = f"{before.span.file}:{before.span.line}:{before.span.col}"
         sink.warn(
             "W504",
             f"{before.kind} `{before.id}` feeds {node.kind} `{node.id}` with nothing non-linear between them",
             node.span,
-            notes=[
-                "two linear maps in a row are one linear map with more parameters",
-                f"the first one is at {where}",
-                *(graph.trail if crossed else ()),
-            ],
+            notes=["two linear maps in a row are one linear map with more parameters"],
             help=LAYERS.get(node.kind).collapse_help or None,
+            labels=_pair_labels(before, graph.trail, trails[id(before)])
+            if crossed
+            else [(before.span, "the first one")],
         )
+
+
+def _pair_labels(before, trail: tuple, first_trail: tuple) -> list:
+    """The first layer, the block uses only it comes from, then those of the second."""
+    first = [(span, f"the first one is {use}") for span, use in first_trail if (span, use) not in trail]
+    return [(before.span, "the first one"), *first, *trail]
 
 
 def lint_training(program: Program, sink: Sink) -> None:

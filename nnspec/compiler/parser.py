@@ -138,9 +138,9 @@ def _end_of_file(source: str, path: str, expected: str) -> Diagnostic:
     if opener is None:
         return Diagnostic("E103", f"unexpected end of file, expected {expected}", span)
     ch, line, col = opener
-    note = f"the `{ch}` at line {line}, column {col} is never closed"
+    label = (Span.point(path, line, col), "opened here, never closed")
     return Diagnostic(
-        "E103", f"unexpected end of file: `{ch}` is not closed", span, notes=(note,), help=f"add `{_CLOSING[ch]}`"
+        "E103", f"unexpected end of file: `{ch}` is not closed", span, help=f"add `{_CLOSING[ch]}`", labels=(label,)
     )
 
 

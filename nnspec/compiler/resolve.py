@@ -75,7 +75,7 @@ class _Resolver:
                     "E202",
                     f"input `{item.name}` is declared twice",
                     item.span,
-                    notes=[f"first declared at line {self.inputs[item.name].line}"],
+                    labels=[(self.inputs[item.name], "first declared here")],
                 )
                 continue
             self.inputs[item.name] = item.span

@@ -30,7 +30,7 @@ def collect_sections(spec: ast.SpecFile, sink: Sink) -> dict[str, dict[str, ast.
                 "E202",
                 f"`{name}` is defined twice",
                 section.name_span,
-                notes=[f"first defined as a {first.kind} at line {first.span.line}"],
+                labels=[(first.name_span, f"first defined here, as a {first.kind}")],
             )
             continue
         seen[name] = section
