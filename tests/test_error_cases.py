@@ -14,9 +14,11 @@ import re
 import pytest
 
 import nnspec
+from nnspec import cli
 from nnspec.compiler.pipeline import check_file
 
-ERRORS = pathlib.Path(__file__).parent / "errors"
+ROOT = pathlib.Path(__file__).parent.parent
+ERRORS = ROOT / "tests" / "errors"
 CASES = sorted(ERRORS.glob("*.nn"))
 
 # The single table of documented diagnostic codes (design §5 ranges: E1xx syntax, E2xx names and
@@ -66,6 +68,8 @@ CODES = {
     "E512": "more distinct labels than num_classes",
     "E513": "training split smaller than one batch with drop_last",
     "E514": "in_memory = false for a source that is always loaded whole",
+    "E601": "Graphviz's dot not found (graph --format svg or png)",
+    "E602": "Graphviz's dot failed or timed out",
     "W201": "unused node, or reassigned before use",
     "W301": "lr or momentum outside the usual range",
     "W302": "inplace=true (overwrites its input)",
@@ -78,7 +82,12 @@ CODES = {
 }
 
 # Codes that cannot come from a spec file's text; the tests named here cover them.
-COVERED_IN_PYTHON = {"E100": "test_unreadable_path", "E105": "test_not_utf8"}
+COVERED_IN_PYTHON = {
+    "E100": "test_unreadable_path",
+    "E105": "test_not_utf8",
+    "E601": "test_graphviz_missing",
+    "E602": "test_graphviz_failing",
+}
 
 MARKER = re.compile(r"#\s*([EW]):((?:\s*[EW]\d{3}\b)+)")
 
@@ -164,6 +173,21 @@ def test_not_utf8(tmp_path):
     result = check_file(str(path))
     assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [("E105", 3, line3.index(b"\xe9") + 1)]
     assert not result.ok
+
+
+def test_graphviz_missing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` there
+    assert cli.main(["graph", str(ROOT / "specs" / "lenet5.nn"), "--format", "svg"]) == 1
+    assert capsys.readouterr().err.startswith("error[E601]")
+
+
+def test_graphviz_failing(tmp_path, monkeypatch, capsys):
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\necho 'Error: syntax error in line 1' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert cli.main(["graph", str(ROOT / "specs" / "lenet5.nn"), "--format", "svg"]) == 1
+    assert capsys.readouterr().err.startswith("error[E602]")
 
 
 def test_byte_order_mark_is_invisible():
