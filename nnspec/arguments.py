@@ -35,6 +35,26 @@ def _summary_arguments(p) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 
+def _graph_arguments(p) -> None:
+    from nnspec.graph import FORMATS
+
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--model", help="which model (default: the first train section's, else the last model)")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="default: from the suffix of -o (.dot .gv .mmd .mermaid .svg .png), else dot; svg and png need Graphviz",
+    )
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout (needed for png)")
+    p.add_argument(
+        "--depth",
+        type=_count,
+        metavar="K",
+        help="draw blocks nested K or more deep as one node each (0: every top-level block; default: none)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite OUT even if nnspec did not write it")
+
+
 def _compile_arguments(p) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of stdout")
@@ -89,6 +109,7 @@ def _explain_arguments(p) -> None:
 ARGUMENTS = {
     "lint": ("check specs: syntax, names, arguments, shapes, ML mistakes", _lint_arguments),
     "summary": ("per-layer table of output shapes and parameter counts", _summary_arguments),
+    "graph": ("draw a model: DOT or Mermaid, or SVG and PNG with Graphviz", _graph_arguments),
     "compile": ("write the spec as one standalone PyTorch program", _compile_arguments),
     "run": ("train straight from the spec (runs exactly the code compile writes)", _run_arguments),
     "predict": ("predictions of a checkpoint for new samples, as CSV", _predict_arguments),
@@ -122,6 +143,13 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:

@@ -1,4 +1,4 @@
-"""Command line: lint, summary, compile, run, search, predict, evaluate, explain; formats and exit codes (design §5)."""
+"""Command line: lint, summary, graph, compile, run, search, predict, evaluate, explain; formats and exit codes (design §5)."""
 
 from __future__ import annotations
 
@@ -81,6 +81,50 @@ def cmd_summary(args) -> int:
         return EXIT_USAGE
     summary = summarize(graph, frozen=_frozen(result.program, graph))
     out(to_json(summary) if args.format == "json" else to_text(summary, args.file))
+    return EXIT_OK
+
+
+def cmd_graph(args) -> int:
+    from nnspec import graph as drawing
+
+    fmt = drawing.pick_format(args.format, args.output)
+    if fmt == "png" and not args.output:
+        err("error: --format png writes a binary file: give it with -o OUT.png")
+        return EXIT_USAGE
+    result = _checked(args.file, _options(args))
+    if result is None:
+        return EXIT_ERRORS
+    if not result.program.models:
+        err("error: the file defines no model")
+        return EXIT_ERRORS
+    graph = _pick_model(result.program, args.model)
+    if graph is None:
+        return EXIT_USAGE
+    refusal = drawing.refusal(args.output, args.force) if args.output else None
+    if refusal:
+        err(f"error: {refusal}")
+        return EXIT_ERRORS
+    return _drawn(drawing, graph, fmt, args)
+
+
+def _drawn(drawing, graph, fmt: str, args) -> int:
+    from nnspec.graph.graphviz import GraphvizError
+
+    try:
+        text = drawing.render(graph, fmt, args.file, args.depth)
+    except GraphvizError as e:
+        err(e.render())
+        return EXIT_ERRORS
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    from nnspec.files import write_atomic
+
+    try:
+        write_atomic(args.output, text)
+    except OSError as e:
+        err(f"error: cannot write {args.output}: {e.strerror or e}")
+        return EXIT_ERRORS
     return EXIT_OK
 
 
@@ -320,6 +364,7 @@ def cmd_explain(args) -> int:
 COMMANDS = {
     "lint": cmd_lint,
     "summary": cmd_summary,
+    "graph": cmd_graph,
     "compile": cmd_compile,
     "run": cmd_run,
     "search": cmd_search,

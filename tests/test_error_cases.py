@@ -14,10 +14,11 @@ import re
 import pytest
 
 import nnspec
-from nnspec import catalogue
+from nnspec import catalogue, cli
 from nnspec.compiler.pipeline import check_file
 
-ERRORS = pathlib.Path(__file__).parent / "errors"
+ROOT = pathlib.Path(__file__).parent.parent
+ERRORS = ROOT / "tests" / "errors"
 CASES = sorted(ERRORS.glob("*.nn"))
 
 # The documented diagnostic codes: the catalogue in nnspec/codes/ (design §5 ranges: E1xx syntax,
@@ -25,7 +26,12 @@ CASES = sorted(ERRORS.glob("*.nn"))
 CODES = {entry.code: entry for entry in catalogue.load()}
 
 # Codes that cannot come from a spec file's text; the tests named here cover them.
-COVERED_IN_PYTHON = {"E100": "test_unreadable_path", "E105": "test_not_utf8"}
+COVERED_IN_PYTHON = {
+    "E100": "test_unreadable_path",
+    "E105": "test_not_utf8",
+    "E601": "test_graphviz_missing",
+    "E602": "test_graphviz_failing",
+}
 
 MARKER = re.compile(r"#\s*([EW]):((?:\s*[EW]\d{3}\b)+)")
 
@@ -115,6 +121,21 @@ def test_not_utf8(tmp_path):
     assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [("E105", 3, line3.index(b"\xe9") + 1)]
     assert not result.ok
     assert result.diagnostics[0].severity == CODES["E105"].severity
+
+
+def test_graphviz_missing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` there
+    assert cli.main(["graph", str(ROOT / "specs" / "lenet5.nn"), "--format", "svg"]) == 1
+    assert capsys.readouterr().err.startswith("error[E601]")
+
+
+def test_graphviz_failing(tmp_path, monkeypatch, capsys):
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\necho 'Error: syntax error in line 1' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert cli.main(["graph", str(ROOT / "specs" / "lenet5.nn"), "--format", "svg"]) == 1
+    assert capsys.readouterr().err.startswith("error[E602]")
 
 
 def test_byte_order_mark_is_invisible():
