@@ -24,8 +24,16 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(argv[0] if argv and argv[0] in ARGUMENTS else None).parse_args(argv)
     except SystemExit as e:  # argparse: --help and --version exit 0, usage errors 2
         return int(e.code or 0)
+    from nnspec.errors import UserError, from_os_error
+
     try:
         return COMMANDS[args.command](args)
+    except UserError as e:
+        err(e.render())
+        return EXIT_ERRORS
+    except OSError as e:  # a path nnspec was told to read or write
+        err(from_os_error(e).render())
+        return EXIT_ERRORS
     except KeyboardInterrupt:
         err("interrupted")
         return 130
@@ -108,23 +116,13 @@ def cmd_graph(args) -> int:
 
 
 def _drawn(drawing, graph, fmt: str, args) -> int:
-    from nnspec.graph.graphviz import GraphvizError
-
-    try:
-        text = drawing.render(graph, fmt, args.file, args.depth)
-    except GraphvizError as e:
-        err(e.render())
-        return EXIT_ERRORS
+    text = drawing.render(graph, fmt, args.file, args.depth)  # GraphvizError: reported by main
     if not args.output:
         sys.stdout.write(text)
         return EXIT_OK
     from nnspec.files import write_atomic
 
-    try:
-        write_atomic(args.output, text)
-    except OSError as e:
-        err(f"error: cannot write {args.output}: {e.strerror or e}")
-        return EXIT_ERRORS
+    write_atomic(args.output, text)
     return EXIT_OK
 
 
@@ -227,7 +225,7 @@ def _pick_train(program, name: str | None):
 
 def cmd_run(args) -> int:
     from nnspec.runtime.report import make_report
-    from nnspec.runtime.run import RunError, RunOptions, default_out, run
+    from nnspec.runtime.run import RunOptions, default_out, run
 
     result = _checked(args.file, _options(args))
     if result is None:
@@ -243,9 +241,6 @@ def cmd_run(args) -> int:
     report = make_report()
     try:
         rows = run(result.program, train, options, report)
-    except RunError as e:
-        err(f"error: {e}")
-        return EXIT_ERRORS
     except KeyboardInterrupt:
         err(f"interrupted: continue with `nnspec run {args.file} --resume --out {out_dir}`")
         return 130
@@ -273,7 +268,7 @@ def _overfit_verdict(rows: list[dict]) -> int:
 
 
 def cmd_search(args) -> int:
-    from nnspec.runtime.run import RunError, default_out
+    from nnspec.runtime.run import default_out
     from nnspec.runtime.search import run_search
 
     result = _checked(args.file, _options(args))
@@ -285,11 +280,7 @@ def cmd_search(args) -> int:
         return EXIT_USAGE if searches else EXIT_ERRORS
     search = searches[args.name] if args.name else next(iter(searches.values()))
     out_dir = args.out or f"{default_out(args.file)}_{search.name}"
-    try:
-        outcomes = run_search(result.program, search, out_dir, out)
-    except RunError as e:
-        err(f"error: {e}")
-        return EXIT_ERRORS
+    outcomes = run_search(result.program, search, out_dir, out)
     return EXIT_OK if any(o.best is not None for o in outcomes) else EXIT_ERRORS
 
 
@@ -309,7 +300,6 @@ def _checked_train(args):
 
 def cmd_predict(args) -> int:
     from nnspec.runtime.infer import predict
-    from nnspec.runtime.run import RunError
 
     checked = _checked_train(args)
     if isinstance(checked, int):
@@ -317,27 +307,18 @@ def cmd_predict(args) -> int:
     if os.path.exists(args.output) and not args.force:
         err(f"error: {args.output} exists; pass --force to overwrite it")
         return EXIT_ERRORS
-    try:
-        count = predict(*checked, args.checkpoint, args.input, args.output, args.device, out)
-    except RunError as e:
-        err(f"error: {e}")
-        return EXIT_ERRORS
+    count = predict(*checked, args.checkpoint, args.input, args.output, args.device, out)
     out(f"{count} predictions written to {args.output}")
     return EXIT_OK
 
 
 def cmd_evaluate(args) -> int:
     from nnspec.runtime.infer import evaluate
-    from nnspec.runtime.run import RunError
 
     checked = _checked_train(args)
     if isinstance(checked, int):
         return checked
-    try:
-        split, values = evaluate(*checked, args.checkpoint, args.device)
-    except RunError as e:
-        err(f"error: {e}")
-        return EXIT_ERRORS
+    split, values = evaluate(*checked, args.checkpoint, args.device)
     out(f"{split}: " + "  ".join(f"{k} {v:.4g}" for k, v in values.items()))
     return EXIT_OK
 

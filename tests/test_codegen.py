@@ -765,7 +765,8 @@ train {{
 def test_streaming_settings_reach_the_program(tmp_path):
     for label in ("a", "b"):
         (tmp_path / "img" / label).mkdir(parents=True)
-        Image.new("RGB", (2, 2)).save(tmp_path / "img" / label / "0.png")
+        for i in range(5):  # enough for a validation split
+            Image.new("RGB", (2, 2)).save(tmp_path / "img" / label / f"{i}.png")
     texts = ["", "    in_memory = false", "    in_memory = false\n    num_workers = 2"]
     memory, streamed, workers = (program_for(tmp_path, STREAMING_SETTINGS.replace(DATA_OPTION, t)) for t in texts)
     assert "DataLoader(" not in memory and "DataLoader(" in streamed

@@ -297,7 +297,7 @@ def test_a_nan_loss_in_the_first_epoch_stops_cleanly(tmp_path, capsys):
     spec = write(tmp_path, spec_text(scheduler=None))
     code, _, err = nnspec(capsys, "run", spec, "--out", tmp_path / "run", "--lr", 1e30)
     assert code == 1
-    assert re.search(r"error: the loss is (nan|inf|-inf) at epoch 1, batch \d+", err)
+    assert re.search(r"error\[E610\]: the loss is (nan|inf|-inf) at epoch 1, batch \d+", err)
     assert "no epoch finished" in err and "Traceback" not in err
     assert not (tmp_path / "run" / "last.pt").exists()
 

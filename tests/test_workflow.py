@@ -111,7 +111,7 @@ def test_a_broken_checkpoint_is_an_error_not_a_traceback(flowers, capsys, conten
     (flowers / "bad.pt").write_bytes(content)
     assert main(["evaluate", "flowers.nn", "--checkpoint", "bad.pt"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error:") and "Traceback" not in err
+    assert err.startswith("error[E608]:") and "Traceback" not in err
 
 
 def test_a_checkpoint_of_another_architecture_names_the_tensors(flowers, capsys):
@@ -252,5 +252,6 @@ def test_streamed_workers_without_fork_are_an_error_not_a_traceback(tmp_path, mo
     )
     monkeypatch.setattr("multiprocessing.get_start_method", lambda *a, **k: "spawn")
     assert main(["run", str(spec), "--out", str(tmp_path / "run")]) == 1
-    assert "nnspec compile" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error[E611]") and "nnspec compile" in err
     assert not (tmp_path / "run").exists()

@@ -1,29 +1,27 @@
-"""Lint-time look at a data section's source: the file exists, columns exist, sizes fit (E501-E503)."""
+"""Lint-time look at a data section's source: the file, its columns, and the data-model-loss
+contract (nnspec/program/contract.py) as far as the files tell, with the codes programs use."""
 
 from __future__ import annotations
 
 import os
 
 from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
+from nnspec.compiler.walk import batch_statistics, output_shapes
 from nnspec.diagnostics import Sink
-from nnspec.kinds.sources import SOURCES, DataError, Peek
-from nnspec.record import record
+from nnspec.kinds.sources import SOURCES, Peek
+from nnspec.program.contract import declared_problem, input_problem, split_counts, split_problem, target_problem
+from nnspec.program.errors import DataError
 from nnspec.suggest import close_matches
 
-
-@record
-class DataFacts:
-    """Features per sample and classes, as far as lint can tell."""
-
-    features: int | None
-    num_classes: int | None
+SHOWN = 12  # columns listed in a help before "and N more"
 
 
 def source_path(program: Program, relative: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(program.file.path)), relative)
 
 
-def inspect_data(data: Settings, program: Program, graph: Graph, sink: Sink) -> DataFacts | None:
+def check_data(train: Settings, data: Settings, program: Program, graph: Graph, sink: Sink) -> Peek | None:
+    """Everything lint can check of `data` feeding `graph` under `train`'s loss; what it read."""
     source = data.values["source"]
     if not isinstance(source, BoundCall):
         return None
@@ -31,29 +29,49 @@ def inspect_data(data: Settings, program: Program, graph: Graph, sink: Sink) -> 
     peek = _peek(source, data, program, sink)
     if peek is None:
         return None
-    features = peek.features
-    if peek.columns is not None:
-        features = _check_columns(peek.columns, data, source, sink)
-        if features is None:
-            return None
-    where = source.args().get("path", source.kind.name)
+    if peek.columns is not None and not _columns_exist(peek.columns, data, source, sink):
+        return None
     for code, message in peek.problems:
-        sink.error(code, f"{where}: {message}", source.span)
-    _classes_fit(peek, data, where, sink)
-    _batch_fits(peek, data, sink)
-    classes = data.values["num_classes"] or peek.classes
-    facts = DataFacts(features, classes)
-    _features_fit(facts, graph, data, sink)
-    return facts
+        sink.error(code, _shown(message, program, source), source.span)
+    _contract(train, data, graph, peek, sink)
+    return peek
 
 
-def _classes_fit(peek: Peek, data: Settings, where: str, sink: Sink) -> None:
+def _contract(train: Settings, data: Settings, graph: Graph, peek: Peek, sink: Sink) -> None:
+    values, span = data.values, data.values["source"].span
+    model_input = graph.inputs[0]
+    if peek.features is not None and len(graph.inputs) == 1:
+        problem = input_problem(peek.features, peek.values, model_input.shape.dims, model_input.shape.dtype)
+        if problem:
+            help = f"write `input {model_input.name}: {list(peek.features)}` or choose other features"
+            sink.error(problem[0], f"data `{data.name}`: {problem[1]}", model_input.span, help=help)
+    loss = train.values["loss"]
+    if peek.targets is not None and len(graph.outputs) == 1 and isinstance(loss, BoundCall):
+        encoding = "one_hot" if values["one_hot"] else loss.kind.targets[0]
+        output = output_shapes(graph)[graph.outputs[0][0]].dims
+        problem = target_problem(encoding, peek.targets, output)
+        if problem:
+            sink.error(problem[0], f"data `{data.name}` and {loss.kind.name}: {problem[1]}", span)
+        _declared_classes(peek, data, output, encoding, sink)
+    if peek.samples is not None:
+        counts = split_counts(peek.samples, values["split"])
+        problem = split_problem(counts, values["batch_size"], values["drop_last"], batch_statistics(graph))
+        if problem:
+            code, message, key = problem
+            sink.error(code, f"data `{data.name}`: {message}", data.spans.get(key, data.name_span or data.span))
+
+
+def _declared_classes(peek: Peek, data: Settings, output: tuple, encoding: str, sink: Sink) -> None:
+    """`num_classes` written out: no fewer than the labels, no more than the output scores."""
     declared = data.values["num_classes"]
-    if declared is not None and peek.classes is not None and peek.classes > declared:
-        span = data.spans.get("num_classes", data.span)
-        sink.error(
-            "E512", f"{where}: the target has {peek.classes} distinct labels, more than num_classes = {declared}", span
-        )
+    if declared is None or encoding not in ("index", "one_hot"):
+        return
+    span = data.spans.get("num_classes", data.span)
+    problem = declared_problem(peek.targets, declared)
+    if problem:
+        sink.error(problem[0], f"data `{data.name}`: {problem[1]}", span)
+    if isinstance(output[-1], int) and output[-1] < declared:
+        sink.error("E517", f"num_classes = {declared}, but the model's output scores {output[-1]} classes", span)
 
 
 def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:
@@ -64,12 +82,8 @@ def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:
         can = " or ".join(f"{k.name}(...)" for k in SOURCES if k.streams)
         span = data.spans.get("in_memory", data.span)
         help = f"sources that stream: {can}" if not source.kind.streams else None
-        sink.error(
-            "E514",
-            f"{source.kind.name}(...) cannot be read sample by sample (in_memory = false): {reason}",
-            span,
-            help=help,
-        )
+        message = f"{source.kind.name}(...) cannot be read sample by sample (in_memory = false): {reason}"
+        sink.error("E514", message, span, help=help)
     elif workers and not streamed:
         span = data.spans.get("num_workers", data.span)
         help = "set in_memory = false to read samples in worker processes" if source.kind.streams else None
@@ -77,20 +91,6 @@ def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:
             f"num_workers = {workers} has no effect: in-memory data is batched by slicing tensors, without workers"
         )
         sink.warn("W511", message, span, help=help)
-
-
-def _batch_fits(peek: Peek, data: Settings, sink: Sink) -> None:
-    """With drop_last, a training split smaller than one batch would train on nothing."""
-    if peek.rows is None or not data.values["drop_last"]:
-        return
-    train = int(round(peek.rows * data.values["split"]["train"]))
-    if train < data.values["batch_size"]:
-        span = data.spans.get("batch_size", data.span)
-        sink.error(
-            "E513",
-            f"the training split has {train} samples, fewer than one batch of {data.values['batch_size']} (drop_last)",
-            span,
-        )
 
 
 def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Peek | None:
@@ -104,7 +104,7 @@ def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Pe
     if path is not None and not os.path.exists(path):
         sink.error("E501", f"data file not found: {args['path']}", source.span, notes=[f"looked for {path}"])
         return None
-    if path is not None and not (os.path.isfile(path) or os.path.isdir(path)):  # reading /dev/zero or a pipe never ends
+    if path is not None and not (os.path.isfile(path) or os.path.isdir(path)):  # /dev/zero or a pipe never ends
         sink.error(
             "E501", f"{args['path']}: not a regular file or folder (devices and pipes are not read)", source.span
         )
@@ -112,19 +112,29 @@ def _peek(source: BoundCall, data: Settings, program: Program, sink: Sink) -> Pe
     try:
         return source.kind.peek(path, args, data.values)
     except DataError as e:
-        sink.error(e.code, f"{args['path']}: {e.message}", source.span)
+        sink.error(e.code, _shown(e.message, program, source), source.span)
         return None
 
 
-def _check_columns(header: list, data: Settings, source: BoundCall, sink: Sink) -> int | None:
-    """The number of feature columns, or None after reporting an unknown column."""
+def _shown(message: str, program: Program, source: BoundCall) -> str:
+    """A message about a data file, naming it as the spec writes it."""
+    path = source.args().get("path")
+    if path is None:
+        return message
+    full = source_path(program, path)
+    return message.replace(full, path) if full in message else f"{path}: {message}"
+
+
+def _columns_exist(header: list, data: Settings, source: BoundCall, sink: Sink) -> bool:
+    """Every column the data section names is in the header; each unknown one is reported."""
     target, features = data.values["target"], data.values["features"]
+    ok = True
     for key, columns in (("target", [target] if target else []), ("features", features or [])):
         for i, column in enumerate(columns):
             if column not in header:
                 _unknown_column(column, header, source.args()["path"], _item_span(data, key, i), sink)
-                return None
-    return len(features) if features else len(header) - (1 if target else 0)
+                ok = False
+    return ok
 
 
 def _item_span(data: Settings, key: str, i: int):
@@ -135,18 +145,6 @@ def _item_span(data: Settings, key: str, i: int):
 
 def _unknown_column(column: str, header: list, path: str, span, sink: Sink) -> None:
     close = close_matches(column, header)
-    help = f"did you mean `{close[0]}`?" if close else f"columns: {', '.join(header[:12])}"
+    more = f" and {len(header) - SHOWN} more" if len(header) > SHOWN else ""
+    help = f"did you mean `{close[0]}`?" if close else f"the columns are {', '.join(header[:SHOWN])}{more}"
     sink.error("E502", f"{path} has no column `{column}`", span, help=help)
-
-
-def _features_fit(facts: DataFacts, graph: Graph, data: Settings, sink: Sink) -> None:
-    if len(graph.inputs) != 1 or facts.features is None:
-        return
-    shape = graph.inputs[0].shape
-    if shape is not None and shape.rank == 1 and shape.dims[0] != facts.features:
-        sink.error(
-            "E503",
-            f"data `{data.name}` gives {facts.features} features per sample, model input `{graph.inputs[0].name}` expects {shape.dims[0]}",
-            graph.inputs[0].span,
-            help=f"write `input {graph.inputs[0].name}: [{facts.features}]` or choose the feature columns",
-        )

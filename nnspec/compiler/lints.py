@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnspec.compiler.datacheck import inspect_data
+from nnspec.compiler.datacheck import check_data
 from nnspec.compiler.ir import BoundCall, Graph, Program
 from nnspec.compiler.settings import pick
 from nnspec.compiler.trainable import check_trainable
@@ -76,13 +76,13 @@ def lint_training(program: Program, sink: Sink) -> None:
         if graph is None or not isinstance(loss, BoundCall):
             continue
         check_trainable(train, graph, data, sink)
-        facts = inspect_data(data, program, graph, sink) if data is not None else None
+        peek = check_data(train, data, program, graph, sink) if data is not None else None
         if len(graph.outputs) == 1:
-            _loss_fits_output(graph, loss, facts, sink)
+            _loss_fits_output(graph, loss, peek, sink)
         _metrics_fit_loss(train, loss, sink)
 
 
-def _loss_fits_output(graph: Graph, loss: BoundCall, facts, sink: Sink) -> None:
+def _loss_fits_output(graph: Graph, loss: BoundCall, peek, sink: Sink) -> None:
     name, ref, span = graph.outputs[0]
     node = producer(graph, ref)
     produces = LAYERS.get(node.kind).produces if node is not None else "values"
@@ -91,8 +91,9 @@ def _loss_fits_output(graph: Graph, loss: BoundCall, facts, sink: Sink) -> None:
     if produces != kind.expects and kind.expects != "values" and not logits_ok:
         _mismatch(node, produces, loss, span, sink)
     shape = output_shapes(graph)[name]
-    classes = facts.num_classes if facts else None
-    if "index" in kind.targets and shape is not None and classes and shape.dims and shape.dims[-1] != classes:
+    targets = peek.targets if peek is not None else None
+    classes = targets.count if targets is not None and targets.named else None
+    if "index" in kind.targets and shape is not None and classes and shape.dims and shape.dims[-1] > classes:
         sink.warn(
             "W506",
             f"output {shape} has {shape.dims[-1]} values per sample, but the data has {classes} class{'es' if classes != 1 else ''}",

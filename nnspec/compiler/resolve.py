@@ -44,7 +44,7 @@ class _Resolver:
         self.is_model = section.kind == "model"
 
     def run(self) -> None:
-        outputs = 0
+        outputs: dict[str, Span] = {}
         for stmt in self.section.body:
             if isinstance(stmt, ast.InputDecl):
                 self._inputs(stmt)
@@ -52,12 +52,27 @@ class _Resolver:
                 self._tensor(stmt.value)
                 self._bind(stmt.target, stmt.target_span)
             else:
-                outputs += 1
                 self._tensor(stmt.value)
-        self._check_ends(outputs)
+                self._output(stmt, outputs)
+        self._check_ends(len(outputs))
         for name, (span, used) in self.bound.items():
             if not used:
                 self.sink.warn("W201", f"`{name}` is never used", span, help="remove it or feed it into the graph")
+
+    def _output(self, stmt: ast.OutputDecl, outputs: dict) -> None:
+        """Outputs are returned and checkpointed by name: two of one name would be one value twice."""
+        name = stmt.name or "output"
+        if name in outputs:
+            message = (
+                f"output `{name}` is declared twice"
+                if stmt.name
+                else "a second unnamed output: both are named `output`"
+            )
+            help = "give each output its own name: `output logits: ...`"
+            labels = [(outputs[name], "first output of that name")]
+            self.sink.error("E202", message, stmt.span, labels=labels, help=help)
+            return
+        outputs[name] = stmt.span
 
     def _check_ends(self, outputs: int) -> None:
         where, what = self.section.name_span, f"{self.section.kind} `{self.section.name}`"

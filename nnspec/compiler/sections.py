@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nnspec.compiler import ast
 from nnspec.diagnostics import Sink
+from nnspec.kinds.layer import LAYERS
 from nnspec.suggest import close_matches
 
 GRAPH_KINDS = ("model", "block")
@@ -32,6 +33,10 @@ def collect_sections(spec: ast.SpecFile, sink: Sink) -> dict[str, dict[str, ast.
                 section.name_span,
                 labels=[(first.name_span, f"first defined here, as a {first.kind}")],
             )
+            continue
+        if section.kind == "block" and LAYERS.get(name) is not None:
+            help = f"rename the block: a call `{name}(...)` must mean one thing"
+            sink.error("E202", f"block `{name}` has the name of a layer kind", section.name_span, help=help)
             continue
         seen[name] = section
         found[section.kind][name] = section

@@ -33,10 +33,22 @@ def block_entry(graph: Graph, node: Node, outer: dict | None = None) -> dict:
     return {i.name: (graph, ref, outer) for i, ref in zip(node.body.inputs, node.inputs)}
 
 
-def input_shapes(graph: Graph, node: Node) -> list:
-    """The shapes a node is fed, from the graph's inputs and earlier nodes."""
-    by_name = {i.name: i.shape for i in graph.inputs}
-    return [by_name[ref] if ref in by_name else graph.node(ref).shape for ref in node.inputs]
+def batch_statistics(graph: Graph, fed: dict | None = None) -> bool:
+    """Whether a layer trains on statistics over the batch alone (a batch of one cannot train it).
+
+    `fed`: the shapes a block body's inputs get from the instance that uses it."""
+    shapes = {i.name: i.shape for i in graph.inputs} | (fed or {})
+    for node in graph.nodes:
+        ins = [shapes.get(ref) for ref in node.inputs]
+        shapes[node.id] = node.shape
+        if node.is_block:
+            if node.body is not None and batch_statistics(
+                node.body, dict(zip((i.name for i in node.body.inputs), ins))
+            ):
+                return True
+        elif node.args is not None and None not in ins and LAYERS.get(node.kind).batch_only(node.args, ins):
+            return True
+    return False
 
 
 def output_shapes(graph: Graph) -> dict:

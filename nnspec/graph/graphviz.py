@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from nnspec.errors import UserError
+
 # Seconds. Measured here: a 9,000-layer chain takes dot 1.3 s, 1,600 residual blocks (8,000 layers
 # in 1,600 clusters) 110 s; --depth 0 draws the latter as a 1,600-box chain.
 TIMEOUT = 300
@@ -18,16 +20,11 @@ INSTALL = (
 )
 
 
-class GraphvizError(Exception):
+class GraphvizError(UserError):
     """Graphviz is missing (E601) or failed (E602)."""
 
     def __init__(self, code: str, message: str, help: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.help = code, message, help
-
-    def render(self) -> str:
-        text = f"error[{self.code}]: {self.message}"
-        return text + (f"\n   = help: {self.help}" if self.help else "")
+        super().__init__(message, code, help)
 
 
 def render(dot_source: str, fmt: str) -> str | bytes:

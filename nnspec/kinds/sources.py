@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import math
-import os
 from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
 from nnspec.kinds.params import Anything, Bool, Float, Int, Optional, Param, Seq, Str
-from nnspec.kinds.tabular import scan
 from nnspec.record import record
 
 SOURCES = Registry("data source", 'csv("iris.csv")')
@@ -16,21 +14,19 @@ DISTRIBUTIONS = Registry("distribution", "loguniform(1e-4, 1e-1)")
 GOALS = Registry("goal", 'maximize("val_accuracy")')
 
 
+MAX_SCAN_BYTES = 20_000_000  # larger files: header only (the program checks every cell)
+
+
 @record
 class Peek:
-    """What lint can learn about a source without loading it (None: unknown)."""
+    """What lint can learn about a source without torch (None: unknown)."""
 
-    columns: list | None = None
-    features: int | None = None
-    classes: int | None = None
-    rows: int | None = None
+    columns: list | None = None  # a CSV header
+    samples: int | None = None
+    features: tuple | None = None  # one sample's feature shape
+    values: str | None = None  # what the features hold: "integers" or "reals"
+    targets: object = None  # contract.Facts of the targets
     problems: tuple = ()  # (code, message): bad cells found without loading the data
-
-
-class DataError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 class Source(Kind):
@@ -64,8 +60,9 @@ class Csv(Source):
         return []
 
     def peek(self, path, args, data):
-        header, rows, classes, problems = scan(path, args["delimiter"], data["target"], data["features"])
-        return Peek(header, classes=classes, rows=rows, problems=tuple(problems))
+        from nnspec.kinds.peeks import peek_csv
+
+        return peek_csv(path, args["delimiter"], data["target"], data["features"])
 
 
 @SOURCES.register
@@ -84,8 +81,13 @@ class Synthetic(Source):
     )
 
     def peek(self, path, args, data):
-        classes = args["classes"] if args["task"] == "classification" else None
-        return Peek(features=args["features"], classes=classes)
+        from nnspec.program.contract import Facts
+
+        if args["task"] == "classification":
+            targets = Facts("integers", list(range(args["classes"])), args["classes"], ())
+        else:
+            targets = Facts("reals", None, None, (args["outputs"],))
+        return Peek(samples=args["samples"], features=(args["features"],), values="reals", targets=targets)
 
 
 @SOURCES.register
@@ -105,6 +107,11 @@ class Numpy(Source):
             return "an .npz is read whole (its arrays are zip members); save the features as .npy, with targets_path"
         return None
 
+    def peek(self, path, args, data):
+        from nnspec.kinds.peeks import peek_arrays
+
+        return peek_arrays(path, args)
+
 
 @SOURCES.register
 class Tensors(Source):
@@ -122,15 +129,9 @@ class Images(Source):
     params = (Param("path", Str()), Param("size", Seq(Int(1), 2)), Param("grayscale", Bool(), False))
 
     def peek(self, path, args, data):
-        if not os.path.isdir(path):
-            raise DataError("E501", "not a folder: images are read from one subfolder per class")
-        try:
-            classes = sum(os.path.isdir(os.path.join(path, d)) for d in os.listdir(path))
-        except OSError as e:
-            raise DataError("E501", f"cannot read it: {e}") from None
-        if not classes:
-            raise DataError("E504", "the folder has no class subfolders")
-        return Peek(classes=classes)
+        from nnspec.kinds.peeks import peek_images
+
+        return peek_images(path, args)
 
 
 class Distribution(Kind):

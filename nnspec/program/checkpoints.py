@@ -13,15 +13,36 @@ from nnspec.program.errors import DataError
 CHECKPOINT_KEYS = ("model", "classes", "normalization", "data")
 
 
-def save_checkpoint(path, state):
-    """Write `state` next to `path`, fsync, then rename: a kill never leaves a torn file."""
+def write_file(path, write, mode="wb"):
+    """`write(f)` into a file beside `path`, fsynced, then renamed over it: a kill or a full disk
+    leaves the old file whole and, but for a kill, no temporary file."""
     tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, mode, **({} if "b" in mode else {"newline": ""})) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     sync_folder(path)
+
+
+def save_checkpoint(path, state):
+    write_file(path, lambda f: _save(state, f))
+
+
+def _save(state, f):
+    try:
+        torch.save(state, f)
+    except (
+        RuntimeError
+    ) as e:  # torch.save hides a full disk behind its zip writer's error
+        if isinstance(e.__context__, OSError):
+            raise e.__context__ from None
+        raise
 
 
 def sync_folder(path):
@@ -41,10 +62,15 @@ def load_checkpoint(path):
         raise DataError("E501", f"{path}: no such checkpoint") from None
     except Exception as e:  # truncated, corrupt or not a checkpoint
         kind = type(e).__name__
-        raise DataError("E608", f"{path}: not a checkpoint that loads safely ({kind}): truncated or corrupt") from None
+        raise DataError(
+            "E608",
+            f"{path}: not a checkpoint that loads safely ({kind}): truncated or corrupt",
+        ) from None
     keys = CHECKPOINT_KEYS
     if not isinstance(checkpoint, dict) or any(k not in checkpoint for k in keys):
-        raise DataError("E608", f"{path}: not an nnspec checkpoint (it lacks {', '.join(keys)})")
+        raise DataError(
+            "E608", f"{path}: not an nnspec checkpoint (it lacks {', '.join(keys)})"
+        )
     if not isinstance(checkpoint["model"], dict) or not all(
         isinstance(t, torch.Tensor) for t in checkpoint["model"].values()
     ):
@@ -62,10 +88,16 @@ def load_weights(model, checkpoint, path):
     if missing or unexpected or different:
         parts = [
             f"{name}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
-            for name, keys in (("missing", missing), ("unexpected", unexpected), ("other shape", different))
+            for name, keys in (
+                ("missing", missing),
+                ("unexpected", unexpected),
+                ("other shape", different),
+            )
             if keys
         ]
-        raise DataError("E608", f"{path}: a checkpoint of another model ({'; '.join(parts)})")
+        raise DataError(
+            "E608", f"{path}: a checkpoint of another model ({'; '.join(parts)})"
+        )
     model.load_state_dict(saved)
 
 
@@ -75,7 +107,12 @@ def rng_state():
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos, "has_gauss": has_gauss, "gauss": gauss},
+        "numpy": {
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": pos,
+            "has_gauss": has_gauss,
+            "gauss": gauss,
+        },
         "python": random.getstate(),
     }
 
@@ -85,19 +122,25 @@ def set_rng_state(state):
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
     n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    np.random.set_state(
+        (
+            "MT19937",
+            n["keys"].numpy().astype(np.uint32),
+            n["pos"],
+            n["has_gauss"],
+            n["gauss"],
+        )
+    )
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
 
 
 def write_metrics(path, rows):
-    """metrics.csv: one row per epoch, rewritten whole (and fsynced) so that it matches last.pt."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", newline="") as f:
+    """metrics.csv: one row per epoch, rewritten whole so that it always matches last.pt."""
+
+    def write(f):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    sync_folder(path)
+
+    write_file(path, write, "w")

@@ -6,6 +6,8 @@ Torch-free: lint imports it, and generated programs copy it.
 
 import math
 
+from nnspec.program.sources.table import label_order, number
+
 SHOWN_VALUES = 5  # example values in a message
 
 
@@ -25,18 +27,38 @@ class Facts:
         self.named = named or kind == "text"
 
 
+def text_facts(labels):
+    """Facts of labels written as text (a CSV column, folder names): class names, or numbers."""
+    names = sorted(set(labels), key=label_order)
+    values = [number(name) for name in names]
+    if not all(isinstance(v, float) for v in values):
+        return Facts("text", names, len(names), ())
+    kind = "integers" if all(v.is_integer() for v in values) else "reals"
+    return Facts(kind, sorted(values), len(names), (), named=True)
+
+
 def width(shape):
     return math.prod(d for d in shape if isinstance(d, int))
 
 
-def target_problem(encoding, facts, output, num_classes=None):
+def target_problem(encoding, facts, output):
     """(code, message) when targets with these facts cannot train a model of per-sample output
     shape `output` under `encoding` ("index", "one_hot", "binary" or "real"); else None."""
     if encoding in ("index", "one_hot"):
-        return class_problem(facts, num_classes or output[-1])
+        return class_problem(facts, output[-1])
     if encoding == "binary":
         return binary_problem(facts, output)
     return real_problem(facts, output)
+
+
+def declared_problem(facts, num_classes):
+    """The data section's num_classes holds every label."""
+    if facts.count is not None and facts.count > num_classes:
+        return (
+            "E512",
+            f"the targets hold {facts.count} distinct labels, more than num_classes = {num_classes}",
+        )
+    return None
 
 
 def real_problem(facts, output):
@@ -98,10 +120,11 @@ def binary_problem(facts, output):
 
 
 def _width_problem(facts, output, what):
-    if width(facts.shape) != width(output) and all(isinstance(d, int) for d in output):
+    given, room = width(facts.shape), width(output)
+    if given != room and all(isinstance(d, int) for d in output):
         return (
             "E517",
-            f"{what} of shape {facts.shape} per sample do not fit the output's {tuple(output)}",
+            f"the model's output gives {room} values per sample, the {what} {given}",
         )
     return None
 
@@ -134,23 +157,27 @@ def split_counts(samples, fractions):
 
 
 def split_problem(counts, batch_size, drop_last, batch_statistics):
-    """(code, message) when a split is too small to train or evaluate on; else None."""
+    """(code, message, the data key to change) when a split is too small to train or evaluate
+    on; else None."""
     for name, count in counts.items():
         if count <= 0:
-            return "E513", f"the {name} split gets no samples ({_counted(counts)})"
+            return (
+                "E513",
+                f"the {name} split gets no samples ({_counted(counts)})",
+                "split",
+            )
     train = counts["train"]
     if drop_last and train < batch_size:
-        return (
-            "E513",
-            f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)",
-        )
+        message = f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)"
+        return "E513", message, "batch_size"
     if batch_statistics and (
         batch_size == 1 or (not drop_last and train % batch_size == 1)
     ):
-        return "E513", (
+        message = (
             f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
             "batch norm cannot take the statistics of one sample"
         )
+        return "E513", message, "batch_size"
     return None
 
 

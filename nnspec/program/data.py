@@ -7,10 +7,12 @@ from nnspec.program.contract import (
     Facts,
     binary_problem,
     class_problem,
+    declared_problem,
     input_problem,
     real_problem,
     split_counts,
     split_problem,
+    text_facts,
 )
 from nnspec.program.errors import DataError
 from nnspec.program.sources.table import label_order, number
@@ -21,7 +23,7 @@ INPUT_SHAPE = (8,)  # per sample; a text dim is symbolic (any size)
 INPUT_DTYPE = "float"  # or "long"
 OUTPUT_SHAPE = (2,)  # the model's output per sample
 TARGETS = "index"  # how the loss takes targets: "index", "one_hot", "binary" or "real"
-NUM_CLASSES = None  # the data section's num_classes; None: the output's width
+NUM_CLASSES = None  # the data section's num_classes: at least as many as the labels
 NORMALIZE = "none"  # or "standard", "minmax"
 BATCH_SIZE = 32
 DROP_LAST = False
@@ -89,7 +91,9 @@ def encode_targets(labels, where):
         raise DataError("E502", f"{where}: the data has no targets")
     found = facts(labels)
     if TARGETS in ("index", "one_hot"):
-        problem = class_problem(found, NUM_CLASSES or OUTPUT_SHAPE[-1])
+        problem = class_problem(found, OUTPUT_SHAPE[-1])
+    if TARGETS in ("index", "one_hot") and NUM_CLASSES is not None:
+        problem = problem or declared_problem(found, NUM_CLASSES)
     if TARGETS == "binary":
         problem = binary_problem(found, OUTPUT_SHAPE)
     if TARGETS == "real":
@@ -111,11 +115,7 @@ def encode_targets(labels, where):
 def facts(labels):
     """What the targets hold, as the contract describes them."""
     if isinstance(labels, list):
-        names = sorted(set(labels), key=label_order)
-        if not _numeric(names):
-            return Facts("text", names, len(names), ())
-        labels = torch.tensor([number(name) for name in names], dtype=torch.float64)
-        return Facts(_kind(labels), labels.tolist(), len(names), (), named=True)
+        return text_facts(labels)
     if labels.is_floating_point() and not torch.isfinite(labels).all():
         raise DataError("E511", "the targets hold NaN or infinite values")
     values = torch.unique(labels).tolist()
@@ -150,8 +150,7 @@ def class_indices(labels):
     else:
         y = labels.reshape(len(labels)).long()
         names = [str(i) for i in range(int(y.max()) + 1)]
-    scores = NUM_CLASSES or OUTPUT_SHAPE[-1]
-    return y, names + [str(i) for i in range(len(names), scores)]
+    return y, names + [str(i) for i in range(len(names), OUTPUT_SHAPE[-1])]
 
 
 def split(x, y, seed, fractions, where):

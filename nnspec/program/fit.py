@@ -10,7 +10,7 @@ from nnspec.program.checkpoints import (
     rng_state,
     save_checkpoint,
     set_rng_state,
-    sync_folder,
+    write_file,
     write_metrics,
 )
 from nnspec.program.errors import DataError, NonFiniteLoss
@@ -64,9 +64,15 @@ def fit(
         )
         val_metrics = {}
         if "val" in batches:
-            row["val_loss"], val_metrics = evaluate(model, batches["val"], loss_fn, metrics=metrics)
-            if not math.isfinite(row["val_loss"]):  # the weights blew up: keep the last good checkpoint
-                raise NonFiniteLoss(f"the validation loss is {row['val_loss']} after epoch {epoch + 1}")
+            row["val_loss"], val_metrics = evaluate(
+                model, batches["val"], loss_fn, metrics=metrics
+            )
+            if not math.isfinite(
+                row["val_loss"]
+            ):  # the weights blew up: keep the last good checkpoint
+                raise NonFiniteLoss(
+                    f"the validation loss is {row['val_loss']} after epoch {epoch + 1}"
+                )
         if METRICS:
             row.update({f"train_{k}": v for k, v in train_metrics.items()})
             row.update({f"val_{k}": v for k, v in val_metrics.items()})
@@ -78,7 +84,9 @@ def fit(
         keep(row, state, model, optimizer, data, out, scheduler=scheduler)
         report.end(row)
         if PATIENCE is not None and state["stale"] >= PATIENCE and not overfit_batch:
-            report.message(f"early stop: {MONITOR} has not improved for {PATIENCE} epochs")
+            report.message(
+                f"early stop: {MONITOR} has not improved for {PATIENCE} epochs"
+            )
             break
     if "test" in batches:
         test(model, batches["test"], loss_fn, best, out, report, metrics=metrics)
@@ -88,10 +96,14 @@ def fit(
 def keep(row, state, model, optimizer, data, out, *, scheduler=None):
     """The epoch's row in metrics.csv; last.pt, and best.pt when the monitored value improved."""
     monitored = row.get(MONITOR, row["train_loss"])
-    improved = state["best"] is None or (monitored < state["best"] if MODE == "min" else monitored > state["best"])
+    improved = state["best"] is None or (
+        monitored < state["best"] if MODE == "min" else monitored > state["best"]
+    )
     state["rows"].append(row)
     state["epoch"] = row["epoch"]
-    state["best"], state["stale"] = (monitored, 0) if improved else (state["best"], state["stale"] + 1)
+    state["best"], state["stale"] = (
+        (monitored, 0) if improved else (state["best"], state["stale"] + 1)
+    )
     checkpoint = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -102,7 +114,9 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
         "data": data.record(),
     }
     if SCHEDULER_STEPS is not None:
-        checkpoint["scheduler"] = scheduler.state_dict() if scheduler is not None else None
+        checkpoint["scheduler"] = (
+            scheduler.state_dict() if scheduler is not None else None
+        )
     if improved:
         save_checkpoint(os.path.join(out, "best.pt"), checkpoint)
     save_checkpoint(os.path.join(out, "last.pt"), checkpoint)
@@ -112,8 +126,13 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
 def resumed(last, model, optimizer, data, *, scheduler=None):
     """The training state of `last`, loaded into the model, optimizer and scheduler."""
     checkpoint = load_checkpoint(last)
-    if checkpoint["data"]["seed"] != data.seed:  # another seed would split the data differently
-        raise DataError("E606", f"{last} was trained with seed {checkpoint['data']['seed']}; resume with that seed")
+    if (
+        checkpoint["data"]["seed"] != data.seed
+    ):  # another seed would split the data differently
+        raise DataError(
+            "E606",
+            f"{last} was trained with seed {checkpoint['data']['seed']}; resume with that seed",
+        )
     load_weights(model, checkpoint, last)
     optimizer.load_state_dict(checkpoint["optimizer"])
     if SCHEDULER_STEPS is not None and scheduler is not None:
@@ -127,11 +146,7 @@ def test(model, batches, loss_fn, best, out, report, *, metrics=None):
     load_weights(model, load_checkpoint(best), best)
     loss, values = evaluate(model, batches, loss_fn, metrics=metrics)
     result = {"test_loss": loss, **{f"test_{k}": v for k, v in values.items()}}
-    tmp = os.path.join(out, "test.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, os.path.join(out, "test.json"))
-    sync_folder(os.path.join(out, "test.json"))
+    write_file(
+        os.path.join(out, "test.json"), lambda f: json.dump(result, f, indent=2), "w"
+    )
     report.result(result)

@@ -27,7 +27,7 @@ def _checkpoint(ns: dict, path: str) -> dict:
     try:
         return ns["load_checkpoint"](os.path.abspath(path))
     except ns["DataError"] as e:
-        raise RunError(str(e)) from None
+        raise RunError.of(e) from None
 
 
 def evaluate(program: Program, train: Settings, checkpoint: str, device: str) -> tuple[str, dict]:
@@ -36,18 +36,12 @@ def evaluate(program: Program, train: Settings, checkpoint: str, device: str) ->
     root = os.path.dirname(os.path.abspath(program.file.path))
     try:
         samples = ns["read_data"](root)
-        metrics = ns["Metrics"](ns["build_metrics"](), device) if "build_metrics" in ns else None
-        found = ns["evaluate_checkpoint"](
-            ns["build_model"](),
-            samples,
-            saved,
-            checkpoint,
-            ns["build_loss"](),
-            ns["pick_device"](device),
-            metrics=metrics,
-        )
+        device = ns["pick_device"](device)
+        metrics = {"metrics": ns["Metrics"](ns["build_metrics"](), device)} if "build_metrics" in ns else {}
+        model, loss = ns["build_model"](), ns["build_loss"]()
+        found = ns["evaluate_checkpoint"](model, samples, saved, checkpoint, loss, device, **metrics)
     except ns["DataError"] as e:
-        raise RunError(str(e)) from None
+        raise RunError.of(e) from None
     return found
 
 
@@ -60,7 +54,7 @@ def predict(program: Program, train: Settings, checkpoint: str, source: str, out
         samples = ns["read_samples"](ns["data_file"](os.getcwd(), source), *([columns] if columns else []))
         values = ns["predict"](ns["build_model"](), samples, saved, checkpoint, ns["pick_device"](device))
     except ns["DataError"] as e:
-        raise RunError(str(e)) from None
+        raise RunError.of(e) from None
     if samples.unused:
         say(f"note: {source}: columns the model was not trained on are ignored: {', '.join(samples.unused)}")
     header, rows = _table(saved["classes"], ns["probabilities"](values))

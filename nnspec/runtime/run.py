@@ -9,6 +9,7 @@ import os
 from nnspec.compiler.codegen import Target, generate
 from nnspec.compiler.ir import Program, Settings
 from nnspec.compiler.settings import pick
+from nnspec.errors import UserError
 from nnspec.files import write_atomic
 from nnspec.record import record
 from nnspec.runtime.execute import load_program
@@ -30,8 +31,13 @@ class RunOptions:
     overfit_batch: bool = False
 
 
-class RunError(Exception):
-    """A problem the user can fix (data, folder, checkpoint); the message says which."""
+class RunError(UserError):
+    """A problem of a run the user can fix (data, folder, checkpoint); the message says which."""
+
+    @classmethod
+    def of(cls, e) -> RunError:
+        """A generated program's DataError (or NonFiniteLoss) as the CLI reports it."""
+        return cls(getattr(e, "message", str(e)), getattr(e, "code", None))
 
 
 def default_out(spec_path: str) -> str:
@@ -69,9 +75,9 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
             if os.path.exists(last)
             else "no epoch finished, so no checkpoint was written"
         )
-        raise RunError(f"{e}; {kept}") from None
+        raise RunError(f"{e}; {kept}", "E610") from None
     except namespace["DataError"] as e:
-        raise RunError(str(e)) from None
+        raise RunError.of(e) from None
     if rows:
         plot_curves(rows, os.path.join(options.out, "curves.png"))
     return rows
@@ -93,7 +99,8 @@ def _workers_can_start(data: Settings) -> None:
         raise RunError(
             f"num_workers = {data.values['num_workers']}: nnspec runs the program in memory, and workers started by {method} "
             "(not fork, which this platform does not use) cannot load its classes; run the compiled program "
-            "(nnspec compile) or set num_workers = 0"
+            "(nnspec compile) or set num_workers = 0",
+            "E611",
         )
 
 
@@ -113,7 +120,8 @@ def _started_with(options: RunOptions) -> dict:
     for key, given in (("lr", options.lr), ("seed", options.seed)):
         if given is not None and key in started and given != started[key]:
             raise RunError(
-                f"the run in {options.out} was started with --{key} {started[key]}; resume it without --{key} or with that value"
+                f"the run in {options.out} was started with --{key} {started[key]}; resume it without --{key} or with that value",
+                "E606",
             )
     return started
 
@@ -124,17 +132,18 @@ def _prepare_folder(options: RunOptions, source: str, program: Program) -> None:
     started = os.path.exists(os.path.join(out, "metrics.csv")) or os.path.exists(os.path.join(out, "last.pt"))
     if options.resume:
         if not os.path.exists(os.path.join(out, "last.pt")):
-            raise RunError(f"{out} holds no last.pt to resume from")
+            raise RunError(f"{out} holds no last.pt to resume from", "E606")
         if _read(os.path.join(out, PROGRAM_FILE)) not in (None, source):
             raise RunError(
-                f"the spec changed since the run in {out} started; resume it unchanged or pass --out for a new run"
+                f"the spec changed since the run in {out} started; resume it unchanged or pass --out for a new run",
+                "E606",
             )
         for name in os.listdir(out):  # left by a kill during write_atomic
             if name.startswith(".nnspec-") and name.endswith(".tmp"):
                 os.remove(os.path.join(out, name))
         return
     if started:
-        raise RunError(f"{out} already holds a run; pass --resume to continue it or --out for a new folder")
+        raise RunError(f"{out} already holds a run; pass --resume to continue it or --out for a new folder", "E604")
     os.makedirs(out, exist_ok=True)
     write_atomic(os.path.join(out, "spec.nn"), program.file.source)
     write_atomic(os.path.join(out, PROGRAM_FILE), source)

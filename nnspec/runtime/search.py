@@ -39,7 +39,7 @@ def run_search(program: Program, search: Settings, out: str, say) -> list[Outcom
     metric = goal.args()["metric"] if goal is not None else "val_loss"
     maximize = goal is not None and goal.kind.name == "maximize"
     if os.path.exists(os.path.join(out, "search.csv")):
-        raise RunError(f"{out} already holds a search; pass --out for a new one")
+        raise RunError(f"{out} already holds a search; pass --out for a new one", "E604")
     os.makedirs(out, exist_ok=True)
     owners = _owners(train, program)
     sections = {

@@ -21,7 +21,6 @@ SPLIT = {"train": 0.7, "val": 0.15, "test": 0.15}  # iris.nn:5
 BATCH_SIZE = 16  # iris.nn:6
 SHUFFLE = True  # iris.nn:7
 DROP_LAST = False
-NUM_CLASSES = None
 INPUT_SHAPE = (4,)
 INPUT_DTYPE = "float"
 OUTPUT_SHAPE = (3,)
@@ -120,6 +119,16 @@ class Facts:
         self.named = named or kind == "text"
 
 
+def text_facts(labels):
+    """Facts of labels written as text (a CSV column, folder names): class names, or numbers."""
+    names = sorted(set(labels), key=label_order)
+    values = [number(name) for name in names]
+    if not all(isinstance(v, float) for v in values):
+        return Facts("text", names, len(names), ())
+    kind = "integers" if all(v.is_integer() for v in values) else "reals"
+    return Facts(kind, sorted(values), len(names), (), named=True)
+
+
 def class_problem(facts, classes):
     """Class targets: one label per sample, no more classes than the output scores."""
     if facts.kind == "reals":
@@ -177,23 +186,27 @@ def split_counts(samples, fractions):
 
 
 def split_problem(counts, batch_size, drop_last, batch_statistics):
-    """(code, message) when a split is too small to train or evaluate on; else None."""
+    """(code, message, the data key to change) when a split is too small to train or evaluate
+    on; else None."""
     for name, count in counts.items():
         if count <= 0:
-            return "E513", f"the {name} split gets no samples ({_counted(counts)})"
+            return (
+                "E513",
+                f"the {name} split gets no samples ({_counted(counts)})",
+                "split",
+            )
     train = counts["train"]
     if drop_last and train < batch_size:
-        return (
-            "E513",
-            f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)",
-        )
+        message = f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)"
+        return "E513", message, "batch_size"
     if batch_statistics and (
         batch_size == 1 or (not drop_last and train % batch_size == 1)
     ):
-        return "E513", (
+        message = (
             f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
             "batch norm cannot take the statistics of one sample"
         )
+        return "E513", message, "batch_size"
     return None
 
 
@@ -455,7 +468,7 @@ def encode_targets(labels, where):
     if labels is None:
         raise DataError("E502", f"{where}: the data has no targets")
     found = facts(labels)
-    problem = class_problem(found, NUM_CLASSES or OUTPUT_SHAPE[-1])
+    problem = class_problem(found, OUTPUT_SHAPE[-1])
     if problem:
         raise DataError(problem[0], f"{where}: {problem[1]}")
     y, classes = class_indices(labels)
@@ -465,11 +478,7 @@ def encode_targets(labels, where):
 def facts(labels):
     """What the targets hold, as the contract describes them."""
     if isinstance(labels, list):
-        names = sorted(set(labels), key=label_order)
-        if not _numeric(names):
-            return Facts("text", names, len(names), ())
-        labels = torch.tensor([number(name) for name in names], dtype=torch.float64)
-        return Facts(_kind(labels), labels.tolist(), len(names), (), named=True)
+        return text_facts(labels)
     if labels.is_floating_point() and not torch.isfinite(labels).all():
         raise DataError("E511", "the targets hold NaN or infinite values")
     values = torch.unique(labels).tolist()
@@ -479,12 +488,6 @@ def facts(labels):
 def _kind(labels):
     integral = not labels.is_floating_point() or torch.equal(labels, labels.round())
     return "integers" if integral else "reals"
-
-
-def _numeric(labels):
-    return isinstance(labels, list) and all(
-        isinstance(number(label), float) for label in labels
-    )
 
 
 def class_indices(labels):
@@ -497,8 +500,7 @@ def class_indices(labels):
     else:
         y = labels.reshape(len(labels)).long()
         names = [str(i) for i in range(int(y.max()) + 1)]
-    scores = NUM_CLASSES or OUTPUT_SHAPE[-1]
-    return y, names + [str(i) for i in range(len(names), scores)]
+    return y, names + [str(i) for i in range(len(names), OUTPUT_SHAPE[-1])]
 
 
 def split(x, y, seed, fractions, where):
@@ -664,15 +666,36 @@ def metric_inputs(out, y):
 CHECKPOINT_KEYS = ("model", "classes", "normalization", "data")
 
 
-def save_checkpoint(path, state):
-    """Write `state` next to `path`, fsync, then rename: a kill never leaves a torn file."""
+def write_file(path, write, mode="wb"):
+    """`write(f)` into a file beside `path`, fsynced, then renamed over it: a kill or a full disk
+    leaves the old file whole and, but for a kill, no temporary file."""
     tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, mode, **({} if "b" in mode else {"newline": ""})) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     sync_folder(path)
+
+
+def save_checkpoint(path, state):
+    write_file(path, lambda f: _save(state, f))
+
+
+def _save(state, f):
+    try:
+        torch.save(state, f)
+    except (
+        RuntimeError
+    ) as e:  # torch.save hides a full disk behind its zip writer's error
+        if isinstance(e.__context__, OSError):
+            raise e.__context__ from None
+        raise
 
 
 def sync_folder(path):
@@ -766,16 +789,14 @@ def set_rng_state(state):
 
 
 def write_metrics(path, rows):
-    """metrics.csv: one row per epoch, rewritten whole (and fsynced) so that it matches last.pt."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", newline="") as f:
+    """metrics.csv: one row per epoch, rewritten whole so that it always matches last.pt."""
+
+    def write(f):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    sync_folder(path)
+
+    write_file(path, write, "w")
 
 
 def fit(
@@ -871,13 +892,9 @@ def test(model, batches, loss_fn, best, out, report, *, metrics=None):
     load_weights(model, load_checkpoint(best), best)
     loss, values = evaluate(model, batches, loss_fn, metrics=metrics)
     result = {"test_loss": loss, **{f"test_{k}": v for k, v in values.items()}}
-    tmp = os.path.join(out, "test.json.tmp")
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, os.path.join(out, "test.json"))
-    sync_folder(os.path.join(out, "test.json"))
+    write_file(
+        os.path.join(out, "test.json"), lambda f: json.dump(result, f, indent=2), "w"
+    )
     report.result(result)
 
 

@@ -27,6 +27,7 @@ MODULES = (
     "sources.table",
     "sources.folders",
     "sources.csv_source",
+    "sources.array_shapes",
     "sources.arrays_source",
     "sources.tensors_source",
     "sources.images_source",

@@ -7,6 +7,8 @@ parameter they equal in every use, else after the argument (`in_channels`).
 
 from __future__ import annotations
 
+import functools
+
 from nnspec.compiler.ir import Graph
 from nnspec.compiler.names import safe_variable, stored_attribute
 from nnspec.kinds.layer import LAYERS
@@ -174,18 +176,44 @@ def _is_chain(nodes) -> bool:
 
 
 def _var(graph: Graph, ref: str) -> str:
-    """The forward variable holding `ref`: the name it is bound to, else the node id, made safe
-    and kept apart from every bound name (a layer inside `h = ...` never overwrites a user's `h_0`)."""
-    node = graph.node(ref)
-    if node is None:
-        return safe_variable(ref)  # a graph input
-    if node.target:
-        return safe_variable(node.target)
-    bound = {safe_variable(n.target) for n in graph.nodes if n.target} | {safe_variable(i.name) for i in graph.inputs}
-    name = safe_variable(node.id)
+    return _variables(graph)[ref]
+
+
+@functools.lru_cache(maxsize=256)
+def _variables(graph: Graph) -> dict:
+    """The forward variable holding each value: the name the spec binds it to, else the node id
+    (kept apart from every bound name); never a variable whose value a later line still reads
+    (`output y: y -> ReLU()` beside `output raw: y` keeps `raw`'s value in its own variable)."""
+    steps = _steps(graph)
+    last_read = {ref: k for k, (_, reads) in enumerate(steps) for ref in reads}
+    last_read.update({ref: len(steps) for _, ref, _ in graph.outputs})
+    names = {i.name: safe_variable(i.name) for i in graph.inputs}
+    holder = {var: ref for ref, var in names.items()}
+    bound = {safe_variable(n.target) for n in graph.nodes if n.target} | set(names.values())
+    for k, (ref, _) in enumerate(steps):
+        node = graph.node(ref)
+        name = safe_variable(node.target) if node.target else _apart(safe_variable(node.id), bound)
+        while name in holder and last_read.get(holder[name], -1) > k:
+            name += "_"
+        names[ref], holder[name] = name, ref
+    return names
+
+
+def _apart(name: str, bound: set) -> str:
     while name in bound:
         name += "_"
     return name
+
+
+def _steps(graph: Graph) -> list[tuple[str, list[str]]]:
+    """(value assigned, values read) per forward line: one line per chain, else per node."""
+    steps = []
+    for _, nodes in _statements(graph):
+        if _is_chain(nodes):
+            steps.append((nodes[-1][1].id, [nodes[0][1].inputs[0]]))
+        else:
+            steps += [(n.id, list(n.inputs)) for _, n in nodes]
+    return steps
 
 
 def _forward(graphs: list[Graph], params: _Params, stores: set):

@@ -12,8 +12,7 @@ import os
 from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.compiler.names import safe_variable
 from nnspec.compiler.settings import pick
-from nnspec.compiler.walk import input_shapes, output_shapes
-from nnspec.kinds.layer import LAYERS
+from nnspec.compiler.walk import batch_statistics, output_shapes
 from nnspec.kinds.pysrc import Code, call, src
 from nnspec.record import record
 
@@ -130,7 +129,7 @@ def _settings(program: Program, train: Settings, data: Settings, graph: Graph, t
     yield "INPUT_SHAPE", tuple(graph.inputs[0].shape.dims), None, None
     yield "INPUT_DTYPE", graph.inputs[0].shape.dtype, None, None
     yield "OUTPUT_SHAPE", tuple(output.dims), None, None
-    yield "BATCH_STATISTICS", _batch_statistics(graph), None, None
+    yield "BATCH_STATISTICS", batch_statistics(graph), None, None
     yield "TASK", loss.kind.task, None, None
     yield "METRICS", bool(t["metrics"]), train, "metrics"
     yield "EPOCHS", t["epochs"], train, "epochs"
@@ -148,22 +147,6 @@ def _settings(program: Program, train: Settings, data: Settings, graph: Graph, t
     yield "SKIP_MISMATCHED", t["skip_mismatched"], train, "skip_mismatched"
     yield "FREEZE", t["freeze"], train, "freeze"
     yield "LAYER_LR", t["layer_lr"], train, "layer_lr"
-
-
-def _batch_statistics(graph: Graph) -> bool:
-    """Whether a layer takes statistics over the batch alone (a batch of one cannot train it)."""
-    return any(
-        not node.is_block and LAYERS.get(node.kind).batch_only(node.args, input_shapes(g, node))
-        for g, node in _all_nodes(graph)
-        if node.args is not None
-    )
-
-
-def _all_nodes(graph: Graph):
-    for node in graph.nodes:
-        yield graph, node
-        if node.is_block and node.body is not None:
-            yield from _all_nodes(node.body)
 
 
 def _relative(program: Program, path: str, target: Target) -> str:

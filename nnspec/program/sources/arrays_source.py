@@ -8,6 +8,7 @@ import torch
 
 from nnspec.program.errors import DataError
 from nnspec.program.samples import Samples
+from nnspec.program.sources.array_shapes import check_features, check_targets
 
 
 class ArrayRows:
@@ -19,7 +20,9 @@ class ArrayRows:
 
     def __init__(self, path, targets_path):
         self.path, self.x = path, None
-        self.labels = _array_labels(path, self._features(), _npy_targets(path, targets_path))
+        self.labels = _array_labels(
+            path, self._features(), _npy_targets(path, targets_path)
+        )
 
     def _features(self):
         if self.x is None:
@@ -33,13 +36,18 @@ class ArrayRows:
         return len(self.labels)
 
     def __getitem__(self, i):
-        return torch.from_numpy(np.array(self._features()[i]))  # one sample, in the file's dtype
+        return torch.from_numpy(
+            np.array(self._features()[i])
+        )  # one sample, in the file's dtype
 
 
 def open_numpy_arrays(path, features="features", targets="targets", targets_path=None):
     """The rows of an .npy as a dataset, each read when a batch needs it."""
     if path.endswith(".npz"):
-        raise DataError("E514", f"{path}: an .npz is read whole; save the features as .npy, with targets_path")
+        raise DataError(
+            "E514",
+            f"{path}: an .npz is read whole; save the features as .npy, with targets_path",
+        )
     rows = ArrayRows(path, targets_path)
     return Samples(rows, rows.labels, path)
 
@@ -51,12 +59,20 @@ def load_numpy_arrays(path, features="features", targets="targets", targets_path
         with arrays:
             for key in (features, targets):
                 if key not in arrays:
-                    raise DataError("E502", f"{path}: no array {key!r}; the arrays are {', '.join(arrays.files)}")
-            x, y = _npz_member(arrays, features, path), _npz_member(arrays, targets, path)
+                    raise DataError(
+                        "E502",
+                        f"{path}: no array {key!r}; the arrays are {', '.join(arrays.files)}",
+                    )
+            x, y = (
+                _npz_member(arrays, features, path),
+                _npz_member(arrays, targets, path),
+            )
     else:
         x, y = _np_load(path), _npy_targets(path, targets_path)
     x = _array_features(path, x)
-    return Samples(torch.from_numpy(np.ascontiguousarray(x)), _array_labels(path, x, y), path)
+    return Samples(
+        torch.from_numpy(np.ascontiguousarray(x)), _array_labels(path, x, y), path
+    )
 
 
 def _np_load(path, **options):
@@ -64,40 +80,45 @@ def _np_load(path, **options):
     try:
         return np.load(path, allow_pickle=False, **options)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise DataError("E501", f"{path}: not a NumPy .npy/.npz file that loads without pickle ({e})") from None
+        raise DataError(
+            "E501",
+            f"{path}: not a NumPy .npy/.npz file that loads without pickle ({e})",
+        ) from None
 
 
 def _npz_member(arrays, key, path):
     try:
         return arrays[key]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:  # object arrays, a torn member
-        raise DataError("E501", f"{path}: array {key!r} does not load without pickle ({e})") from None
+    except (
+        ValueError,
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+    ) as e:  # object arrays, a torn member
+        raise DataError(
+            "E501", f"{path}: array {key!r} does not load without pickle ({e})"
+        ) from None
 
 
 def _npy_targets(path, targets_path):
     """The .npy of targets beside an .npy of features."""
     targets = os.path.join(os.path.dirname(path), targets_path or "")
     if not targets_path or not os.path.isfile(targets):
-        raise DataError("E501", f"{path}: an .npy source needs targets_path, a second .npy of targets")
+        raise DataError(
+            "E501",
+            f"{path}: an .npy source needs targets_path, a second .npy of targets",
+        )
     return _np_load(targets)
 
 
 def _array_features(path, x):
-    if x.ndim == 0 or len(x) == 0:
-        raise DataError("E504", f"{path}: the features are {x.shape}: no samples")
-    if x.dtype.kind not in "biuf":
-        raise DataError("E511", f"{path}: the features are {x.dtype}, not numbers")
+    check_features(path, x.shape, x.dtype)
     return x
 
 
 def _array_labels(path, x, y):
     """Targets as a tensor (numbers) or a list of text (string labels), once they fit the features."""
-    if y.ndim == 0 or len(x) != len(y):
-        raise DataError("E504", f"{path}: {len(x)} samples but targets of shape {y.shape}")
+    check_targets(path, len(x), y.shape, y.dtype)
     if y.dtype.kind in "US":
-        if y.ndim != 1:
-            raise DataError("E517", f"{path}: text targets of shape {y.shape}: one label per sample is expected")
         return [str(label) for label in y]
-    if y.dtype.kind not in "biuf":
-        raise DataError("E511", f"{path}: the targets are {y.dtype}, not numbers or text")
     return torch.from_numpy(np.ascontiguousarray(y))

@@ -41,13 +41,30 @@ def read_table(path, delimiter):
     return Table(path, header, rows, lines)
 
 
+def read_header(path, delimiter):
+    """The header row alone (lint reads no more of a large file)."""
+    try:
+        with open(path, "rb") as f:
+            header = next(csv.reader(_decoded(f, path), delimiter=delimiter), None)
+    except csv.Error as e:
+        raise DataError("E511", f"{path}:1: {e}") from None
+    except OSError as e:
+        raise DataError("E501", f"{path}: cannot read it ({e.strerror or e})") from None
+    if header is None:
+        raise DataError("E504", f"{path}: the file is empty")
+    _distinct(header, path)
+    return header
+
+
 def _decoded(lines, path):
     """Text lines; a byte that is not UTF-8 names its line (a BOM on the first is dropped)."""
     for number, raw in enumerate(lines, 1):
         try:
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as e:
-            raise DataError("E511", f"{path}:{number}: byte 0x{raw[e.start]:02x} is not UTF-8 text") from None
+            raise DataError(
+                "E511", f"{path}:{number}: byte 0x{raw[e.start]:02x} is not UTF-8 text"
+            ) from None
 
 
 def _distinct(header, path):
@@ -61,7 +78,10 @@ def _distinct(header, path):
 def _row(row, header, path, line, delimiter):
     if len(row) != len(header):
         hint = _delimiter_hint(header, delimiter)
-        raise DataError("E511", f"{path}:{line}: {len(row)} fields, the header has {len(header)}{hint}")
+        raise DataError(
+            "E511",
+            f"{path}:{line}: {len(row)} fields, the header has {len(header)}{hint}",
+        )
     return row
 
 
@@ -82,7 +102,9 @@ def numeric_column(table, name):
         values.append(value)
     if bad:
         more = f" and {len(bad) - SHOWN} more" if len(bad) > SHOWN else ""
-        raise DataError("E511", f"{table.path}: column {name!r}: {'; '.join(bad[:SHOWN])}{more}")
+        raise DataError(
+            "E511", f"{table.path}: column {name!r}: {'; '.join(bad[:SHOWN])}{more}"
+        )
     return values
 
 
@@ -92,7 +114,10 @@ def label_column(table, name):
     for line, row in zip(table.lines, table.rows):
         label = row[i].strip()
         if label == "" or label.lower() == "nan":
-            raise DataError("E511", f"{table.path}:{line}: column {name!r} has no label ({row[i]!r})")
+            raise DataError(
+                "E511",
+                f"{table.path}:{line}: column {name!r} has no label ({row[i]!r})",
+            )
         labels.append(label)
     return labels
 
