@@ -201,6 +201,7 @@ class Step:
     kind: object
     written: dict  # argument name -> value (a BlockParam inside a block)
     style: str = "keywords"  # "keywords" | "short" | "full": how the call is written
+    cut: int = 99  # at most this many positional arguments
     repeat: int = 1
     inferred: dict = field(default_factory=dict)  # inferred sizes nnspec derived (full style)
 
@@ -234,29 +235,41 @@ def render(value) -> str:
 
 
 def render_call(step, inputs: tuple[str, ...] = ()) -> str:
-    """`Kind(inputs..., args)`: keywords, or PyTorch's positional order (short or full)."""
+    """`Kind(inputs..., args)`: keywords, or positionals in PyTorch's order (full, inferred sizes
+    included, or short, without them) for the first `step.cut` arguments and keywords after."""
     if isinstance(step, NestedBlock):
         return f"{step.name}({render(step.arg)})"
     kind, written = step.kind, dict(step.written)
-    positional: list = []
-    if step.style != "keywords":
-        required = sum(p.required for p in kind.params)
-        full = step.style == "full" or not any(p.inferred for p in kind.params)
-        order = kind.params if full else [p for p in kind.params if not p.inferred]
-        values = {**step.inferred, **written} if full else written
-        for p in order:
-            if p.name not in values:
-                break
-            if not full and len(positional) + 1 >= required:
-                break  # as many positionals as PyTorch requires would switch to the full order
-            positional.append(values[p.name])
-        if full and len(positional) < required:
-            positional = []  # not enough sizes known for the full order: keywords instead
-        for p in kind.params[: len(positional)] if full else order[: len(positional)]:
-            written.pop(p.name, None)
+    names: list = []
+    if step.style == "full" and all(p.name in {**step.inferred, **written} for p in kind.params if p.required):
+        written = {**step.inferred, **written}
+        names = _leading(kind.params, written)[: step.cut]
+    elif step.style != "keywords":
+        names = _leading([p for p in kind.params if not p.inferred], written)[: step.cut]
+        while names and any(p.inferred for p in kind.params) and _binds_in_full(kind, names, written):
+            names.pop()  # PyTorch's reading would win: fewer positionals
+    positional = [written.pop(n) for n in names]
     parts = [*inputs, *(render(v) for v in positional), *(f"{k}={render(v)}" for k, v in written.items())]
     call = f"{kind.name}({', '.join(parts)})"
     return f"{call} * {step.repeat}" if step.repeat > 1 else call
+
+
+def _leading(params, written: dict) -> list[str]:
+    """The names of the params written, up to the first one that is not."""
+    names = []
+    for p in params:
+        if p.name not in written:
+            break
+        names.append(p.name)
+    return names
+
+
+def _binds_in_full(kind, names: list[str], written: dict) -> bool:
+    """Whether `len(names)` positionals and the rest of `written` as keywords bind to the full
+    signature by Python's rules (then nnspec reads them so)."""
+    full = [p.name for p in kind.params][: len(names)]
+    keywords = set(written) - set(names)
+    return not set(full) & keywords and all(p.name in set(full) | keywords for p in kind.params if p.required)
 
 
 def values(t, shape: Shape):
@@ -396,7 +409,8 @@ class Builder:
             applied = try_apply(kind, written, [t])
             if applied is None:
                 continue
-            step = Step(kind, written, draw(st.sampled_from(["keywords", "short", "full"])))
+            style = draw(st.sampled_from(["keywords", "short", "full"]))
+            step = Step(kind, written, style, cut=draw(st.integers(0, len(kind.params))))
             step.inferred = {
                 p.name: applied[2][p.name] for p in kind.params if p.inferred and _literal(applied[2][p.name])
             }

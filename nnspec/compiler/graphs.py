@@ -100,7 +100,7 @@ def _shape_error(e: ShapeError, node: Node, ins, graph: Graph, sink) -> None:
     span = node.arg_spans.get(e.arg, node.span)
     help = e.help
     if e.code == "E401" and not any(a.name == e.arg for a in node.raw_args):
-        help = f"leave `{e.arg}` out (it is inferred); positional arguments follow PyTorch's order when they include it"
+        help = f"leave `{e.arg}` out (it is inferred); a call that fits PyTorch's whole signature is read in its order"
     sink.error(e.code, f"{e.message} (in `{node.id}`)", span, notes=notes, help=help)
 
 
