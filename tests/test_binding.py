@@ -34,9 +34,14 @@ def _bound(kind, args: list[ArgValue], ins: list[Shape]) -> dict:
     return apply_layer(kind, written, ins).args
 
 
+def _positional(params) -> list:
+    """The params a positional argument can fill: the arguments of forward() are keywords."""
+    return [p for p in params if not p.forward]
+
+
 def _binds_in_full(kind, positionals: int, keywords: dict) -> bool:
     """Python's rules over PyTorch's signature: positionals fill it in order, keywords the rest."""
-    names = [p.name for p in kind.params]
+    names = [p.name for p in _positional(kind.params)]
     if positionals > len(names) or set(names[:positionals]) & set(keywords):
         return False
     given = set(names[:positionals]) | set(keywords)
@@ -45,7 +50,7 @@ def _binds_in_full(kind, positionals: int, keywords: dict) -> bool:
 
 def _full_forms(kind, args: dict, example_args: dict):
     """Every inferred size positional in PyTorch's order; after them positionals, then keywords."""
-    names = [p.name for p in kind.params]
+    names = [p.name for p in _positional(kind.params)]
     start = max((i + 1 for i, p in enumerate(kind.params) if p.inferred), default=0)
     for k in range(start, len(names) + 1):
         yield [args[n] for n in names[:k]], {n: v for n, v in example_args.items() if n not in names[:k]}
@@ -56,7 +61,7 @@ def _full_forms(kind, args: dict, example_args: dict):
 def _short_forms(kind, args: dict, example_args: dict, derived: dict):
     """The inferred sizes left out (unless written as something else, LayerNorm([4, 6])):
     positionals in the remaining order, then keywords."""
-    order = [p.name for p in kind.params if not p.inferred]
+    order = [p.name for p in _positional(kind.params) if not p.inferred]
     kept = {n: v for n, v in example_args.items() if not (kind.param(n).inferred and derived.get(n) == v)}
     for k in range(len(order) + 1):
         keywords = {n: v for n, v in kept.items() if n not in order[:k]}

@@ -69,7 +69,7 @@ def _choose(params, args, forms: list[_Placement]) -> _Placement:
 
 
 def _place(kind, params, args: list[ArgValue], full: bool) -> _Placement:
-    order = params if full else [p for p in params if not p.inferred]
+    order = [p for p in params if not p.forward and (full or not p.inferred)]  # forward's arguments: keywords
     written, spans, problems = {}, {}, Sink()
     seen_keyword = False
     for i, arg in enumerate(args):
@@ -125,6 +125,8 @@ def _check_value(kind, param: Param, value, span, sink) -> None:
 def signature(name: str, params) -> str:
     parts = []
     for p in params:
+        if p.forward and "*" not in parts:
+            parts.append("*")  # keyword only from here
         if p.inferred:
             parts.append(f"[{p.name}]")
         elif p.required:

@@ -61,9 +61,8 @@ def _infer_node(node: Node, graph: Graph, shapes: dict, sink) -> Node:
     if node.is_block:
         return _infer_block(node, ins, sink)
     kind = LAYERS.get(node.kind)
-    if not _arity_ok(kind.arity, len(ins)):
-        want = "two or more inputs" if kind.arity is None else f"{kind.arity} input{'s' * (kind.arity > 1)}"
-        sink.error("E406", f"{kind.name} takes {want}, got {len(ins)}", node.span)
+    if not kind.takes(len(ins)):
+        sink.error("E406", f"{kind.name} takes {kind.arity_words()}, got {len(ins)}", node.span)
         return replace(node, failed=True)
     try:
         applied = apply_layer(kind, node.written, ins)
@@ -85,10 +84,6 @@ def _infer_block(node: Node, ins: list[Shape], sink) -> Node:
     params = sum(n.params for n in body.nodes)
     macs = sum(n.macs for n in body.nodes)
     return replace(node, body=body, shape=shape, params=params, macs=macs, failed=shape is None)
-
-
-def _arity_ok(arity, count: int) -> bool:
-    return count >= 2 if arity is None else count == arity
 
 
 def _shape_error(e: ShapeError, node: Node, ins, graph: Graph, sink) -> None:
