@@ -256,6 +256,13 @@ def render_call(step, inputs: tuple[str, ...] = ()) -> str:
     return f"{call} * {step.repeat}" if step.repeat > 1 else call
 
 
+def render_operator(step, tensor: str) -> str:
+    """`x * 0.5` or `0.5 * x` (reverse=true) for a kind with a number on one side of its operator."""
+    number = render(step.written["other"])
+    sides = (number, tensor) if step.written.get("reverse") else (tensor, number)
+    return f" {step.kind.operator} ".join(sides)
+
+
 def _leading(params, written: dict) -> list[str]:
     """The names of the params written, up to the first one that is not."""
     names = []
@@ -455,8 +462,11 @@ class Builder:
             t = drawn[1]
         if not stages:
             return
-        if draw(st.integers(0, 4)) == 0 and stages[0].repeat == 1:  # `L(x) -> ...`: a layer applied to a tensor
-            text = render_call(stages[0], (src.name,)) + "".join(f" -> {render_call(s)}" for s in stages[1:])
+        first = stages[0]
+        if first.kind.scalar and first.repeat == 1 and "other" in first.written and draw(st.booleans()):
+            text = render_operator(first, src.name) + "".join(f" -> {render_call(s)}" for s in stages[1:])
+        elif draw(st.integers(0, 4)) == 0 and first.repeat == 1:  # `L(x) -> ...`: a layer applied to a tensor
+            text = render_call(first, (src.name,)) + "".join(f" -> {render_call(s)}" for s in stages[1:])
         else:
             text = src.name + "".join(f" -> {render_call(s)}" for s in stages)
         self.bind(text, t, reuse=src)

@@ -13,7 +13,8 @@ class Layer(Kind):
     family = "layer"
     torch_class: ClassVar[str | None] = None  # e.g. "nn.Linear"; None for a functional kind
     arity: ClassVar[int | tuple[int, ...] | None] = 1  # None: two or more inputs; a tuple: any of these counts
-    operator: ClassVar[str | None] = None  # "+" or "*" between two tensors
+    operator: ClassVar[str | None] = None  # "+", "*" ... between two tensors, or with `scalar` a tensor and a number
+    scalar: ClassVar[bool] = False  # the operator's other side is a number: arguments `other` and `reverse`
     ranks: ClassVar[tuple[int, ...] | None] = None  # accepted per-sample ranks; None: any
     input_dtype: ClassVar[str | None] = "float"  # None: any
     fixed: ClassVar[dict] = {}  # constructor keywords nnspec always sets, e.g. batch_first=True

@@ -443,7 +443,7 @@ def train_epoch(
 
 @torch.no_grad()
 def evaluate(model, batches, loss_fn, metrics, device):
-    """Mean loss and metrics over `batches` with dropout and batch-norm updates off."""
+    """Average loss and metrics over `batches` with dropout and batch-norm updates off."""
     model.eval()
     total, count = torch.zeros((), device=device), 0
     for x, y in batches.epoch(0):

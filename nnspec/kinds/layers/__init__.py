@@ -2,6 +2,7 @@
 
 from nnspec.kinds.layers import (  # noqa: F401
     activation,
+    arith,
     attention,
     conv,
     dense,
