@@ -49,7 +49,7 @@ def test_no_kind_names_outside_registries():
     # PyTorch-style names anywhere; lower-case ones (csv, uniform) only where called: `csv(`.
     classes = [re.escape(n) for n in KIND_NAMES if n[0].isupper()]
     functions = [re.escape(n) + r"\(" for n in KIND_NAMES if n[0].islower()]
-    pattern = re.compile(r"(?<![.\w])(" + "|".join(classes + functions) + r")")  # not a method: rng.choice(
+    pattern = re.compile(r"(?<![.\w])(" + "|".join(classes + functions) + r")(?![\w])")  # not rng.choice(, Summary
     found = [
         f"{p.relative_to(ROOT)}:{line}: {m.group(1)}"
         for p in GUARDED

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import math
 import os
 import pathlib
 import re
@@ -74,8 +75,8 @@ BATCH = 2
 MAX_SIZE = 8  # every drawn size stays small: each example runs in milliseconds
 
 # What the registry accepts: (per-sample rank, element type) of a model input.
-SINGLE = [k for k in LAYERS if k.arity == 1]
-MERGES = [k for k in LAYERS if k.arity != 1]
+SINGLE = [k for k in LAYERS if k.takes(1)]
+MERGES = [k for k in LAYERS if k.takes(2) or k.takes(3)]
 STARTS = sorted({(rank, k.input_dtype or "float") for k in SINGLE for rank in (k.ranks or (1, 2, 3)) if rank >= 1})
 DTYPES = sorted({d for _, d in STARTS})
 
@@ -109,8 +110,8 @@ def concrete(dim, env: dict) -> int:
     """A static dim with the symbolic sizes given values: "(T-2)//2+1" -> 2 for T=5."""
     if isinstance(dim, int):
         return dim
-    assert re.fullmatch(r"[A-Za-z_0-9+\-*/(), ]+", dim), dim
-    return eval(dim, {"__builtins__": {}, "min": min}, dict(env))  # arithmetic on known names only
+    assert re.fullmatch(r"[A-Za-z_0-9+\-*/(), .]+", dim), dim
+    return eval(dim, {"__builtins__": {}, "min": min, "floor": math.floor}, dict(env))  # arithmetic on known names
 
 
 def sample(shape: Shape, env: dict) -> torch.Tensor:
@@ -177,6 +178,7 @@ class Tensor:
     conc: Shape  # every dim an int
     sym: Shape  # what nnspec sees: some dims symbolic
     input: bool = False  # a model input (never reassigned)
+    indices: bool = False  # long elements that are all 0, the sample's, so any embedding can look them up
 
 
 @dataclass
@@ -201,6 +203,7 @@ class Step:
     kind: object
     written: dict  # argument name -> value (a BlockParam inside a block)
     style: str = "keywords"  # "keywords" | "short" | "full": how the call is written
+    cut: int = 99  # at most this many positional arguments
     repeat: int = 1
     inferred: dict = field(default_factory=dict)  # inferred sizes nnspec derived (full style)
 
@@ -234,29 +237,48 @@ def render(value) -> str:
 
 
 def render_call(step, inputs: tuple[str, ...] = ()) -> str:
-    """`Kind(inputs..., args)`: keywords, or PyTorch's positional order (short or full)."""
+    """`Kind(inputs..., args)`: keywords, or positionals in PyTorch's order (full, inferred sizes
+    included, or short, without them) for the first `step.cut` arguments and keywords after."""
     if isinstance(step, NestedBlock):
         return f"{step.name}({render(step.arg)})"
     kind, written = step.kind, dict(step.written)
-    positional: list = []
-    if step.style != "keywords":
-        required = sum(p.required for p in kind.params)
-        full = step.style == "full" or not any(p.inferred for p in kind.params)
-        order = kind.params if full else [p for p in kind.params if not p.inferred]
-        values = {**step.inferred, **written} if full else written
-        for p in order:
-            if p.name not in values:
-                break
-            if not full and len(positional) + 1 >= required:
-                break  # as many positionals as PyTorch requires would switch to the full order
-            positional.append(values[p.name])
-        if full and len(positional) < required:
-            positional = []  # not enough sizes known for the full order: keywords instead
-        for p in kind.params[: len(positional)] if full else order[: len(positional)]:
-            written.pop(p.name, None)
+    names: list = []
+    if step.style == "full" and all(p.name in {**step.inferred, **written} for p in kind.params if p.required):
+        written = {**step.inferred, **written}
+        names = _leading([p for p in kind.params if not p.forward], written)[: step.cut]
+    elif step.style != "keywords":
+        names = _leading([p for p in kind.params if not p.inferred and not p.forward], written)[: step.cut]
+        while names and any(p.inferred for p in kind.params) and _binds_in_full(kind, names, written):
+            names.pop()  # PyTorch's reading would win: fewer positionals
+    positional = [written.pop(n) for n in names]
     parts = [*inputs, *(render(v) for v in positional), *(f"{k}={render(v)}" for k, v in written.items())]
     call = f"{kind.name}({', '.join(parts)})"
     return f"{call} * {step.repeat}" if step.repeat > 1 else call
+
+
+def render_operator(step, tensor: str) -> str:
+    """`x * 0.5` or `0.5 * x` (reverse=true) for a kind with a number on one side of its operator."""
+    number = render(step.written["other"])
+    sides = (number, tensor) if step.written.get("reverse") else (tensor, number)
+    return f" {step.kind.operator} ".join(sides)
+
+
+def _leading(params, written: dict) -> list[str]:
+    """The names of the params written, up to the first one that is not."""
+    names = []
+    for p in params:
+        if p.name not in written:
+            break
+        names.append(p.name)
+    return names
+
+
+def _binds_in_full(kind, names: list[str], written: dict) -> bool:
+    """Whether `len(names)` positionals and the rest of `written` as keywords bind to the full
+    signature by Python's rules (then nnspec reads them so)."""
+    full = [p.name for p in kind.params if not p.forward][: len(names)]
+    keywords = set(written) - set(names)
+    return not set(full) & keywords and all(p.name in set(full) | keywords for p in kind.params if p.required)
 
 
 def values(t, shape: Shape):
@@ -372,7 +394,9 @@ class Builder:
                 else:
                     sym.append(size)
                 conc.append(size)
-            self.tensors.append(Tensor(name, Shape(tuple(conc), dtype), Shape(tuple(sym), dtype), input=True))
+            self.tensors.append(
+                Tensor(name, Shape(tuple(conc), dtype), Shape(tuple(sym), dtype), input=True, indices=True)
+            )
             prefix = "long" if dtype == "long" else ""
             items.append(f"{name}: {prefix}[{', '.join(map(str, sym))}]")
         return "input " + ", ".join(items)
@@ -384,7 +408,11 @@ class Builder:
         draw = self.draw
         kinds = kinds or SINGLE
         fits = [
-            k for k in kinds if (k.ranks is None or t.sym.rank in k.ranks) and (k.input_dtype in (None, t.sym.dtype))
+            k
+            for k in kinds
+            if (k.ranks is None or t.sym.rank in k.ranks)
+            and (k.input_dtype in (None, t.sym.dtype))
+            and (k.input_dtype != "long" or t.indices)
         ]
         for attempt in range(self.ATTEMPTS):
             if not fits:
@@ -396,17 +424,18 @@ class Builder:
             applied = try_apply(kind, written, [t])
             if applied is None:
                 continue
-            step = Step(kind, written, draw(st.sampled_from(["keywords", "short", "full"])))
+            style = draw(st.sampled_from(["keywords", "short", "full"]))
+            step = Step(kind, written, style, cut=draw(st.integers(0, len(kind.params))))
             step.inferred = {
                 p.name: applied[2][p.name] for p in kind.params if p.inferred and _literal(applied[2][p.name])
             }
             if step.inferred and draw(st.integers(0, 3)) == 0:
                 step.written = {**written, **step.inferred}  # inferred sizes written out: checked
-            out = Tensor("", applied[0], applied[1])
+            out = Tensor("", applied[0], applied[1], indices=t.indices and kind.transparent)
             if draw(st.integers(0, 5)) == 0 and not set(step.inferred) & set(step.written):
                 again = try_apply(kind, written, [out])  # the same layer again: `L() * 2`
                 if again is not None:
-                    step.repeat, out = 2, Tensor("", again[0], again[1])
+                    step.repeat, out = 2, Tensor("", again[0], again[1], indices=out.indices)
                     step.style = "keywords" if step.style == "full" else step.style
             return step, out
         return None
@@ -433,8 +462,11 @@ class Builder:
             t = drawn[1]
         if not stages:
             return
-        if draw(st.integers(0, 4)) == 0 and stages[0].repeat == 1:  # `L(x) -> ...`: a layer applied to a tensor
-            text = render_call(stages[0], (src.name,)) + "".join(f" -> {render_call(s)}" for s in stages[1:])
+        first = stages[0]
+        if first.kind.scalar and first.repeat == 1 and "other" in first.written and draw(st.booleans()):
+            text = render_operator(first, src.name) + "".join(f" -> {render_call(s)}" for s in stages[1:])
+        elif draw(st.integers(0, 4)) == 0 and first.repeat == 1:  # `L(x) -> ...`: a layer applied to a tensor
+            text = render_call(first, (src.name,)) + "".join(f" -> {render_call(s)}" for s in stages[1:])
         else:
             text = src.name + "".join(f" -> {render_call(s)}" for s in stages)
         self.bind(text, t, reuse=src)
@@ -447,14 +479,14 @@ class Builder:
         else:
             name = self.fresh(self.used)
         self.lines.append(f"{name} = {text}")
-        self.tensors.append(Tensor(name, t.conc, t.sym))
+        self.tensors.append(Tensor(name, t.conc, t.sym, indices=t.indices))
 
     # -- merges --------------------------------------------------------------------------------
 
     def merge(self) -> None:
         draw = self.draw
         kind = draw(st.sampled_from(MERGES))
-        n = kind.arity or draw(st.integers(2, 3))
+        n = draw(st.sampled_from([c for c in (2, 3) if kind.takes(c)]))
         written = self.draw_args(kind, self.tensors[-1].conc)
         groups = [[a, b] for a in self.tensors for b in self.tensors]
         if n == 3:
@@ -568,11 +600,13 @@ class Builder:
             written = {k: v.value(p) if isinstance(v, BlockParam) else v for k, v in step.written.items()}
             if any(step.kind.param(k).type.check(v) for k, v in written.items()):
                 return None  # this use's value is not legal here
+            if step.kind.input_dtype == "long" and not t.indices:
+                return None
             for _ in range(step.repeat):
                 applied = try_apply(step.kind, written, [t])
                 if applied is None:
                     return None
-                t = Tensor("", applied[0], applied[1])
+                t = Tensor("", applied[0], applied[1], indices=t.indices and step.kind.transparent)
         if residual is not None:
             applied = try_apply(residual, {}, [t, x])
             if applied is None:

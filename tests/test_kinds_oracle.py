@@ -36,7 +36,12 @@ TORCH_KINDS = [k for k in LAYERS if k.torch_class]
 def test_declared_defaults_equal_pytorch(kind):
     cls = getattr(nn, kind.torch_class.split(".", 1)[1])
     signature = _signature(cls)
+    forward = inspect.signature(cls.forward).parameters
     for param in kind.params:
+        if param.forward:  # an argument of forward(): keyword only there too
+            assert forward[param.name].default == param.default, f"{kind.name}.{param.name}"
+            assert forward[param.name].kind is not inspect.Parameter.VAR_KEYWORD
+            continue
         if param.name not in signature.parameters and not param.required:
             assert _built_default(kind, param.name) == param.default  # RNN's keyword-only nonlinearity
             continue

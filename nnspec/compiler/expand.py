@@ -6,7 +6,7 @@ from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
 from nnspec.compiler.ir import Graph, Input, Node
 from nnspec.compiler.names import safe_attribute
-from nnspec.compiler.resolve import split_args
+from nnspec.compiler.resolve import is_tensor, split_args
 from nnspec.compiler.values import ValueProblem, arg_values, evaluate
 from nnspec.diagnostics import Sink
 from nnspec.kinds.base import Shape
@@ -186,18 +186,28 @@ class _GraphState:
         return self.node(expr, [self.lower(t, stmt) for t in tensors], values)
 
     def operator(self, expr: ast.BinOp, stmt: str) -> str:
-        kind = next((k for k in LAYERS if k.operator == expr.op), None)
-        left, right = self.lower(expr.left, stmt), self.lower(expr.right, stmt)
+        """`a + b` between tensors; `x * 0.5` or `1 - x` with a number, its kind's `other` argument."""
+        tensors = [is_tensor(side, self.env) for side in (expr.left, expr.right)]
+        scalar = not all(tensors)
+        kind = next((k for k in LAYERS if k.operator == expr.op and k.scalar == scalar), None)
         if kind is None:
+            between = "a tensor and a number" if scalar else "tensors"
             self.x.sink.error(
                 "E209",
-                f"`{expr.op}` is not defined between tensors",
+                f"`{expr.op}` is not defined between {between}",
                 expr.span,
                 help=f"tensors combine with {_combiners()}",
             )
-            return left
-        call = ast.Call(kind.name, (), expr.span, expr.span)
-        return self.node(call, [left, right], ())
+            return self.lower(expr.left if tensors[0] else expr.right, stmt)
+        if not scalar:
+            left, right = self.lower(expr.left, stmt), self.lower(expr.right, stmt)
+            return self.node(ast.Call(kind.name, (), expr.span, expr.span), [left, right], ())
+        tensor, number = (expr.left, expr.right) if tensors[0] else (expr.right, expr.left)
+        args = (
+            ast.Arg("other", number, number.span),
+            ast.Arg("reverse", ast.Const(not tensors[0], expr.span), expr.span),
+        )
+        return self.node(ast.Call(kind.name, args, expr.span, expr.span), [self.lower(tensor, stmt)], args)
 
     def node(self, call: ast.Call, inputs: list[str], args) -> str:
         node_id = f"#{self.counter}"  # provisional; see _name_nodes
@@ -237,6 +247,6 @@ class _GraphState:
 
 
 def _combiners() -> str:
-    ops = [f"`{k.operator}`" for k in LAYERS if k.operator]
+    ops = [f"`{k.operator}`" for k in LAYERS if k.operator and not k.scalar]
     merges = [f"{k.name}(...)" for k in LAYERS if k.arity is None]
     return ", ".join(ops + merges)

@@ -61,9 +61,8 @@ def _infer_node(node: Node, graph: Graph, shapes: dict, sink) -> Node:
     if node.is_block:
         return _infer_block(node, ins, sink)
     kind = LAYERS.get(node.kind)
-    if not _arity_ok(kind.arity, len(ins)):
-        want = "two or more inputs" if kind.arity is None else f"{kind.arity} input{'s' * (kind.arity > 1)}"
-        sink.error("E406", f"{kind.name} takes {want}, got {len(ins)}", node.span)
+    if not kind.takes(len(ins)):
+        sink.error("E406", f"{kind.name} takes {kind.arity_words()}, got {len(ins)}", node.span)
         return replace(node, failed=True)
     try:
         applied = apply_layer(kind, node.written, ins)
@@ -87,10 +86,6 @@ def _infer_block(node: Node, ins: list[Shape], sink) -> Node:
     return replace(node, body=body, shape=shape, params=params, macs=macs, failed=shape is None)
 
 
-def _arity_ok(arity, count: int) -> bool:
-    return count >= 2 if arity is None else count == arity
-
-
 def _shape_error(e: ShapeError, node: Node, ins, graph: Graph, sink) -> None:
     labels = [
         _producer_label(graph, ref, s, k if len(ins) > 1 else None) for k, (ref, s) in enumerate(zip(node.inputs, ins))
@@ -99,7 +94,7 @@ def _shape_error(e: ShapeError, node: Node, ins, graph: Graph, sink) -> None:
     span = node.arg_spans.get(e.arg, node.span)
     help = e.help
     if e.code == "E401" and not any(a.name == e.arg for a in node.raw_args):
-        help = f"leave `{e.arg}` out (it is inferred); positional arguments follow PyTorch's order when they include it"
+        help = f"leave `{e.arg}` out (it is inferred); a call that fits PyTorch's whole signature is read in its order"
     sink.error(e.code, f"{e.message} (in `{node.id}`)", span, notes=notes, help=help, labels=labels)
 
 

@@ -137,9 +137,12 @@ class _Resolver:
                 self._kind(stage.call)
                 for arg in stage.call.args:
                     self._value(arg.value)
-        elif isinstance(expr, ast.BinOp):
-            self._tensor(expr.left)
-            self._tensor(expr.right)
+        elif isinstance(expr, ast.BinOp) and is_tensor(expr, self.params):
+            for side in (expr.left, expr.right):  # one side may be a number: `x * 0.5`, `1 - x`
+                if is_tensor(side, self.params):
+                    self._tensor(side)
+                else:
+                    self._value(side)
         elif isinstance(expr, ast.Call):
             self._applied(expr)
         else:
@@ -226,5 +229,5 @@ class _Resolver:
 
 
 def _merges() -> str:
-    ops = [f"`a {k.operator} b`" for k in LAYERS if k.operator]
+    ops = [f"`a {k.operator} b`" for k in LAYERS if k.operator and not k.scalar]
     return ", ".join(ops + [f"`{k.name}(a, b)`" for k in LAYERS if k.arity is None])

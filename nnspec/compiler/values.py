@@ -52,6 +52,8 @@ def arg_values(args, env: dict, refs: bool = False) -> list[ArgValue]:
 
 def _arith(op: str, a, b, span):
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b))
+    if op not in _OPS:  # `@` multiplies tensors only
+        raise ValueProblem("E303", f"`{op}` is not defined between numbers", span)
     if not numeric:
         raise ValueProblem("E303", f"`{op}` needs two numbers, got {a!r} and {b!r}", span)
     if op in ("/", "//") and b == 0:

@@ -82,8 +82,9 @@ class Kind:
 
     def constructor(self, args: dict) -> tuple[list, dict]:
         """PyTorch constructor arguments: required ones positionally, the rest by keyword."""
-        positional = [args[p.name] for p in self.params if p.required]
-        keywords = {p.name: args[p.name] for p in self.params if not p.required and args[p.name] != p.default}
+        params = [p for p in self.params if not p.forward]
+        positional = [args[p.name] for p in params if p.required]
+        keywords = {p.name: args[p.name] for p in params if not p.required and args[p.name] != p.default}
         return positional, keywords
 
     def validate(self, args: dict) -> list[tuple[str, str, str]]:

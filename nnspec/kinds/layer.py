@@ -12,8 +12,9 @@ LAYERS = Registry("layer", "Linear(16)")
 class Layer(Kind):
     family = "layer"
     torch_class: ClassVar[str | None] = None  # e.g. "nn.Linear"; None for a functional kind
-    arity: ClassVar[int | None] = 1  # None: two or more inputs
-    operator: ClassVar[str | None] = None  # "+" or "*" between two tensors
+    arity: ClassVar[int | tuple[int, ...] | None] = 1  # None: two or more inputs; a tuple: any of these counts
+    operator: ClassVar[str | None] = None  # "+", "*" ... between two tensors, or with `scalar` a tensor and a number
+    scalar: ClassVar[bool] = False  # the operator's other side is a number: arguments `other` and `reverse`
     ranks: ClassVar[tuple[int, ...] | None] = None  # accepted per-sample ranks; None: any
     input_dtype: ClassVar[str | None] = "float"  # None: any
     fixed: ClassVar[dict] = {}  # constructor keywords nnspec always sets, e.g. batch_first=True
@@ -30,6 +31,19 @@ class Layer(Kind):
     def sequential(self) -> bool:
         """Whether it can sit in an nn.Sequential: a module called on one input, output as is."""
         return self.torch_class is not None and self.arity == 1 and type(self).forward is Layer.forward
+
+    def takes(self, count: int) -> bool:
+        """Whether it accepts `count` inputs."""
+        if self.arity is None:
+            return count >= 2
+        return count in self.arity if isinstance(self.arity, tuple) else count == self.arity
+
+    def arity_words(self) -> str:
+        if self.arity is None:
+            return "two or more inputs"
+        counts = self.arity if isinstance(self.arity, tuple) else (self.arity,)
+        head = ", ".join(map(str, counts[:-1]))
+        return f"{head + ' or ' if head else ''}{counts[-1]} input{'s' * (counts[-1] > 1)}"
 
     def derive(self, ins: list[Shape]) -> dict:
         """Arguments inferred from the input shapes (in_features, in_channels ...)."""

@@ -169,6 +169,7 @@ class Param:
     inferred: bool = False  # derived from the input shape (or the training setup) when omitted
     advise: tuple | None = None  # (lo, hi): outside it is legal but suspicious -> W301
     caution: str = ""  # written as true: legal but risky -> W302 with this explanation
+    forward: bool = False  # an argument of the module's forward call, not of its constructor: keyword only
     doc: str = ""
 
     @property

@@ -1,8 +1,8 @@
-"""Element-wise activations and the (log-)softmax over one dim."""
+"""Element-wise activations (PReLU with its learned slopes) and the (log-)softmax over one dim."""
 
 from __future__ import annotations
 
-from nnspec.kinds.base import Example
+from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 
@@ -56,6 +56,55 @@ class Tanh(Activation):
 class Sigmoid(Activation):
     name, torch_class, examples = "Sigmoid", "nn.Sigmoid", _EX
     produces = "probabilities"
+
+
+@LAYERS.register
+class ReLU6(Activation):
+    name, torch_class, params, examples = "ReLU6", "nn.ReLU6", (_INPLACE,), _EX
+
+
+@LAYERS.register
+class Hardswish(Activation):
+    name, torch_class, params, examples = "Hardswish", "nn.Hardswish", (_INPLACE,), _EX
+
+
+@LAYERS.register
+class Mish(Activation):
+    name, torch_class, params, examples = "Mish", "nn.Mish", (_INPLACE,), _EX
+
+
+@LAYERS.register
+class Softplus(Activation):
+    name, torch_class = "Softplus", "nn.Softplus"
+    params = (Param("beta", Float(), 1.0), Param("threshold", Float(), 20.0))
+    examples = (*_EX, Example({"beta": 2, "threshold": 5.0}, ((3, 4),)))
+
+
+@LAYERS.register
+class PReLU(Activation):
+    """One learned negative slope, or one per channel (dim 1 counting the batch)."""
+
+    name, torch_class = "PReLU", "nn.PReLU"
+    params = (Param("num_parameters", Int(1), 1), Param("init", Float(), 0.25))
+    examples = (
+        *_EX,
+        Example({"num_parameters": 3, "init": 0.1}, ((3, 4, 4),)),
+        Example({"num_parameters": 5}, ((5,),)),
+    )
+
+    def infer(self, args, ins):
+        n, dims = args["num_parameters"], ins[0].dims
+        channels = dims[0] if dims else 1  # PyTorch's channel dim is 1; a (N,) input has one channel
+        if n != 1 and n != channels:
+            raise ShapeError(
+                "E402",
+                f"PReLU: num_parameters {n} must be 1 or the {channels} channels of {ins[0]}",
+                arg="num_parameters",
+            )
+        return ins[0]
+
+    def count(self, args, ins):
+        return args["num_parameters"]
 
 
 class _DimActivation(Activation):

@@ -1,10 +1,11 @@
-"""Attention over batch-first sequences (T, E): MultiheadAttention, TransformerEncoderLayer."""
+"""Attention over batch-first sequences (T, E): MultiheadAttention, Transformer encoder and decoder layers."""
 
 from __future__ import annotations
 
-from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.base import Example, Shape, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, feature_dim
-from nnspec.kinds.params import Bool, Float, Int, Param, Str
+from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
+from nnspec.kinds.pysrc import src
 
 
 def _heads_divide(embed: int, heads: int, arg: str) -> None:
@@ -12,11 +13,35 @@ def _heads_divide(embed: int, heads: int, arg: str) -> None:
         raise ShapeError("E307", f"embedding size {embed} must be divisible by the {heads} heads", arg=arg)
 
 
+def _steps(shape: Shape) -> int:
+    """The sequence length where known; 1 for a symbolic one (MACs count what they can)."""
+    return shape.dims[0] if isinstance(shape.dims[0], int) else 1
+
+
+def causal_mask(query: str, key: str) -> str:
+    """A boolean (Tq, Tk) mask, True above the diagonal: no step attends to a later one."""
+    return f"torch.ones({query}.size(1), {key}.size(1), dtype=torch.bool, device={query}.device).triu(1)"
+
+
+def causal_keywords(flag, mask: str, hint: str, query: str, key: str) -> list[str]:
+    """`mask=<causal mask>, hint=True` for forward; `flag` is a literal or a block parameter's code."""
+    if flag is False:
+        return []
+    if flag is True:
+        return [f"{mask}={causal_mask(query, key)}", f"{hint}=True"]
+    return [f"{mask}={causal_mask(query, key)} if {src(flag)} else None", f"{hint}={src(flag)}"]
+
+
+def _causal(name: str) -> Param:
+    return Param(name, Bool(), False, forward=True, doc="mask later steps (a mask built from the sequence length)")
+
+
 @LAYERS.register
 class MultiheadAttention(Layer):
-    """Self-attention: query, key and value are the same sequence."""
+    """Self-attention on one input; cross-attention on (query, key and value) or (query, key, value)."""
 
     name, torch_class, ranks = "MultiheadAttention", "nn.MultiheadAttention", (2,)
+    arity = (1, 2, 3)
     fixed = {"batch_first": True}
     params = (
         Param("embed_dim", Int(1), inferred=True),
@@ -25,39 +50,59 @@ class MultiheadAttention(Layer):
         Param("bias", Bool(), True),
         Param("add_bias_kv", Bool(), False),
         Param("add_zero_attn", Bool(), False),
+        Param("kdim", Optional(Int(1)), None, inferred=True),
+        Param("vdim", Optional(Int(1)), None, inferred=True),
+        _causal("is_causal"),
     )
     examples = (
         Example({"num_heads": 4}, ((6, 16),)),
         Example({"num_heads": 2, "bias": False, "add_bias_kv": True}, ((3, 8),)),
+        Example({"num_heads": 2, "is_causal": True}, ((5, 8),)),
+        Example({"num_heads": 2}, ((5, 8), (7, 3))),
+        Example({"num_heads": 4, "is_causal": True, "add_zero_attn": True}, ((4, 8), (6, 8), (6, 5))),
     )
 
     def derive(self, ins):
-        return {"embed_dim": feature_dim(ins[0], self.name)}
+        embed = feature_dim(ins[0], self.name)
+        key, value = ins[1] if len(ins) > 1 else ins[0], ins[-1]
+        dims = {"kdim": feature_dim(key, self.name), "vdim": feature_dim(value, self.name)}
+        # PyTorch's own default for a size equal to embed_dim is none
+        return {"embed_dim": embed, **{k: None if d == embed else d for k, d in dims.items()}}
+
+    def matches(self, name, written, derived, ins):
+        if name in ("kdim", "vdim"):
+            return written == derived or (derived is None and written == feature_dim(ins[0], self.name))
+        return written == derived
 
     def infer(self, args, ins):
         _heads_divide(args["embed_dim"], args["num_heads"], "num_heads")
+        key, value = ins[1] if len(ins) > 1 else ins[0], ins[-1]
+        if key.dims[0] != value.dims[0]:
+            raise ShapeError("E404", f"MultiheadAttention: key {key} and value {value} need the same length")
         return ins[0]
 
-    def count(self, args, ins):
+    def _sizes(self, args) -> tuple[int, int, int]:
         e = args["embed_dim"]
-        return 4 * e * e + 4 * e * args["bias"] + 2 * e * args["add_bias_kv"]
+        return e, args["kdim"] or e, args["vdim"] or e
+
+    def count(self, args, ins):
+        e, k, v = self._sizes(args)
+        return 2 * e * e + e * (k + v) + 4 * e * args["bias"] + 2 * e * args["add_bias_kv"]
 
     def macs(self, args, ins, out):
-        t = ins[0].dims[0] if isinstance(ins[0].dims[0], int) else 1
-        e = args["embed_dim"]
-        return 4 * t * e * e + 2 * t * t * e
+        e, k, v = self._sizes(args)
+        tq, tk = _steps(ins[0]), _steps(ins[-1])
+        return 2 * tq * e * e + tk * e * (k + v) + 2 * tq * tk * e
 
     def forward(self, module, inputs, args):
-        x = inputs[0]
-        return f"{module}({x}, {x}, {x}, need_weights=False)[0]"
+        q = inputs[0]
+        k, v = (q, q) if len(inputs) == 1 else (inputs[1], inputs[-1])
+        mask = causal_keywords(args["is_causal"], "attn_mask", "is_causal", q, k)
+        return f"{module}({', '.join([q, k, v, 'need_weights=False', *mask])})[0]"
 
 
-@LAYERS.register
-class TransformerEncoderLayer(Layer):
-    name, torch_class, ranks = "TransformerEncoderLayer", "nn.TransformerEncoderLayer", (2,)
-    nonlinear = True
-    fixed = {"batch_first": True}
-    params = (
+def _transformer_params(causal: str) -> tuple[Param, ...]:
+    return (
         Param("d_model", Int(1), inferred=True),
         Param("nhead", Int(1)),
         Param("dim_feedforward", Int(1), 2048),
@@ -66,11 +111,14 @@ class TransformerEncoderLayer(Layer):
         Param("layer_norm_eps", Float(0, lo_open=True), 1e-05),
         Param("norm_first", Bool(), False),
         Param("bias", Bool(), True),
+        _causal(causal),
     )
-    examples = (
-        Example({"nhead": 4, "dim_feedforward": 32}, ((5, 16),)),
-        Example({"nhead": 2, "dim_feedforward": 8, "bias": False, "norm_first": True, "activation": "gelu"}, ((3, 6),)),
-    )
+
+
+class _Transformer(Layer):
+    ranks = (2,)
+    nonlinear = True
+    fixed = {"batch_first": True}
 
     def derive(self, ins):
         return {"d_model": feature_dim(ins[0], self.name)}
@@ -79,14 +127,71 @@ class TransformerEncoderLayer(Layer):
         _heads_divide(args["d_model"], args["nhead"], "nhead")
         return ins[0]
 
-    def count(self, args, ins):
+    def _feedforward(self, args) -> int:
         e, f, b = args["d_model"], args["dim_feedforward"], args["bias"]
-        attention = 4 * e * e + 4 * e * b
-        feedforward = 2 * e * f + (f + e) * b
-        norms = 2 * e * (1 + b)
-        return attention + feedforward + norms
+        return 2 * e * f + (f + e) * b
+
+    def _attention(self, args) -> int:
+        e = args["d_model"]
+        return 4 * e * e + 4 * e * args["bias"]
+
+    def _norm(self, args) -> int:
+        return args["d_model"] * (1 + args["bias"])
+
+
+@LAYERS.register
+class TransformerEncoderLayer(_Transformer):
+    name, torch_class = "TransformerEncoderLayer", "nn.TransformerEncoderLayer"
+    params = _transformer_params("is_causal")
+    examples = (
+        Example({"nhead": 4, "dim_feedforward": 32}, ((5, 16),)),
+        Example({"nhead": 2, "dim_feedforward": 8, "bias": False, "norm_first": True, "activation": "gelu"}, ((3, 6),)),
+        Example({"nhead": 2, "dim_feedforward": 8, "is_causal": True}, ((4, 6),)),
+    )
+
+    def count(self, args, ins):
+        return self._attention(args) + self._feedforward(args) + 2 * self._norm(args)
 
     def macs(self, args, ins, out):
-        t = ins[0].dims[0] if isinstance(ins[0].dims[0], int) else 1
+        t = _steps(ins[0])
         e, f = args["d_model"], args["dim_feedforward"]
         return t * (4 * e * e + 2 * e * f) + 2 * t * t * e
+
+    def forward(self, module, inputs, args):
+        x = inputs[0]
+        return f"{module}({', '.join([x, *causal_keywords(args['is_causal'], 'src_mask', 'is_causal', x, x)])})"
+
+
+@LAYERS.register
+class TransformerDecoderLayer(_Transformer):
+    """Self-attention over the target (T, E), then attention to the memory (S, E), then a feed-forward."""
+
+    name, torch_class, arity = "TransformerDecoderLayer", "nn.TransformerDecoderLayer", 2
+    params = _transformer_params("tgt_is_causal")
+    examples = (
+        Example({"nhead": 4, "dim_feedforward": 32}, ((5, 16), (7, 16))),
+        Example({"nhead": 2, "dim_feedforward": 8, "tgt_is_causal": True, "norm_first": True}, ((4, 6), (3, 6))),
+    )
+
+    def infer(self, args, ins):
+        memory = feature_dim(ins[1], self.name)
+        if memory != args["d_model"]:
+            raise ShapeError(
+                "E404", f"TransformerDecoderLayer: the memory {ins[1]} needs width d_model={args['d_model']}"
+            )
+        return super().infer(args, ins)
+
+    def count(self, args, ins):
+        return 2 * self._attention(args) + self._feedforward(args) + 3 * self._norm(args)
+
+    def macs(self, args, ins, out):
+        t, s = _steps(ins[0]), _steps(ins[1])
+        e, f = args["d_model"], args["dim_feedforward"]
+        attention = 4 * t * e * e + 2 * t * t * e
+        cross = 2 * t * e * e + 2 * s * e * e + 2 * t * s * e
+        return attention + cross + 2 * t * e * f
+
+    def forward(self, module, inputs, args):
+        tgt, memory = inputs
+        mask = causal_keywords(args["tgt_is_causal"], "tgt_mask", "tgt_is_causal", tgt, tgt)
+        return f"{module}({', '.join([tgt, memory, *mask])})"

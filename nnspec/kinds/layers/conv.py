@@ -1,4 +1,4 @@
-"""Convolutions: Conv1d, Conv2d and ConvTranspose2d, sharing one N-d rule."""
+"""Convolutions, 1-d to 3-d, plain and transposed, sharing one N-d rule."""
 
 from __future__ import annotations
 
@@ -131,6 +131,27 @@ class Conv2d(_ConvNd):
 
 
 @LAYERS.register
+class Conv3d(_ConvNd):
+    name, torch_class, n = "Conv3d", "nn.Conv3d", 3
+    examples = (
+        Example({"out_channels": 4, "kernel_size": 3}, ((2, 6, 7, 5),)),
+        Example(
+            {"out_channels": 6, "kernel_size": [1, 3, 3], "stride": [1, 2, 2], "padding": [0, 1, 1]}, ((3, 4, 9, 8),)
+        ),
+        Example({"out_channels": 4, "kernel_size": 3, "padding": "same", "groups": 2, "bias": False}, ((2, 5, 5, 5),)),
+    )
+
+
+@LAYERS.register
+class ConvTranspose1d(_ConvNd):
+    name, torch_class, n, transposed = "ConvTranspose1d", "nn.ConvTranspose1d", 1, True
+    examples = (
+        Example({"out_channels": 8, "kernel_size": 4, "stride": 2, "padding": 1}, ((16, 10),)),
+        Example({"out_channels": 6, "kernel_size": 3, "groups": 3, "dilation": 2, "bias": False}, ((3, 7),)),
+    )
+
+
+@LAYERS.register
 class ConvTranspose2d(_ConvNd):
     name, torch_class, n, transposed = "ConvTranspose2d", "nn.ConvTranspose2d", 2, True
     examples = (
@@ -138,7 +159,13 @@ class ConvTranspose2d(_ConvNd):
         Example({"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, ((8, 5, 6),)),
     )
 
-    def count(self, args, ins):
-        k = prod(expand(args["kernel_size"], self.n))
-        weights = args["in_channels"] * (args["out_channels"] // args["groups"]) * k
-        return weights + args["out_channels"] * args["bias"]
+
+@LAYERS.register
+class ConvTranspose3d(_ConvNd):
+    name, torch_class, n, transposed = "ConvTranspose3d", "nn.ConvTranspose3d", 3, True
+    examples = (
+        Example({"out_channels": 2, "kernel_size": 2, "stride": 2}, ((4, 3, 4, 2),)),
+        Example(
+            {"out_channels": 3, "kernel_size": [3, 1, 3], "stride": 2, "output_padding": [1, 0, 0]}, ((2, 2, 3, 3),)
+        ),
+    )

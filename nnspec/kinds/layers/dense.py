@@ -1,10 +1,10 @@
-"""Fully connected and lookup layers: Linear, Bilinear, Embedding, Identity."""
+"""Fully connected and lookup layers: Linear, Bilinear, Embedding, EmbeddingBag, PositionEmbedding, Identity."""
 
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, Shape, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, feature_dim
-from nnspec.kinds.params import Bool, Float, Int, Optional, Param
+from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 
 
 def _rows(shape: Shape) -> int:
@@ -94,21 +94,84 @@ class Embedding(Layer):
         pad, n = args.get("padding_idx"), args.get("num_embeddings")
         if pad is not None and isinstance(n, int) and not -n <= pad < n:
             return [("E304", f"padding_idx {pad} must be within the {n} embeddings", "padding_idx")]
-        if args.get("scale_grad_by_freq") and args.get("sparse"):
-            return [
-                (
-                    "E307",
-                    "scale_grad_by_freq=true does not work with sparse=true (PyTorch refuses it in backward)",
-                    "scale_grad_by_freq",
-                )
-            ]
-        return []
+        return _sparse_scaling(args)
 
     def infer(self, args, ins):
         return Shape(ins[0].dims + (args["embedding_dim"],), "float")
 
     def count(self, args, ins):
         return args["num_embeddings"] * args["embedding_dim"]
+
+
+def _sparse_scaling(args) -> list:
+    if args.get("scale_grad_by_freq") and args.get("sparse"):
+        message = "scale_grad_by_freq=true does not work with sparse=true (PyTorch refuses it in backward)"
+        return [("E307", message, "scale_grad_by_freq")]
+    return []
+
+
+@LAYERS.register
+class EmbeddingBag(Layer):
+    """Each sample's indices (L) looked up and pooled into one vector: (N, L) -> (N, E)."""
+
+    name, torch_class, ranks = "EmbeddingBag", "nn.EmbeddingBag", (1,)
+    input_dtype = "long"
+    params = (
+        Param("num_embeddings", Int(1)),
+        Param("embedding_dim", Int(1)),
+        Param("max_norm", Optional(Float(0, lo_open=True)), None),
+        Param("norm_type", Float(), 2.0),
+        Param("scale_grad_by_freq", Bool(), False),
+        Param("mode", Str(("sum", "mean", "max")), "mean"),
+        Param("sparse", Bool(), False),
+    )
+    examples = (
+        Example({"num_embeddings": 50, "embedding_dim": 6}, ((9,),), dtype="long"),
+        Example({"num_embeddings": 10, "embedding_dim": 4, "mode": "max"}, ((3,),), dtype="long"),
+        Example({"num_embeddings": 8, "embedding_dim": 3, "mode": "sum", "sparse": True}, ((5,),), dtype="long"),
+    )
+
+    def validate(self, args):
+        if args.get("mode") == "max":
+            for flag in ("sparse", "scale_grad_by_freq"):
+                if args.get(flag):
+                    return [("E307", f'mode="max" does not work with {flag}=true (PyTorch refuses it)', flag)]
+        return _sparse_scaling(args)
+
+    def infer(self, args, ins):
+        return Shape((args["embedding_dim"],), "float")
+
+    def count(self, args, ins):
+        return args["num_embeddings"] * args["embedding_dim"]
+
+
+@LAYERS.register
+class PositionEmbedding(Layer):
+    """A learned embedding per position added to a sequence (T, E): x + weight[:T], as nanoGPT's wpe."""
+
+    name, torch_class, ranks = "PositionEmbedding", "nn.Embedding", (2,)
+    params = (Param("num_embeddings", Int(1)), Param("embedding_dim", Int(1), inferred=True))
+    examples = (Example({"num_embeddings": 16}, ((10, 8),)), Example({"num_embeddings": 5}, ((5, 3),)))
+
+    def derive(self, ins):
+        return {"embedding_dim": feature_dim(ins[0], self.name)}
+
+    def infer(self, args, ins):
+        steps = ins[0].dims[0]
+        if isinstance(steps, int) and steps > args["num_embeddings"]:
+            raise ShapeError(
+                "E402",
+                f"PositionEmbedding: the sequence {ins[0]} has {steps} steps, more than its {args['num_embeddings']} positions",
+                arg="num_embeddings",
+            )
+        return ins[0]
+
+    def count(self, args, ins):
+        return args["num_embeddings"] * args["embedding_dim"]
+
+    def forward(self, module, inputs, args):
+        x = inputs[0]
+        return f"{x} + {module}(torch.arange({x}.size(1), device={x}.device))"
 
 
 @LAYERS.register

@@ -1,12 +1,27 @@
-"""Merges of several tensors: `a + b` (Add), `a * b` (Multiply), Concat(a, b, dim=1)."""
+"""Merges of several tensors: `a + b`, `a - b`, `a * b`, `a / b` (broadcasting), `a @ b`, Concat(a, b, dim=1)."""
 
 from __future__ import annotations
 
-from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.base import Example, Shape, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
 from nnspec.kinds.layers.sizes import add_dims
 from nnspec.kinds.params import Int, Param
 from nnspec.kinds.pysrc import src
+
+
+def broadcast(symbol: str, a: Shape, b: Shape, keep: int = 0) -> tuple:
+    """PyTorch's broadcasting of two per-sample shapes, but for their last `keep` dims: the same
+    rank, so that the batch dims line up, and each size equal or 1. A symbolic size broadcasts
+    only with itself or 1."""
+    if a.rank != b.rank:
+        raise ShapeError("E404", f"`{symbol}` needs inputs of the same rank (the batch dims line up), got {a} and {b}")
+    dims = []
+    for x, y in zip(a.dims[: a.rank - keep], b.dims[: b.rank - keep]):
+        if x != y and 1 not in (x, y):
+            which = "each dim" if not keep else f"each dim before the last {keep}"
+            raise ShapeError("E404", f"`{symbol}` needs sizes that are equal or 1 in {which}, got {a} and {b}")
+        dims.append(y if x == 1 else x)
+    return tuple(dims)
 
 
 class _Elementwise(Layer):
@@ -14,13 +29,10 @@ class _Elementwise(Layer):
     symbol = "+"
 
     def infer(self, args, ins):
-        first = ins[0]
+        dims = ins[0].dims
         for other in ins[1:]:
-            if other.dims != first.dims:
-                raise ShapeError(
-                    "E404", f"`{self.symbol}` needs equal shapes, got {first} and {other}", expected=str(first)
-                )
-        return first
+            dims = broadcast(self.symbol, ins[0].with_dims(dims), other)
+        return ins[0].with_dims(dims)
 
     def forward(self, module, inputs, args):
         return f" {self.symbol} ".join(inputs)
@@ -28,19 +40,69 @@ class _Elementwise(Layer):
 
 @LAYERS.register
 class Add(_Elementwise):
-    """Element-wise sum, written `a + b` (a residual connection)."""
+    """Element-wise sum, written `a + b` (a residual connection); sizes of 1 broadcast."""
 
     name, operator, symbol = "Add", "+", "+"
-    examples = (Example({}, ((4, 3), (4, 3))),)
+    examples = (Example({}, ((4, 3), (4, 3))), Example({}, ((4, 1), (1, 5))))
+
+
+@LAYERS.register
+class Subtract(_Elementwise):
+    """Element-wise difference, written `a - b`; sizes of 1 broadcast."""
+
+    name, operator, symbol = "Subtract", "-", "-"
+    examples = (Example({}, ((5,), (5,))), Example({}, ((3, 4, 4), (3, 1, 1))))
 
 
 @LAYERS.register
 class Multiply(_Elementwise):
-    """Element-wise product, written `a * b` (gating)."""
+    """Element-wise product, written `a * b` (gating); sizes of 1 broadcast."""
 
     name, operator, symbol = "Multiply", "*", "*"
     nonlinear = True
-    examples = (Example({}, ((6,), (6,))),)
+    examples = (Example({}, ((6,), (6,))), Example({}, ((8, 5, 5), (8, 1, 1))))
+
+
+@LAYERS.register
+class Divide(_Elementwise):
+    """Element-wise quotient, written `a / b`; sizes of 1 broadcast."""
+
+    name, operator, symbol = "Divide", "/", "/"
+    nonlinear = True
+    examples = (Example({}, ((3, 4), (3, 4))), Example({}, ((2, 6), (1, 6))))
+
+
+@LAYERS.register
+class MatMul(Layer):
+    """Matrix product of the last two dims, written `a @ b`: (..., n, m) @ (..., m, p) -> (..., n, p)."""
+
+    name, operator, arity = "MatMul", "@", 2
+    nonlinear = True
+    examples = (
+        Example({}, ((5, 8), (8, 5))),
+        Example({}, ((2, 3, 4), (2, 4, 6))),
+        Example({}, ((1, 3, 4), (5, 4, 2))),
+    )
+
+    def infer(self, args, ins):
+        a, b = ins
+        if a.rank < 2 or b.rank < 2:  # a vector per sample would multiply across the batch
+            raise ShapeError("E402", f"`@` needs a matrix per sample on both sides, (N, n, m) or more, got {a} and {b}")
+        if a.dims[-1] != b.dims[-2]:
+            raise ShapeError(
+                "E404",
+                f"`@` needs the last size of {a} to equal the one before last of {b}",
+                expected=f"(N, ..., {a.dims[-1]}, p)",
+            )
+        lead = broadcast("@", a, b, keep=2)
+        return a.with_dims((*lead, a.dims[-2], b.dims[-1]))
+
+    def macs(self, args, ins, out):
+        inner = ins[0].dims[-1]
+        return (out.numel() or 0) * inner if isinstance(inner, int) else 0
+
+    def forward(self, module, inputs, args):
+        return " @ ".join(inputs)
 
 
 @LAYERS.register

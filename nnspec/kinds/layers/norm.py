@@ -1,4 +1,4 @@
-"""Normalisation and dropout: BatchNorm1d/2d, LayerNorm, GroupNorm, Dropout, Dropout2d."""
+"""Normalisation and dropout: BatchNorm, InstanceNorm, LayerNorm, GroupNorm, Dropout, Dropout1d/2d."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ _EPS = Param("eps", Float(0, lo_open=True), 1e-05)
 
 
 class _BatchNorm(Layer):
+    statistics: bool = True  # the default of affine and track_running_stats
+
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         cls.params = (
             Param("num_features", Int(1), inferred=True),
             _EPS,
             Param("momentum", Float(0, 1), 0.1),
-            Param("affine", Bool(), True),
-            Param("track_running_stats", Bool(), True),
+            Param("affine", Bool(), cls.statistics),
+            Param("track_running_stats", Bool(), cls.statistics),
         )
 
     def derive(self, ins):
@@ -44,6 +46,29 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     name, torch_class, ranks = "BatchNorm2d", "nn.BatchNorm2d", (3,)
     examples = (Example({}, ((8, 5, 5),)), Example({"momentum": 0.01, "eps": 1e-3}, ((3, 4, 4),)))
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalises each sample's channels over their spatial positions."""
+
+    statistics = False
+
+    def infer(self, args, ins):
+        if ins[0].numel() is not None and ins[0].numel() == ins[0].dims[0]:  # PyTorch refuses a single position
+            raise ShapeError("E402", f"{self.name} needs more than one spatial position per channel, got {ins[0]}")
+        return ins[0]
+
+
+@LAYERS.register
+class InstanceNorm1d(_InstanceNorm):
+    name, torch_class, ranks = "InstanceNorm1d", "nn.InstanceNorm1d", (2,)
+    examples = (Example({}, ((4, 9),)), Example({"affine": True, "track_running_stats": True}, ((3, 5),)))
+
+
+@LAYERS.register
+class InstanceNorm2d(_InstanceNorm):
+    name, torch_class, ranks = "InstanceNorm2d", "nn.InstanceNorm2d", (3,)
+    examples = (Example({}, ((8, 5, 5),)), Example({"affine": True, "eps": 1e-3}, ((3, 1, 4),)))
 
 
 @LAYERS.register
@@ -113,6 +138,12 @@ class _Dropout(Layer):
 class Dropout(_Dropout):
     name, torch_class = "Dropout", "nn.Dropout"
     examples = (Example({"p": 0.2}, ((10,),)),)
+
+
+@LAYERS.register
+class Dropout1d(_Dropout):
+    name, torch_class, ranks = "Dropout1d", "nn.Dropout1d", (2,)
+    examples = (Example({"p": 0.3}, ((4, 6),)),)
 
 
 @LAYERS.register

@@ -1,8 +1,8 @@
-"""Pooling: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d."""
+"""Pooling, 1-d to 3-d: MaxPool, AvgPool, AdaptiveAvgPool and AdaptiveMaxPool."""
 
 from __future__ import annotations
 
-from nnspec.kinds.base import Example
+from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer
 from nnspec.kinds.layers.sizes import window_out
 from nnspec.kinds.params import Bool, Int, OneOf, Optional, Param, Seq, expand, int_or_tuple
@@ -11,6 +11,7 @@ from nnspec.kinds.params import Bool, Int, OneOf, Optional, Param, Seq, expand, 
 class _PoolNd(Layer):
     n: int = 2
     with_dilation = False
+    whole_kernel = False  # the input itself, padding aside, must be as large as the kernel
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -32,6 +33,8 @@ class _PoolNd(Layer):
         stride = args["stride"] if args["stride"] is not None else args["kernel_size"]
         s, p = expand(stride, self.n)[i], expand(args["padding"], self.n)[i]
         d = expand(args["dilation"], self.n)[i] if self.with_dilation else 1
+        if self.whole_kernel and isinstance(size, int) and size < k:
+            raise ShapeError("E403", f"{self.name}: input size {size} is smaller than the kernel {k} (padding aside)")
         return window_out(size, k, s, p, d, args["ceil_mode"])
 
 
@@ -53,7 +56,7 @@ def _avg_params(n):
         Param("ceil_mode", Bool(), False),
         Param("count_include_pad", Bool(), True),
     )
-    return common + ((Param("divisor_override", Optional(Int(1)), None),) if n == 2 else ())
+    return common + ((Param("divisor_override", Optional(Int(1)), None),) if n >= 2 else ())
 
 
 @LAYERS.register
@@ -76,6 +79,18 @@ class MaxPool2d(_PoolNd):
 
 
 @LAYERS.register
+class MaxPool3d(_PoolNd):
+    name, torch_class, n, with_dilation, params = "MaxPool3d", "nn.MaxPool3d", 3, True, _max_params(3)
+    examples = (
+        Example({"kernel_size": 2}, ((3, 8, 6, 7),)),
+        Example(
+            {"kernel_size": [1, 3, 3], "stride": [1, 2, 2], "padding": [0, 1, 1], "ceil_mode": True}, ((2, 4, 9, 8),)
+        ),
+        Example({"kernel_size": 2, "dilation": 2}, ((1, 5, 5, 6),)),
+    )
+
+
+@LAYERS.register
 class AvgPool1d(_PoolNd):
     name, torch_class, n, params = "AvgPool1d", "nn.AvgPool1d", 1, _avg_params(1)
     examples = (Example({"kernel_size": 3, "stride": 2}, ((3, 11),)),)
@@ -87,6 +102,16 @@ class AvgPool2d(_PoolNd):
     examples = (
         Example({"kernel_size": 2}, ((3, 9, 8),)),
         Example({"kernel_size": 3, "padding": 1, "ceil_mode": True, "stride": 2}, ((1, 10, 7),)),
+    )
+
+
+@LAYERS.register
+class AvgPool3d(_PoolNd):
+    name, torch_class, n, params = "AvgPool3d", "nn.AvgPool3d", 3, _avg_params(3)
+    whole_kernel = True
+    examples = (
+        Example({"kernel_size": 2}, ((3, 4, 6, 5),)),
+        Example({"kernel_size": 3, "stride": [1, 2, 2], "padding": 1, "count_include_pad": False}, ((2, 5, 7, 7),)),
     )
 
 
@@ -116,3 +141,21 @@ class AdaptiveAvgPool1d(_AdaptiveNd):
 class AdaptiveAvgPool2d(_AdaptiveNd):
     name, torch_class, n = "AdaptiveAvgPool2d", "nn.AdaptiveAvgPool2d", 2
     examples = (Example({"output_size": 1}, ((512, 7, 7),)), Example({"output_size": [6, None]}, ((4, 13, 9),)))
+
+
+@LAYERS.register
+class AdaptiveAvgPool3d(_AdaptiveNd):
+    name, torch_class, n = "AdaptiveAvgPool3d", "nn.AdaptiveAvgPool3d", 3
+    examples = (Example({"output_size": 1}, ((8, 4, 5, 5),)), Example({"output_size": [2, None, 3]}, ((2, 5, 4, 7),)))
+
+
+@LAYERS.register
+class AdaptiveMaxPool1d(_AdaptiveNd):
+    name, torch_class, n = "AdaptiveMaxPool1d", "nn.AdaptiveMaxPool1d", 1
+    examples = (Example({"output_size": 3}, ((4, 10),)),)
+
+
+@LAYERS.register
+class AdaptiveMaxPool2d(_AdaptiveNd):
+    name, torch_class, n = "AdaptiveMaxPool2d", "nn.AdaptiveMaxPool2d", 2
+    examples = (Example({"output_size": [2, 3]}, ((4, 7, 9),)), Example({"output_size": [None, 1]}, ((3, 5, 6),)))

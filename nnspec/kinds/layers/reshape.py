@@ -1,11 +1,11 @@
-"""Layers that only move values around: Flatten, Unflatten, Reshape, LastStep."""
+"""Layers that only move values around: Flatten, Unflatten, Reshape, Transpose, Permute, Squeeze, Unsqueeze, LastStep."""
 
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
 from nnspec.kinds.layers.sizes import product
-from nnspec.kinds.params import Int, Param, Seq
+from nnspec.kinds.params import Int, OneOf, Param, Seq
 from nnspec.kinds.pysrc import src
 
 
@@ -65,6 +65,86 @@ class Reshape(_Reshaping):
         shape = args["shape"]
         sizes = ", ".join(map(src, shape)) if isinstance(shape, list) else f"*{src(shape)}"
         return f"{inputs[0]}.reshape(len({inputs[0]}), {sizes})"
+
+
+@LAYERS.register
+class Transpose(_Reshaping):
+    """Swaps two dims (counted with the batch dim first): `Transpose(1, 2)` is x.transpose(1, 2)."""
+
+    name = "Transpose"
+    params = (Param("dim0", Int()), Param("dim1", Int()))
+    examples = (Example({"dim0": 1, "dim1": 2}, ((3, 5),)), Example({"dim0": -1, "dim1": 1}, ((2, 3, 4),)))
+
+    def infer(self, args, ins):
+        dims = list(ins[0].dims)
+        i, j = (torch_dim(args[a], len(dims), self.name) for a in ("dim0", "dim1"))
+        dims[i], dims[j] = dims[j], dims[i]
+        return ins[0].with_dims(dims)
+
+    def forward(self, module, inputs, args):
+        return f"{inputs[0]}.transpose({src(args['dim0'])}, {src(args['dim1'])})"
+
+
+@LAYERS.register
+class Permute(_Reshaping):
+    """Reorders all dims, the batch dim first and in place: `Permute([0, 2, 1])`."""
+
+    name = "Permute"
+    params = (Param("dims", Seq(Int(), min_len=1)),)
+    examples = (Example({"dims": [0, 2, 1]}, ((3, 5),)), Example({"dims": [0, -1, 1, 2]}, ((2, 3, 4),)))
+
+    def infer(self, args, ins):
+        dims, full = ins[0].dims, ins[0].rank + 1
+        order = args["dims"]
+        if len(order) != full or sorted(d % full for d in order if -full <= d < full) != list(range(full)):
+            raise ShapeError("E402", f"Permute: {order} is not an order of the {full} dims of {ins[0]}", arg="dims")
+        if order[0] % full:
+            raise ShapeError(
+                "E402", f"Permute: {order} moves the batch dimension", help="keep dim 0 first: Permute([0, ...])"
+            )
+        return ins[0].with_dims(dims[d % full - 1] for d in order[1:])
+
+    def forward(self, module, inputs, args):
+        order = args["dims"]
+        return f"{inputs[0]}.permute({', '.join(map(src, order)) if isinstance(order, list) else f'*{src(order)}'})"
+
+
+@LAYERS.register
+class Squeeze(_Reshaping):
+    """Removes dims of size 1 (counted with the batch dim first): `Squeeze(2)`, `Squeeze([1, 3])`."""
+
+    name = "Squeeze"
+    params = (Param("dim", OneOf((Int(), Seq(Int(), min_len=1)))),)
+    examples = (Example({"dim": 2}, ((5, 1),)), Example({"dim": [1, -1]}, ((1, 4, 1),)))
+
+    def infer(self, args, ins):
+        dims = ins[0].dims
+        given = args["dim"] if isinstance(args["dim"], list) else [args["dim"]]
+        picked = {torch_dim(d, len(dims), self.name) for d in given}
+        for i in sorted(picked):
+            if dims[i] != 1:  # PyTorch would leave it: a squeeze that does nothing is a mistake
+                raise ShapeError("E402", f"Squeeze: dim {i + 1} of {ins[0]} has size {dims[i]}, not 1", arg="dim")
+        return ins[0].with_dims(d for i, d in enumerate(dims) if i not in picked)
+
+    def forward(self, module, inputs, args):
+        return f"{inputs[0]}.squeeze({src(args['dim'])})"
+
+
+@LAYERS.register
+class Unsqueeze(_Reshaping):
+    """Inserts a dim of size 1 at `dim` of the result (counted with the batch dim first)."""
+
+    name = "Unsqueeze"
+    params = (Param("dim", Int()),)
+    examples = (Example({"dim": 1}, ((5,),)), Example({"dim": -1}, ((3, 4),)), Example({"dim": 2}, ((3, 4),)))
+
+    def infer(self, args, ins):
+        dims = ins[0].dims
+        i = torch_dim(args["dim"], len(dims) + 1, self.name)  # a dim of the result
+        return ins[0].with_dims(dims[:i] + (1,) + dims[i:])
+
+    def forward(self, module, inputs, args):
+        return f"{inputs[0]}.unsqueeze({src(args['dim'])})"
 
 
 @LAYERS.register
