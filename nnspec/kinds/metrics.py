@@ -18,7 +18,6 @@ class Metric(Kind):
     family = "metric"
     torch_class: ClassVar[str]
     tasks: ClassVar[tuple[str, ...]] = ("binary", "multiclass")  # or ("regression",)
-    higher_is_better: ClassVar[bool] = True
 
     def constructor(self, args):
         positional, keywords = super().constructor(args)
@@ -68,7 +67,6 @@ class AUROC(Metric):
 
 class _Regression(Metric):
     tasks = ("regression",)
-    higher_is_better = False
 
 
 @METRICS.register
@@ -84,4 +82,4 @@ class MeanAbsoluteError(_Regression):
 
 @METRICS.register
 class R2Score(_Regression):
-    name, torch_class, higher_is_better = "R2Score", "torchmetrics.R2Score", True
+    name, torch_class = "R2Score", "torchmetrics.R2Score"

@@ -55,7 +55,6 @@ class MultiheadAttention(Layer):
 @LAYERS.register
 class TransformerEncoderLayer(Layer):
     name, torch_class, ranks = "TransformerEncoderLayer", "nn.TransformerEncoderLayer", (2,)
-    nonlinear = True
     fixed = {"batch_first": True}
     params = (
         Param("d_model", Int(1), inferred=True),

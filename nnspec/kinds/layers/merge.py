@@ -39,7 +39,6 @@ class Multiply(_Elementwise):
     """Element-wise product, written `a * b` (gating)."""
 
     name, operator, symbol = "Multiply", "*", "*"
-    nonlinear = True
     examples = (Example({}, ((6,), (6,))),)
 
 
