@@ -40,6 +40,9 @@ class Uniform(Init):
     name, function = "uniform", "uniform_"
     params = (Param("a", Float(), 0.0), Param("b", Float(), 1.0), _BIAS)
 
+    def validate(self, args):
+        return [] if args["a"] <= args["b"] else [("E304", "uniform needs a <= b", "b")]
+
 
 @INITS.register
 class Normal(Init):

@@ -10,7 +10,8 @@ from nnspec.kinds.pysrc import Code, src
 
 LOSSES = Registry("loss", "CrossEntropyLoss()")
 
-_REDUCTION = Param("reduction", Str(("none", "mean", "sum")), "mean")
+# "none" (one loss per value) is not offered: training steps on one number per batch.
+_REDUCTION = Param("reduction", Str(("mean", "sum")), "mean")
 _WEIGHT = Param("weight", Optional(Seq(Float())), None)
 
 

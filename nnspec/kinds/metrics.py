@@ -11,7 +11,8 @@ METRICS = Registry("metric", "Accuracy()")
 
 _TASK = Param("task", Str(("binary", "multiclass")), inferred=True)
 _CLASSES = Param("num_classes", Optional(Int(2)), None, inferred=True)
-_AVERAGE = Param("average", Optional(Str(("micro", "macro", "weighted", "none"))), "micro")
+# Not "none" (nor none): that gives one value per class, and metrics.csv has one per metric.
+_AVERAGE = Param("average", Str(("micro", "macro", "weighted")), "micro")
 
 
 class Metric(Kind):
@@ -62,7 +63,7 @@ class Recall(_Classification):
 @METRICS.register
 class AUROC(Metric):
     name, torch_class = "AUROC", "torchmetrics.AUROC"
-    params = (_TASK, _CLASSES, Param("average", Optional(Str(("macro", "weighted", "none"))), "macro"))
+    params = (_TASK, _CLASSES, Param("average", Str(("macro", "weighted")), "macro"))
 
 
 class _Regression(Metric):
