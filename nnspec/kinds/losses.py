@@ -27,6 +27,10 @@ class Loss(Kind):
     hint: ClassVar[str] = ""  # how to give it what it expects (W501)
     probabilities: ClassVar[str] = "{out}"  # the model output as probabilities (or values)
 
+    def takes(self, args: dict) -> tuple[str, ...]:
+        """The targets it takes with these arguments (some of `targets`)."""
+        return self.targets
+
     def constructor(self, args):
         positional, keywords = super().constructor(args)
         for name in ("weight", "pos_weight"):  # PyTorch wants tensors here
@@ -83,6 +87,10 @@ class CrossEntropyLoss(Loss):
     )
     expects, task, targets = "logits", "multiclass", ("index", "one_hot")
     probabilities = "torch.softmax({out}, dim=1)"
+
+    def takes(self, args):
+        # PyTorch ignores an index only among indices: class probabilities have none to ignore
+        return self.targets if args["ignore_index"] == self.param("ignore_index").default else ("index",)
 
 
 @LOSSES.register
