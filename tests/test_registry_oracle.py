@@ -3,6 +3,8 @@
 Each parameter is an argument of the PyTorch callable with PyTorch's default (or one the kind
 declares nnspec's own), and the call codegen writes builds and works for the defaults and for
 every parameter at its bounds. A new kind is checked without anyone writing a test for it.
+Data sources have no PyTorch class: their parameters are held to the program's own loaders.
+Search distributions and goals have none either (search draws with random.Random): no oracle.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def _use_scheduler(kind, args):
 
 def test_onecycle_fills_in_the_run_length():
     kind = SCHEDULERS.get("OneCycleLR")
-    _, keywords = kind.constructor({**cases(kind)[0]})
+    _, keywords = kind.constructor(cases(kind)[0])
     assert keywords["epochs"] == Code("epochs") and keywords["steps_per_epoch"] == Code("steps_per_epoch")
 
 
