@@ -244,6 +244,8 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         err(f"interrupted: continue with `nnspec run {args.file} --resume --out {out_dir}`")
         return 130
+    finally:
+        report.close()  # the progress line goes, the terminal's streams come back
     if args.overfit_batch:
         return _overfit_verdict(rows)
     report.message(f"run folder: {out_dir} (metrics.csv, last.pt, best.pt, curves.png)")

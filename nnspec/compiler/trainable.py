@@ -1,4 +1,4 @@
-"""Checks that a train section can become a training program (E506-E509)."""
+"""Checks that a train section can become a training program (E506-E509, E518)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: 
     for key in ("init", "freeze", "layer_lr"):
         _patterns(train, key, graph, sink)
     _monitor(train, sink)
+    if data is not None:
+        _targets_fit_loss(data, train.values["loss"], sink)
 
 
 def layer_names(graph: Graph) -> list[str]:
@@ -61,3 +63,17 @@ def _monitor(train: Settings, sink: Sink) -> None:
             span,
             help=f"columns: {', '.join(columns)}",
         )
+
+
+def _targets_fit_loss(data: Settings, loss: BoundCall, sink: Sink) -> None:
+    """`one_hot = true` only for a loss that takes class probabilities (with its arguments)."""
+    if not data.values["one_hot"] or "one_hot" in loss.kind.takes(loss.args()):
+        return
+    given = " with these arguments" if "one_hot" in loss.kind.targets else ""
+    sink.error(
+        "E518",
+        f"`one_hot = true` in data `{data.name}`, but {loss.kind.name}{given} does not take one-hot targets",
+        data.spans.get("one_hot", data.span),
+        labels=[(loss.span, "the loss")],
+        help="remove `one_hot = true`" + (", or the loss arguments that need class indices" if given else ""),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from nnspec.kinds.base import Kind, Registry
-from nnspec.kinds.params import Float, Optional, Param, Str
+from nnspec.kinds.params import Float, Optional, Param, Str, pytorch_value
 from nnspec.kinds.pysrc import call
 
 INITS = Registry("initialiser", "xavier_uniform()")
@@ -25,10 +25,11 @@ class Init(Kind):
 
     family = "initialiser"
     function: ClassVar[str]
+    own = {"bias": "nn.init functions fill one tensor; nnspec fills the layer's biases with a constant_ call"}
 
     def weight_call(self, args: dict, tensor: str) -> str:
-        own = {k: v for k, v in args.items() if k != "bias"}
-        return call(f"nn.init.{self.function}", keywords=own, lead=(tensor,))
+        keywords = {p.name: pytorch_value(p.type, args[p.name]) for p in self.params if p.name not in self.own}
+        return call(f"nn.init.{self.function}", keywords=keywords, lead=(tensor,))
 
     def bias_call(self, args: dict, tensor: str) -> str | None:
         return call("nn.init.constant_", (args["bias"],), lead=(tensor,)) if args["bias"] is not None else None
@@ -38,6 +39,9 @@ class Init(Kind):
 class Uniform(Init):
     name, function = "uniform", "uniform_"
     params = (Param("a", Float(), 0.0), Param("b", Float(), 1.0), _BIAS)
+
+    def validate(self, args):
+        return [] if args["a"] <= args["b"] else [("E304", "uniform needs a <= b", "b")]
 
 
 @INITS.register

@@ -20,7 +20,6 @@ class Layer(Kind):
     fixed: ClassVar[dict] = {}  # constructor keywords nnspec always sets, e.g. batch_first=True
     examples: ClassVar[tuple[Example, ...]] = ()
     # Roles the ML lints read; they never name a kind.
-    nonlinear: ClassVar[bool] = False
     transparent: ClassVar[bool] = False  # changes neither values' meaning nor linearity (Flatten)
     collapsible: ClassVar[bool] = False  # two in a row with nothing non-linear between are one
     regularizer: ClassVar[bool] = False

@@ -10,7 +10,8 @@ from nnspec.kinds.pysrc import Code, src
 
 LOSSES = Registry("loss", "CrossEntropyLoss()")
 
-_REDUCTION = Param("reduction", Str(("none", "mean", "sum")), "mean")
+# "none" (one loss per value) is not offered: training steps on one number per batch.
+_REDUCTION = Param("reduction", Str(("mean", "sum")), "mean")
 _WEIGHT = Param("weight", Optional(Seq(Float())), None)
 
 
@@ -25,6 +26,10 @@ class Loss(Kind):
     task: ClassVar[str] = "regression"  # "multiclass" | "binary" | "regression"
     hint: ClassVar[str] = ""  # how to give it what it expects (W501)
     probabilities: ClassVar[str] = "{out}"  # the model output as probabilities (or values)
+
+    def takes(self, args: dict) -> tuple[str, ...]:
+        """The targets it takes with these arguments (some of `targets`)."""
+        return self.targets
 
     def constructor(self, args):
         positional, keywords = super().constructor(args)
@@ -82,6 +87,10 @@ class CrossEntropyLoss(Loss):
     )
     expects, task, targets = "logits", "multiclass", ("index", "one_hot")
     probabilities = "torch.softmax({out}, dim=1)"
+
+    def takes(self, args):
+        # PyTorch ignores an index only among indices: class probabilities have none to ignore
+        return self.targets if args["ignore_index"] == self.param("ignore_index").default else ("index",)
 
 
 @LOSSES.register

@@ -11,14 +11,14 @@ METRICS = Registry("metric", "Accuracy()")
 
 _TASK = Param("task", Str(("binary", "multiclass")), inferred=True)
 _CLASSES = Param("num_classes", Optional(Int(2)), None, inferred=True)
-_AVERAGE = Param("average", Optional(Str(("micro", "macro", "weighted", "none"))), "micro")
+# Not "none" (nor none): that gives one value per class, and metrics.csv has one per metric.
+_AVERAGE = Param("average", Str(("micro", "macro", "weighted")), "micro")
 
 
 class Metric(Kind):
     family = "metric"
     torch_class: ClassVar[str]
     tasks: ClassVar[tuple[str, ...]] = ("binary", "multiclass")  # or ("regression",)
-    higher_is_better: ClassVar[bool] = True
 
     def constructor(self, args):
         positional, keywords = super().constructor(args)
@@ -63,12 +63,11 @@ class Recall(_Classification):
 @METRICS.register
 class AUROC(Metric):
     name, torch_class = "AUROC", "torchmetrics.AUROC"
-    params = (_TASK, _CLASSES, Param("average", Optional(Str(("macro", "weighted", "none"))), "macro"))
+    params = (_TASK, _CLASSES, Param("average", Str(("macro", "weighted")), "macro"))
 
 
 class _Regression(Metric):
     tasks = ("regression",)
-    higher_is_better = False
 
 
 @METRICS.register
@@ -84,4 +83,4 @@ class MeanAbsoluteError(_Regression):
 
 @METRICS.register
 class R2Score(_Regression):
-    name, torch_class, higher_is_better = "R2Score", "torchmetrics.R2Score", True
+    name, torch_class = "R2Score", "torchmetrics.R2Score"

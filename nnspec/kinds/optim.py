@@ -18,7 +18,7 @@ def _lr(default: float) -> Param:
 
 _MOMENTUM = Param("momentum", Float(0), 0, advise=(0.0, 1.0))
 _EPS = Param("eps", Float(0), 1e-08)
-_BETAS = Param("betas", Seq(Float(0, 1), 2), (0.9, 0.999))
+_BETAS = Param("betas", Seq(Float(0, 1, hi_open=True), 2), (0.9, 0.999))  # PyTorch refuses 1
 
 
 class Optimizer(Kind):
@@ -60,7 +60,7 @@ class RMSprop(Optimizer):
     name, torch_class = "RMSprop", "torch.optim.RMSprop"
     params = (
         _lr(0.01),
-        Param("alpha", Float(0), 0.99),
+        Param("alpha", Float(0, 1), 0.99),  # a moving average's weight: above 1 it goes negative, then nan
         _EPS,
         Param("weight_decay", Float(0), 0),
         _MOMENTUM,
@@ -116,7 +116,7 @@ class ReduceLROnPlateau(Scheduler):
     name, torch_class, steps = "ReduceLROnPlateau", "torch.optim.lr_scheduler.ReduceLROnPlateau", "metric"
     params = (
         Param("mode", Str(("min", "max")), "min"),
-        Param("factor", Float(0, 1), 0.1),
+        Param("factor", Float(0, 1, hi_open=True), 0.1),
         Param("patience", Int(0), 10),
         Param("threshold", Float(0), 0.0001),
         Param("threshold_mode", Str(("rel", "abs")), "rel"),

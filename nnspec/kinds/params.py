@@ -47,8 +47,11 @@ class Float:
     lo: float | None = None
     hi: float | None = None
     lo_open: bool = False  # True: lo itself is not allowed (lr > 0)
+    hi_open: bool = False  # True: hi itself is not allowed (Adam's betas < 1)
 
     def describe(self) -> str:
+        if self.hi_open:
+            return "a number" + (f" >= {self.lo} and" if self.lo is not None else "") + f" < {self.hi}"
         return "a number" + _bounds(self.lo, self.hi, self.lo_open)
 
     def check(self, v):
@@ -56,6 +59,8 @@ class Float:
             return "type", self.describe()
         if self.lo_open and self.lo is not None and v <= self.lo:
             return "range", f"greater than {self.lo}"
+        if self.hi_open and (v >= self.hi or (self.lo is not None and v < self.lo)):
+            return "range", self.describe().removeprefix("a number ")
         return _range(v, self.lo, self.hi)
 
 
@@ -177,6 +182,18 @@ class Param:
         return self.default is REQUIRED
 
 
+def pytorch_value(t, value):
+    """A value as PyTorch is given it: a number for a Float is a float (OneCycleLR's pct_start and
+    torchmetrics' threshold refuse an int), in lists and optional values too."""
+    if isinstance(t, Float) and _is_int(value):
+        return float(value)
+    if isinstance(t, Optional) and value is not None:
+        return pytorch_value(t.inner, value)
+    if isinstance(t, Seq) and isinstance(value, (list, tuple)):
+        return type(value)(pytorch_value(t.item, v) for v in value)
+    return value
+
+
 def expand(value, n: int) -> tuple:
     """Kernel sizes, strides ...: an int stands for the same value in each of n dims."""
     return tuple(value) if isinstance(value, (list, tuple)) else (value,) * n
@@ -204,6 +221,8 @@ def _plural(text: str) -> str:
         return _plural(head) + sep + tail
     for article in ("an ", "a "):
         if text.startswith(article):
-            text = text[len(article) :]
-            return text if text.endswith("s") else text + "s"
+            words = text[len(article) :].split(" ")
+            noun = 1 if words[0] == "non-empty" and len(words) > 1 else 0  # "numbers in 0..1", not "number in 0..1s"
+            words[noun] += "" if words[noun].endswith("s") else "s"
+            return " ".join(words)
     return text

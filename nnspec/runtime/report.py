@@ -1,13 +1,16 @@
-"""What a user sees while a run trains: a live progress bar on a terminal, plain lines otherwise."""
+"""What a user sees while a run trains: a live progress line on a terminal, plain lines otherwise."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
+from nnspec.runtime.terminal import StatusLine, eta, progress_segments, redirect, restore
+
 
 def make_report(live: bool | None = None):
-    live = sys.stdout.isatty() if live is None else live
+    live = sys.stdout.isatty() and os.environ.get("TERM") != "dumb" if live is None else live
     return LiveReport() if live else LineReport()
 
 
@@ -41,46 +44,49 @@ class LineReport:
         self.stream.write(text + "\n")
         self.stream.flush()
 
+    def close(self):
+        """The run is over (or failed): nothing more is shown."""
+
 
 class LiveReport(LineReport):
-    """A rich progress bar per epoch: batches, samples/s and the running loss."""
+    """A progress line for the epoch under way (batches, samples/s, the running loss), redrawn in
+    place; each finished epoch's line and every message is printed above it and stays."""
 
-    REFRESH = 0.1  # seconds between reads of the loss (each read waits for the device)
+    REFRESH = 0.1  # seconds between redraws, each reading the loss (a read waits for the device)
 
-    def __init__(self):
-        super().__init__()
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.console = Console()
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeRemainingColumn(),
-        )
-        self.progress = Progress(*columns, console=self.console, transient=True)
+    def __init__(self, stream=None):
+        super().__init__(stream)
+        self.status = StatusLine(self.stream)
+        self.proxies = None
 
     def start(self, epoch, epochs):
-        self.task = None
+        if self.proxies is None:  # a warning or print while training goes above the line
+            self.proxies = redirect(self.status)
         self.label = f"epoch {epoch + 1}/{epochs}"
-        self.samples, self.began, self.shown = 0, time.perf_counter(), 0.0
-        self.progress.start()
+        self.samples, self.began, self.shown = 0, time.perf_counter(), None
 
     def batch(self, done, total, samples, loss):
-        if self.task is None:
-            self.task = self.progress.add_task(self.label, total=total, info="")
         self.samples += samples
         now = time.perf_counter()
-        if now - self.shown >= self.REFRESH or done == total:
-            rate = self.samples / max(now - self.began, 1e-9)
-            self.progress.update(self.task, completed=done, info=f"loss {loss.item():.4g}  {rate:,.0f} samples/s")
+        if self.shown is None or now - self.shown >= self.REFRESH or done == total:
+            elapsed = max(now - self.began, 1e-9)
+            extras = [
+                f"loss {loss.item():.4g}",
+                f"{self.samples / elapsed:,.0f} samples/s",
+                eta(elapsed / done * (total - done)),
+            ]
+            self.status.show(progress_segments(self.label, done, total, extras, self.status.width()))
             self.shown = now
 
     def end(self, row):
-        self.progress.stop()
-        self.console.print(format_row(row), highlight=False)
+        self.status.clear()
+        self.message(format_row(row))
 
     def message(self, text):
-        self.console.print(text, highlight=False, markup=False)
+        self.status.above(text)
+
+    def close(self):
+        self.status.clear()
+        if self.proxies is not None:
+            restore(self.proxies)
+            self.proxies = None

@@ -8,8 +8,6 @@ from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 
 
 class Activation(Layer):
-    nonlinear = True
-
     def macs(self, args, ins, out):
         return 0  # element-wise: no multiply-adds in torchinfo's sense
 

@@ -68,7 +68,6 @@ class DivideScalar(_Scalar):
     """`x / 8`, or `1 / x` (reverse=true); true division, so the result is float."""
 
     name, operator, symbol = "DivideScalar", "/", "/"
-    nonlinear = True  # 1 / x
     examples = (*_EX, Example({"other": 8}, ((2, 3),), dtype="long"))
 
     def validate(self, args):
@@ -84,7 +83,7 @@ class DivideScalar(_Scalar):
 class Abs(Layer):
     """The absolute value of every element."""
 
-    name, input_dtype, nonlinear = "Abs", None, True
+    name, input_dtype = "Abs", None
     examples = (Example({}, ((3, 4),)), Example({}, ((5,),), dtype="long"))
 
     def forward(self, module, inputs, args):

@@ -117,7 +117,6 @@ def _transformer_params(causal: str) -> tuple[Param, ...]:
 
 class _Transformer(Layer):
     ranks = (2,)
-    nonlinear = True
     fixed = {"batch_first": True}
 
     def derive(self, ins):

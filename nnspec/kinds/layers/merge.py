@@ -59,7 +59,6 @@ class Multiply(_Elementwise):
     """Element-wise product, written `a * b` (gating); sizes of 1 broadcast."""
 
     name, operator, symbol = "Multiply", "*", "*"
-    nonlinear = True
     examples = (Example({}, ((6,), (6,))), Example({}, ((8, 5, 5), (8, 1, 1))))
 
 
@@ -68,7 +67,6 @@ class Divide(_Elementwise):
     """Element-wise quotient, written `a / b`; sizes of 1 broadcast."""
 
     name, operator, symbol = "Divide", "/", "/"
-    nonlinear = True
     examples = (Example({}, ((3, 4), (3, 4))), Example({}, ((2, 6), (1, 6))))
 
 
@@ -77,7 +75,6 @@ class MatMul(Layer):
     """Matrix product of the last two dims, written `a @ b`: (..., n, m) @ (..., m, p) -> (..., n, p)."""
 
     name, operator, arity = "MatMul", "@", 2
-    nonlinear = True
     examples = (
         Example({}, ((5, 8), (8, 5))),
         Example({}, ((2, 3, 4), (2, 4, 6))),

@@ -10,7 +10,6 @@ from nnspec.kinds.params import Bool, Float, Int, Param, Str
 class _Recurrent(Layer):
     gates: int = 1
     ranks = (2,)
-    nonlinear = True
     fixed = {"batch_first": True}
 
     def __init_subclass__(cls, **kw):
