@@ -25,11 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # argparse: --help and --version exit 0, usage errors 2
         return int(e.code or 0)
     from nnspec.errors import UserError, from_os_error
+    from nnspec.program.errors import DataError
 
     try:
         return COMMANDS[args.command](args)
     except UserError as e:
         err(e.render())
+        return EXIT_ERRORS
+    except DataError as e:  # raised by the program library nnspec imports (a run folder's lock)
+        err(UserError(e.message, e.code).render())
         return EXIT_ERRORS
     except OSError as e:  # a path nnspec was told to read or write
         err(from_os_error(e).render())
@@ -110,8 +114,9 @@ def cmd_graph(args) -> int:
         return EXIT_USAGE
     refusal = drawing.refusal(args.output, args.force) if args.output else None
     if refusal:
-        err(f"error: {refusal}")
-        return EXIT_ERRORS
+        from nnspec.errors import UserError
+
+        raise UserError(refusal[1], refusal[0])
     return _drawn(drawing, graph, fmt, args)
 
 
@@ -172,7 +177,8 @@ def _pick_model(program, name: str | None):
 
 def cmd_compile(args) -> int:
     from nnspec.compiler.codegen import Target, generate, generate_models
-    from nnspec.files import GENERATED_MARK, write_atomic
+    from nnspec.errors import UserError
+    from nnspec.files import GENERATED_MARK, taken, write_atomic
 
     result = _checked(args.file, _options(args))
     if result is None:
@@ -182,9 +188,8 @@ def cmd_compile(args) -> int:
     if train is False:
         return EXIT_USAGE
     output = args.output
-    if output and os.path.exists(output) and not args.force and not _generated(output, GENERATED_MARK):
-        err(f"error: {output} exists and was not written by nnspec; pass --force to overwrite it")
-        return EXIT_ERRORS
+    if output and taken(output) and not args.force and not _generated(output, GENERATED_MARK):
+        raise UserError(f"{output} exists and was not written by nnspec; pass --force to overwrite it", "E612")
     script = os.path.basename(output) if output else f"{_stem(args.file)}.py"
     if train is None:
         source = generate_models(program, script)
@@ -301,14 +306,15 @@ def _checked_train(args):
 
 
 def cmd_predict(args) -> int:
+    from nnspec.errors import UserError
+    from nnspec.files import taken
     from nnspec.runtime.infer import predict
 
     checked = _checked_train(args)
     if isinstance(checked, int):
         return checked
-    if os.path.exists(args.output) and not args.force:
-        err(f"error: {args.output} exists; pass --force to overwrite it")
-        return EXIT_ERRORS
+    if taken(args.output) and not args.force:
+        raise UserError(f"{args.output} exists; pass --force to overwrite it", "E612")
     count = predict(*checked, args.checkpoint, args.input, args.output, args.device, out)
     out(f"{count} predictions written to {args.output}")
     return EXIT_OK

@@ -241,7 +241,46 @@ CASES = {
     "compile_into_a_missing_folder": Case(
         {"spec.nn": spec(), "data.csv": DATA}, [(["compile", "spec.nn", "-o", "no/such/train.py"], 1, "E603")]
     ),
+    "outputs_over_the_users_own_files": Case(
+        {"spec.nn": spec(), "data.csv": DATA, "mine.py": "print('mine')\n", "keep.py": "print('mine')\n"},
+        [
+            (["compile", "spec.nn", "-o", "mine.py"], 1, "E612"),
+            (["graph", "spec.nn", "-o", "mine.py"], 1, "E612"),
+            (RUN, 0, None),
+            (
+                ["predict", "spec.nn", "--checkpoint", "run/best.pt", "--input", "data.csv", "--output", "mine.py"],
+                1,
+                "E612",
+            ),
+            same_file("mine.py", "keep.py"),
+            (["compile", "spec.nn", "-o", "mine.py", "--force"], 0, None),
+        ],
+    ),
+    "a_run_folder_another_run_holds": Case(
+        {"spec.nn": spec(), "data.csv": DATA},
+        [(RUN, 0, None), lambda folder: HELD.append(_hold(folder / "run")), ([*RUN, "--resume"], 1, "E605")],
+    ),
 }
+
+HELD: list = []  # locks a step holds
+
+
+@pytest.fixture(autouse=True)
+def _release_held_locks():
+    yield
+    while HELD:
+        HELD.pop().close()
+
+
+def _hold(out):
+    """The run folder's lock, taken as a second run would take it."""
+    import fcntl
+
+    held = open(out / ".nnspec-lock", "a+")
+    fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write("4242")
+    held.flush()
+    return held
 
 
 def _setup(folder, case: Case) -> None:

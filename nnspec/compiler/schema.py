@@ -117,7 +117,7 @@ TRAIN = Section(
         Param("epochs", Int(1), 10),
         Param("metrics", Seq(CallTo(METRICS)), []),
         Param("device", Str(("auto", "cpu", "cuda", "mps")), "auto"),
-        Param("seed", Int(0), 0),
+        Param("seed", Int(0, 2**32 - 1), 0, doc="what NumPy's and torch's generators take"),
         Param("monitor", Str(), "val_loss", doc="the metrics.csv column that picks best.pt"),
         Param("mode", Str(("min", "max")), "min"),
         Param("patience", Optional(Int(1)), None, doc="early stopping: epochs without improvement"),

@@ -40,6 +40,7 @@ MODULES = (
     "finetune",
     "fit",
     "infer",
+    "folder",
     "setup",
 )
 
