@@ -66,9 +66,9 @@ def _run_arguments(p) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--train", help="which train section (needed when the file has several)")
     p.add_argument("--out", help="run folder (default: runs/<spec name>)")
-    p.add_argument("--epochs", type=_positive_int, help="override the spec's epochs")
-    p.add_argument("--lr", type=float, help="override the spec's learning rate")
-    p.add_argument("--seed", type=int, help="override the spec's seed")
+    p.add_argument("--epochs", type=_setting("epochs"), help="override the spec's epochs")
+    p.add_argument("--lr", type=_setting("lr"), help="override the spec's learning rate")
+    p.add_argument("--seed", type=_setting("seed"), help="override the spec's seed")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the spec's device")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     p.add_argument(
@@ -143,6 +143,27 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
+
+
+def _setting(name: str):
+    """An override's type: the rule the spec's own value of `name` is checked by."""
+    from nnspec.compiler.schema import TRAIN
+    from nnspec.kinds.optim import LR
+
+    rule = LR if name == "lr" else next(p.type for p in TRAIN.params if p.name == name)
+
+    def parse(text: str):
+        try:
+            value = int(text)
+        except ValueError:
+            value = float(text)  # argparse reports a ValueError as an invalid value
+        problem = rule.check(value)
+        if problem:
+            raise argparse.ArgumentTypeError(f"must be {problem[1]}, not {text}")
+        return value
+
+    parse.__name__ = "number"  # argparse names the type in "invalid number value"
+    return parse
 
 
 def _count(text: str) -> int:

@@ -12,8 +12,11 @@ OPTIMIZERS = Registry("optimizer", "SGD(lr=0.01)")
 SCHEDULERS = Registry("scheduler", "StepLR(10)")
 
 
+LR = Float(0)  # every optimizer's learning rate, and `--lr`
+
+
 def _lr(default: float) -> Param:
-    return Param("lr", Float(0), default, advise=(1e-6, 1.0), doc="learning rate")
+    return Param("lr", LR, default, advise=(1e-6, 1.0), doc="learning rate")
 
 
 _MOMENTUM = Param("momentum", Float(0), 0, advise=(0.0, 1.0))

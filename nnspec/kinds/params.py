@@ -60,6 +60,8 @@ class Float:
     def check(self, v):
         if not _is_num(v):
             return "type", self.describe()
+        if v != v:  # nan: from the command line (the grammar has no nan)
+            return "type", self.describe()
         if abs(v) > FLOAT32_MAX:  # PyTorch computes in float32: it would be infinite there
             return "range", "a number that float32 holds (at most 3.4e38 in size)"
         if self.lo_open and self.lo is not None and v <= self.lo:
