@@ -121,6 +121,8 @@ class Squeeze(_Reshaping):
         dims = ins[0].dims
         given = args["dim"] if isinstance(args["dim"], list) else [args["dim"]]
         picked = {torch_dim(d, len(dims), self.name) for d in given}
+        if len(picked) < len(given):  # PyTorch refuses it
+            raise ShapeError("E402", f"Squeeze: dim {args['dim']} names a dimension twice", arg="dim")
         for i in sorted(picked):
             if dims[i] != 1:  # PyTorch would leave it: a squeeze that does nothing is a mistake
                 raise ShapeError("E402", f"Squeeze: dim {i + 1} of {ins[0]} has size {dims[i]}, not 1", arg="dim")
