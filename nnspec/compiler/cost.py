@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 
-from nnspec.compiler.ir import BoundCall, Graph
+from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
+from nnspec.compiler.settings import pick
 from nnspec.kinds.base import Shape
 from nnspec.kinds.cost import BYTES, Flow, nbytes
 from nnspec.kinds.layer import LAYERS
@@ -60,6 +61,31 @@ def is_frozen(name: str, patterns) -> bool:
     return any(fnmatch.fnmatchcase(prefix, p) for p in patterns for prefix in prefixes) or any(
         fnmatch.fnmatchcase(name + ".weight", p) for p in patterns
     )
+
+
+@record
+class Step:
+    """The training step a model's memory is estimated for."""
+
+    batch_size: int
+    frozen: tuple[str, ...] = ()
+    optimizer: BoundCall | None = None
+
+
+def training_step(program: Program, graph: Graph, train: Settings | None, batch_size: int | None = None) -> Step:
+    """`train`'s step: its data's batch size (or `batch_size`; with no data, 1), `freeze` and
+    optimizer; without a train section a batch of `batch_size` or 1 and no optimizer."""
+    if train is None:
+        return Step(batch_size or 1)
+    data = pick(train, "data", program.data)
+    batch = batch_size or (data.values["batch_size"] if data is not None else 1)
+    optimizer = train.values["optimizer"]
+    return Step(batch, tuple(train.values["freeze"]), optimizer if isinstance(optimizer, BoundCall) else None)
+
+
+def trainer(program: Program, graph: Graph) -> Settings | None:
+    """The first train section that trains `graph`."""
+    return next((t for t in program.trains.values() if pick(t, "model", program.models) is graph), None)
 
 
 def estimate(graph: Graph, batch: int, frozen=(), optimizer: BoundCall | None = None) -> Cost:
