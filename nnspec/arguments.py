@@ -21,6 +21,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             if name != "explain":  # every other command checks a spec
                 budget = "error E510 for a model with more parameters"
                 command.add_argument("--max-params", type=_positive_int, metavar="N", help=budget)
+                memory = "error E519 for a training step estimated to need more memory, e.g. 8GB, 512MB, 1.5GiB"
+                command.add_argument("--max-memory", type=_memory, metavar="SIZE", help=memory)
+            if name in ("lint", "summary"):
+                batch = "the batch size of the training step estimated (default: the train section's data's, else 1)"
+                command.add_argument("--batch-size", type=_positive_int, metavar="B", help=batch)
     return parser
 
 
@@ -108,7 +113,7 @@ def _explain_arguments(p) -> None:
 # In the order `nnspec --help` lists them.
 ARGUMENTS = {
     "lint": ("check specs: syntax, names, arguments, shapes, ML mistakes", _lint_arguments),
-    "summary": ("per-layer table of output shapes and parameter counts", _summary_arguments),
+    "summary": ("per-layer table of output shapes, parameters, FLOPs and memory", _summary_arguments),
     "graph": ("draw a model: DOT or Mermaid, or SVG and PNG with Graphviz", _graph_arguments),
     "compile": ("write the spec as one standalone PyTorch program", _compile_arguments),
     "run": ("train straight from the spec (runs exactly the code compile writes)", _run_arguments),
@@ -170,6 +175,15 @@ def _count(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _memory(text: str) -> int:
+    from nnspec import bytesize
+
+    value = bytesize.parse(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not a size such as {bytesize.EXAMPLE}: {text!r}")
     return value
 
 
