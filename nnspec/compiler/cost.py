@@ -89,15 +89,22 @@ def trainer(program: Program, graph: Graph) -> Settings | None:
 
 
 def estimate(graph: Graph, batch: int, frozen=(), optimizer: BoundCall | None = None) -> Cost:
-    walk = _Walk(batch, tuple(frozen))
-    scope = {i.name: walk.new(i.shape, grad=False) for i in graph.inputs}
-    loose = [scope[i.name] for i in graph.inputs]
-    walk.graph(graph, scope, "")
-    outputs = [scope[ref] for _, ref, _ in graph.outputs]
-    walk.settle(outputs)
+    walk = forward_pass(graph, batch, frozen)
     rows = walk.rows()
     total = sum((r for r, at in zip(rows, walk.at) if isinstance(at, int)), LayerCost())
-    return Cost(rows, total.forward, total.backward, walk.memory(optimizer, {v.root for v in loose + outputs}))
+    loose = {v.root for v in walk.inputs + walk.outputs}
+    return Cost(rows, total.forward, total.backward, walk.memory(optimizer, loose))
+
+
+def forward_pass(graph: Graph, batch: int = 1, frozen=()) -> _Walk:
+    """The layers as one training step runs them, settled: what each reads, makes and keeps."""
+    walk = _Walk(batch, tuple(frozen))
+    scope = {i.name: walk.new(i.shape, grad=False) for i in graph.inputs}
+    walk.inputs = [scope[i.name] for i in graph.inputs]
+    walk.graph(graph, scope, "")
+    walk.outputs = [scope[ref] for _, ref, _ in graph.outputs]
+    walk.settle(walk.outputs)
+    return walk
 
 
 @record(eq=False)
@@ -137,6 +144,9 @@ class _Walk:
         self.saved: list[int] = []  # per step: the bytes counted at it
         self.kept: set[int] = set()
         self.params = self.buffers = 0
+        self.nodes: list = []  # per step: its node
+        self.inputs: list[_Value] = []  # the model's
+        self.outputs: list[_Value] = []
 
     def new(self, shape: Shape, grad: bool, layout: str = "contiguous") -> _Value:
         self.roots.append(nbytes(shape) * self.batch)
@@ -174,6 +184,7 @@ class _Walk:
             step = _Step(tuple(ins), result, step.forward, backward, kept, own, node.params * trains, largest)
         self.at.append(len(self.steps))
         self.steps.append(step)
+        self.nodes.append(node)
         return result
 
     def output(self, layout: str, ins: list[_Value], out: Shape, grad: bool) -> _Value:

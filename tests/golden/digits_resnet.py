@@ -1126,9 +1126,9 @@ def _seed(text):
 
 def _learning_rate(text):
     value = float(text)
-    if not 0 < value <= 3.0e38:  # float32 holds it
+    if not 0 <= value <= 3.0e38:  # float32 holds it
         raise argparse.ArgumentTypeError(
-            f"must be a number above 0 that float32 holds, not {text}"
+            f"must be a number >= 0 that float32 holds, not {text}"
         )
     return value
 
