@@ -13,6 +13,7 @@ import fnmatch
 
 from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.compiler.settings import pick
+from nnspec.compiler.walk import covered
 from nnspec.kinds.base import Shape
 from nnspec.kinds.cost import BYTES, Flow, nbytes
 from nnspec.kinds.layer import LAYERS
@@ -56,11 +57,7 @@ class Cost:
 
 def is_frozen(name: str, patterns) -> bool:
     """As the training program freezes: a pattern naming the layer or any enclosing block."""
-    parts = name.split(".")
-    prefixes = [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
-    return any(fnmatch.fnmatchcase(prefix, p) for p in patterns for prefix in prefixes) or any(
-        fnmatch.fnmatchcase(name + ".weight", p) for p in patterns
-    )
+    return covered(name, patterns) or any(fnmatch.fnmatchcase(name + ".weight", p) for p in patterns)
 
 
 @record
