@@ -14,10 +14,10 @@ def load_csv(path, delimiter=",", target=None, features=None):
     missing = [name for name in names if name not in table.header]
     if missing:
         shown = ", ".join(map(repr, missing))
-        raise DataError(
-            "E502",
-            f"{path}: no column {shown}; the columns are {', '.join(table.header)}",
+        message = (
+            f"{path}: no column {shown}; the columns are {', '.join(table.header)}"
         )
+        raise DataError("E502", message)
     columns = [numeric_column(table, name) for name in names]
     # (N, features), exact for integers
     x = torch.tensor(columns, dtype=torch.float64).T.contiguous()
