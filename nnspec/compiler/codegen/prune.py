@@ -191,7 +191,7 @@ def drop_unused_keywords(text: str) -> str:
 def _unused_keywords(tree) -> dict[str, set[str]]:
     found = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, ast.FunctionDef) and node.args.kwonlyargs:
             read = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             names = {a.arg for a in node.args.kwonlyargs if a.arg not in read}
             if names:
@@ -200,21 +200,36 @@ def _unused_keywords(tree) -> dict[str, set[str]]:
 
 
 def _drop(text: str, tree, unused: dict) -> str:
-    """One pass: the first function's signature or one call rewritten."""
+    """One pass: every call's arguments for unused parameters and every signature, rewritten
+    from the end of the text back (earlier offsets stay valid); a call inside another rewritten
+    one waits for the next pass."""
     lines = text.splitlines(keepends=True)
+    edits = []  # (start, end, new text) as character offsets
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in unused:
             keywords = [k for k in node.keywords if k.arg not in unused[node.func.id]]
             if len(keywords) < len(node.keywords):
-                call = ast.Call(node.func, node.args, keywords)
-                return _replace(lines, node, ast.unparse(call))
+                start, end = (
+                    _offset(lines, node.lineno, node.col_offset),
+                    _offset(lines, node.end_lineno, node.end_col_offset),
+                )
+                edits.append((start, end, ast.unparse(ast.Call(node.func, node.args, keywords))))
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in unused:
-            return _new_signature(lines, node, unused[node.name])
-    raise AssertionError("nothing to drop")
+            start, end = _offset(lines, node.lineno, 0), _offset(lines, _header_end(lines, node) + 1, 0)
+            edits.append((start, end, _new_signature(node, unused[node.name])))
+    assert edits, "nothing to drop"
+    kept, after = [], len(text) + 1
+    for start, end, new in sorted(edits, reverse=True):
+        if end <= after:  # not inside an edit already kept
+            kept.append((start, end, new))
+            after = start
+    for start, end, new in kept:  # from the end back
+        text = text[:start] + new + text[end:]
+    return text
 
 
-def _new_signature(lines: list[str], node: ast.FunctionDef, names: set[str]) -> str:
+def _new_signature(node: ast.FunctionDef, names: set[str]) -> str:
     args = node.args
     kept = [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if a.arg not in names]
     new = ast.arguments(
@@ -226,9 +241,7 @@ def _new_signature(lines: list[str], node: ast.FunctionDef, names: set[str]) -> 
         kwarg=args.kwarg,
         defaults=args.defaults,
     )
-    header_end = _header_end(lines, node)
-    indent = " " * node.col_offset
-    return _splice(lines, node.lineno, header_end, f"{indent}def {node.name}({ast.unparse(new)}):\n")
+    return f"{' ' * node.col_offset}def {node.name}({ast.unparse(new)}):\n"
 
 
 def _header_end(lines: list[str], node: ast.FunctionDef) -> int:
