@@ -71,13 +71,12 @@ def load_checkpoint(path):
 def load_weights(model, checkpoint, path):
     """The checkpoint's tensors into `model`; another architecture is an error naming them."""
     own, saved = model.state_dict(), checkpoint["model"]
-    wrong = {
-        "missing": [k for k in own if k not in saved],
-        "unexpected": [k for k in saved if k not in own],
-        "other shape": [
-            k for k in own if k in saved and saved[k].shape != own[k].shape
-        ],
-    }
+    shaped = [k for k in own if k in saved and saved[k].shape != own[k].shape]
+    missing, unexpected = (
+        [k for k in own if k not in saved],
+        [k for k in saved if k not in own],
+    )
+    wrong = {"missing": missing, "unexpected": unexpected, "other shape": shaped}
     parts = [
         f"{name}: {', '.join(keys[:3])}" + " ..." * (len(keys) > 3)
         for name, keys in wrong.items()

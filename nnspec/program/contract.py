@@ -164,8 +164,6 @@ def input_problem(features, dtype, shape, input_dtype):
         message = f"samples of shape {tuple(features)}, the model input expects {dims}"
         return "E503", message
     if input_dtype == "long" and dtype != "integers":
-        message = (
-            "the samples hold real values; the model input is `long` (integer indices)"
-        )
-        return "E503", message
+        message = "the samples hold real values; the model input is `long`"
+        return "E503", message + " (integer indices)"
     return None

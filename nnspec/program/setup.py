@@ -57,9 +57,8 @@ def _checked(convert, ok, expected):
 _positive = _checked(int, lambda v: v >= 1, "at least 1")
 # what NumPy's and torch's generators take
 _seed = _checked(int, lambda v: 0 <= v < 2**32, f"in 0..{2**32 - 1}")
-_learning_rate = _checked(
-    float, lambda v: 0 < v <= 3.0e38, "a number above 0 that float32 holds"
-)
+_float32 = "a number above 0 that float32 holds"
+_learning_rate = _checked(float, lambda v: 0 < v <= 3.0e38, _float32)
 
 
 def pick_device(name):
@@ -94,11 +93,8 @@ class PrintReport:
         self.result(row)
 
     def result(self, row):
-        values = (
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in row.items()
-        )
-        print(" ".join(values), flush=True)
+        shown = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()}
+        print(" ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
 
     def message(self, text):
         print(text, flush=True)

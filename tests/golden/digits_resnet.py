@@ -268,10 +268,8 @@ def input_problem(features, dtype, shape, input_dtype):
         message = f"samples of shape {tuple(features)}, the model input expects {dims}"
         return "E503", message
     if input_dtype == "long" and dtype != "integers":
-        message = (
-            "the samples hold real values; the model input is `long` (integer indices)"
-        )
-        return "E503", message
+        message = "the samples hold real values; the model input is `long`"
+        return "E503", message + " (integer indices)"
     return None
 
 
@@ -676,13 +674,12 @@ def load_checkpoint(path):
 def load_weights(model, checkpoint, path):
     """The checkpoint's tensors into `model`; another architecture is an error naming them."""
     own, saved = model.state_dict(), checkpoint["model"]
-    wrong = {
-        "missing": [k for k in own if k not in saved],
-        "unexpected": [k for k in saved if k not in own],
-        "other shape": [
-            k for k in own if k in saved and saved[k].shape != own[k].shape
-        ],
-    }
+    shaped = [k for k in own if k in saved and saved[k].shape != own[k].shape]
+    missing, unexpected = (
+        [k for k in own if k not in saved],
+        [k for k in saved if k not in own],
+    )
+    wrong = {"missing": missing, "unexpected": unexpected, "other shape": shaped}
     parts = [
         f"{name}: {', '.join(keys[:3])}" + " ..." * (len(keys) > 3)
         for name, keys in wrong.items()
@@ -997,9 +994,10 @@ _positive = _checked(int, lambda v: v >= 1, "at least 1")
 _seed = _checked(int, lambda v: 0 <= v < 2**32, f"in 0..{2**32 - 1}")
 
 
-_learning_rate = _checked(
-    float, lambda v: 0 < v <= 3.0e38, "a number above 0 that float32 holds"
-)
+_float32 = "a number above 0 that float32 holds"
+
+
+_learning_rate = _checked(float, lambda v: 0 < v <= 3.0e38, _float32)
 
 
 def pick_device(name):
@@ -1034,11 +1032,8 @@ class PrintReport:
         self.result(row)
 
     def result(self, row):
-        values = (
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in row.items()
-        )
-        print(" ".join(values), flush=True)
+        shown = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()}
+        print(" ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
 
     def message(self, text):
         print(text, flush=True)

@@ -198,10 +198,8 @@ def input_problem(features, dtype, shape, input_dtype):
         message = f"samples of shape {tuple(features)}, the model input expects {dims}"
         return "E503", message
     if input_dtype == "long" and dtype != "integers":
-        message = (
-            "the samples hold real values; the model input is `long` (integer indices)"
-        )
-        return "E503", message
+        message = "the samples hold real values; the model input is `long`"
+        return "E503", message + " (integer indices)"
     return None
 
 
@@ -287,10 +285,9 @@ def _distinct(header, path):
 def _row(row, header, path, line, delimiter):
     if len(row) != len(header):
         # the header holds another delimiter: the file is likely written with that one
-        hints = [d for d in (";", "\t", "|") if d != delimiter and d in "".join(header)]
-        hint = "".join(
-            f" (the header holds {d!r}: delimiter={d!r}?)" for d in hints[:1]
-        )
+        named = "".join(header)
+        hints = [d for d in ";\t|" if d != delimiter and d in named][:1]
+        hint = "".join(f" (the header holds {d!r}: delimiter={d!r}?)" for d in hints)
         message = f"{len(row)} fields, the header has {len(header)}{hint}"
         raise DataError("E511", f"{path}:{line}: {message}")
     return row
@@ -348,11 +345,8 @@ def load_csv(path, delimiter=",", target=None, features=None):
     names = features or [c for c in table.header if c != target]
     missing = [name for name in names if name not in table.header]
     if missing:
-        shown = ", ".join(map(repr, missing))
-        message = (
-            f"{path}: no column {shown}; the columns are {', '.join(table.header)}"
-        )
-        raise DataError("E502", message)
+        shown, columns = ", ".join(map(repr, missing)), ", ".join(table.header)
+        raise DataError("E502", f"{path}: no column {shown}; the columns are {columns}")
     columns = [numeric_column(table, name) for name in names]
     # (N, features), exact for integers
     x = torch.tensor(columns, dtype=torch.float64).T.contiguous()
@@ -643,13 +637,12 @@ def load_checkpoint(path):
 def load_weights(model, checkpoint, path):
     """The checkpoint's tensors into `model`; another architecture is an error naming them."""
     own, saved = model.state_dict(), checkpoint["model"]
-    wrong = {
-        "missing": [k for k in own if k not in saved],
-        "unexpected": [k for k in saved if k not in own],
-        "other shape": [
-            k for k in own if k in saved and saved[k].shape != own[k].shape
-        ],
-    }
+    shaped = [k for k in own if k in saved and saved[k].shape != own[k].shape]
+    missing, unexpected = (
+        [k for k in own if k not in saved],
+        [k for k in saved if k not in own],
+    )
+    wrong = {"missing": missing, "unexpected": unexpected, "other shape": shaped}
     parts = [
         f"{name}: {', '.join(keys[:3])}" + " ..." * (len(keys) > 3)
         for name, keys in wrong.items()
@@ -947,9 +940,10 @@ _positive = _checked(int, lambda v: v >= 1, "at least 1")
 _seed = _checked(int, lambda v: 0 <= v < 2**32, f"in 0..{2**32 - 1}")
 
 
-_learning_rate = _checked(
-    float, lambda v: 0 < v <= 3.0e38, "a number above 0 that float32 holds"
-)
+_float32 = "a number above 0 that float32 holds"
+
+
+_learning_rate = _checked(float, lambda v: 0 < v <= 3.0e38, _float32)
 
 
 def pick_device(name):
@@ -984,11 +978,8 @@ class PrintReport:
         self.result(row)
 
     def result(self, row):
-        values = (
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in row.items()
-        )
-        print(" ".join(values), flush=True)
+        shown = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()}
+        print(" ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
 
     def message(self, text):
         print(text, flush=True)
@@ -1006,14 +997,7 @@ def train(args, report):
         optimizer = build_optimizer(model, args.lr)
         metrics = Metrics(build_metrics(), device)
         return fit(
-            model,
-            batches,
-            loss_fn,
-            optimizer,
-            data,
-            args,
-            report,
-            metrics=metrics,
+            model, batches, loss_fn, optimizer, data, args, report, metrics=metrics
         )
 
 

@@ -77,10 +77,9 @@ def _distinct(header, path):
 def _row(row, header, path, line, delimiter):
     if len(row) != len(header):
         # the header holds another delimiter: the file is likely written with that one
-        hints = [d for d in (";", "\t", "|") if d != delimiter and d in "".join(header)]
-        hint = "".join(
-            f" (the header holds {d!r}: delimiter={d!r}?)" for d in hints[:1]
-        )
+        named = "".join(header)
+        hints = [d for d in ";\t|" if d != delimiter and d in named][:1]
+        hint = "".join(f" (the header holds {d!r}: delimiter={d!r}?)" for d in hints)
         message = f"{len(row)} fields, the header has {len(header)}{hint}"
         raise DataError("E511", f"{path}:{line}: {message}")
     return row
