@@ -8,7 +8,7 @@ epochs with early stopping (patience 10 on val_loss), accuracy each epoch, CPU.
 - compiled: the program `nnspec compile` wrote, run as `python train.py`;
 - script: a hand-written PyTorch script doing the same training (csv module, manual accuracy,
   best.pt and metrics.csv).
-Each is timed to its end and to its first epoch line. Goal: nnspec run within 1.2x the script.
+Each is timed to its end and to its first epoch line, with one torch thread. Goal: nnspec run within 1.2x the script.
 Run: python benchmarks/run_overhead.py [--repeat 5]
 """
 
@@ -27,6 +27,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS, FEATURES = 569, 30
+# One torch thread for every command: on a shared machine, two threads of a tiny model wait for
+# each other whenever another process takes a core (epochs then vary from 0.1 to 1 s).
+THREADS = 1
 
 SPEC = """\
 data cancer {
@@ -129,7 +132,7 @@ def write_data(path: str) -> None:
 
 def timed(argv: list[str], cwd: str) -> tuple[float, float, float, int]:
     """(seconds to the end, CPU seconds, seconds to the first epoch line, epochs printed)."""
-    env = {**os.environ, "PYTHONPATH": ROOT}
+    env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": str(THREADS)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     first, epochs = None, 0
@@ -185,7 +188,9 @@ def report(results: dict, repeat: int) -> None:
     slow the wall clock, not the CPU a process uses), each against the script's."""
     median = {name: [statistics.median(run[i] for run in runs) for i in (0, 1)] for name, runs in results.items()}
     wall, cpu = median["hand-written script"]
-    print(f"{ROWS} rows x {FEATURES} features, early stopping; {repeat} runs each, CPU, {os.cpu_count()} cores")
+    print(
+        f"{ROWS} rows x {FEATURES} features, early stopping; {repeat} runs each, CPU, {THREADS} torch thread of {os.cpu_count()} cores"
+    )
     print(f"{'seconds':24}{'wall':>6}{'best':>6}{'CPU':>6}{'first epoch':>13}{'epochs':>7}{'wall x':>8}{'CPU x':>7}")
     for name, runs in results.items():
         first = [run[2] for run in runs if run[2] is not None]
