@@ -98,9 +98,10 @@ def _tally(diagnostics, files: int) -> str:
 
 
 def cmd_summary(args) -> int:
+    from nnspec.compiler.cost import trainer, training_step
     from nnspec.compiler.summary import summarize, to_json, to_text
 
-    result = _checked(args.file, _options(args))
+    result = _checked(args.file, _options(args), over_budget=True)  # the table shows where it goes
     if result is None:
         return EXIT_ERRORS
     if not result.program.models:  # a fact about the spec, not about how nnspec was called
@@ -109,9 +110,10 @@ def cmd_summary(args) -> int:
     graph = _pick_model(result.program, args.model)
     if graph is None:
         return EXIT_USAGE
-    summary = summarize(graph, frozen=_frozen(result.program, graph))
+    step = training_step(result.program, graph, trainer(result.program, graph), args.batch_size)
+    summary = summarize(graph, step.frozen, step.batch_size, step.optimizer)
     out(to_json(summary) if args.format == "json" else to_text(summary, args.file))
-    return EXIT_OK
+    return EXIT_OK if result.ok else EXIT_ERRORS
 
 
 def cmd_graph(args) -> int:
@@ -149,24 +151,20 @@ def _drawn(drawing, graph, fmt: str, args) -> int:
     return EXIT_OK
 
 
-def _frozen(program, graph) -> tuple[str, ...]:
-    """The `freeze` patterns of the first train section that trains `graph`."""
-    from nnspec.compiler.settings import pick
-
-    for train in program.trains.values():
-        if pick(train, "model", program.models) is graph:
-            return tuple(train.values["freeze"])
-    return ()
-
-
 def _options(args):
     from nnspec.compiler.budget import Options
 
-    return Options(max_params=getattr(args, "max_params", None))
+    return Options(
+        max_params=getattr(args, "max_params", None),
+        max_memory=getattr(args, "max_memory", None),
+        batch_size=getattr(args, "batch_size", None),
+    )
 
 
-def _checked(path: str, options):
-    """The checked program, or None after printing its errors to stderr."""
+def _checked(path: str, options, over_budget: bool = False):
+    """The checked program, or None after printing its errors to stderr; `over_budget`: also a
+    program whose only errors are its budgets' (E510, E519), after printing them."""
+    from nnspec.compiler.budget import CODES
     from nnspec.compiler.pipeline import check_file
     from nnspec.diagnostics import render_full
 
@@ -174,7 +172,8 @@ def _checked(path: str, options):
     if not result.ok:
         for d in result.diagnostics:
             err(render_full(d, result.source) + "\n")
-        return None
+        budgets = result.program is not None and all(d.code in CODES for d in result.diagnostics if d.is_error)
+        return result if over_budget and budgets else None
     return result
 
 

@@ -20,7 +20,7 @@ def test_options_default_to_none_so_that_resume_can_fill_them():
 
 @pytest.mark.parametrize(
     "argv",
-    [["--epochs", "0"], ["--epochs", "x"], ["--seed", str(2**32)], ["--seed", "-1"], ["--lr", "0"], ["--lr", "1e39"]],
+    [["--epochs", "0"], ["--epochs", "x"], ["--seed", str(2**32)], ["--seed", "-1"], ["--lr", "nan"], ["--lr", "1e39"]],
 )
 def test_out_of_range_options_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as exit:

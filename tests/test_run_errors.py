@@ -256,6 +256,15 @@ CASES = {
             (["compile", "spec.nn", "-o", "mine.py", "--force"], 0, None),
         ],
     ),
+    "overrides_the_spec_would_refuse": Case(
+        {"spec.nn": spec(), "data.csv": DATA},
+        [
+            ([*RUN, flag, value], 2, None)
+            for flag, value in [("--seed", "-1"), ("--seed", str(2**32)), ("--seed", "2.5"), ("--lr", "-1")]
+            + [("--lr", "1e308"), ("--lr", "nan"), ("--epochs", "-3"), ("--epochs", "0")]
+        ]
+        + [lambda folder: not (folder / "run").exists() or pytest.fail("a refused run made its folder")],
+    ),
     "a_run_folder_another_run_holds": Case(
         {"spec.nn": spec(), "data.csv": DATA},
         [(RUN, 0, None), lambda folder: HELD.append(_hold(folder / "run")), ([*RUN, "--resume"], 1, "E605")],
@@ -322,7 +331,10 @@ def test_run_error_case(name, tmp_path, monkeypatch, capsys):
             continue
         argv, exit, code = step
         with time_limit(120):
-            got = cli.main(argv)
+            try:
+                got = cli.main(argv)
+            except SystemExit as e:  # argparse's usage errors
+                got = e.code
         captured = capsys.readouterr()
         printed = captured.out
         assert "Traceback" not in captured.err, captured.err

@@ -60,6 +60,8 @@ class Float:
     def check(self, v):
         if not _is_num(v):
             return "type", self.describe()
+        if v != v:  # nan: from the command line (the grammar has no nan)
+            return "type", self.describe()
         if abs(v) > FLOAT32_MAX:  # PyTorch computes in float32: it would be infinite there
             return "range", "a number that float32 holds (at most 3.4e38 in size)"
         if self.lo_open and self.lo is not None and v <= self.lo:
@@ -178,7 +180,7 @@ class Param:
     default: object = REQUIRED
     inferred: bool = False  # derived from the input shape (or the training setup) when omitted
     advise: tuple | None = None  # (lo, hi): outside it is legal but suspicious -> W301
-    caution: str = ""  # written as true: legal but risky -> W302 with this explanation
+    in_place: bool = False  # written as true, the layer overwrites its input: W302 where that is unsafe
     forward: bool = False  # an argument of the module's forward call, not of its constructor: keyword only
     doc: str = ""
 

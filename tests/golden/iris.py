@@ -940,10 +940,10 @@ _positive = _checked(int, lambda v: v >= 1, "at least 1")
 _seed = _checked(int, lambda v: 0 <= v < 2**32, f"in 0..{2**32 - 1}")
 
 
-_float32 = "a number above 0 that float32 holds"
+_float32 = "a number >= 0 that float32 holds"  # nan compares false: refused
 
 
-_learning_rate = _checked(float, lambda v: 0 < v <= 3.0e38, _float32)
+_learning_rate = _checked(float, lambda v: 0 <= v <= 3.0e38, _float32)
 
 
 def pick_device(name):

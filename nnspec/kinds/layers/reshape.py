@@ -12,11 +12,16 @@ from nnspec.kinds.pysrc import src
 class _Reshaping(Layer):
     transparent = True
     input_dtype = None
+    moves = "view"  # its `layout`: a view as laid out as its input; or "strided", "reshape"
+
+    def layout(self, args, ins):
+        return self.moves
 
 
 @LAYERS.register
 class Flatten(_Reshaping):
     name, torch_class = "Flatten", "nn.Flatten"
+    moves = "reshape"
     params = (Param("start_dim", Int(), 1), Param("end_dim", Int(), -1))
     examples = (
         Example({}, ((16, 5, 5),)),
@@ -54,6 +59,7 @@ class Reshape(_Reshaping):
     """Reshape each sample: `Reshape([16, 4, 4])`; one size may be -1."""
 
     name = "Reshape"
+    moves = "reshape"
     params = (Param("shape", Seq(Int(-1), min_len=1)),)
     examples = (Example({"shape": [4, 4]}, ((16,),)), Example({"shape": [-1, 3]}, ((2, 6),)))
 
@@ -72,6 +78,7 @@ class Transpose(_Reshaping):
     """Swaps two dims (counted with the batch dim first): `Transpose(1, 2)` is x.transpose(1, 2)."""
 
     name = "Transpose"
+    moves = "strided"
     params = (Param("dim0", Int()), Param("dim1", Int()))
     examples = (Example({"dim0": 1, "dim1": 2}, ((3, 5),)), Example({"dim0": -1, "dim1": 1}, ((2, 3, 4),)))
 
@@ -80,6 +87,11 @@ class Transpose(_Reshaping):
         i, j = (torch_dim(args[a], len(dims), self.name) for a in ("dim0", "dim1"))
         dims[i], dims[j] = dims[j], dims[i]
         return ins[0].with_dims(dims)
+
+    def layout(self, args, ins):
+        rank = ins[0].rank
+        same = torch_dim(args["dim0"], rank, self.name) == torch_dim(args["dim1"], rank, self.name)
+        return "view" if same else "strided"
 
     def forward(self, module, inputs, args):
         return f"{inputs[0]}.transpose({src(args['dim0'])}, {src(args['dim1'])})"
@@ -90,6 +102,7 @@ class Permute(_Reshaping):
     """Reorders all dims, the batch dim first and in place: `Permute([0, 2, 1])`."""
 
     name = "Permute"
+    moves = "strided"
     params = (Param("dims", Seq(Int(), min_len=1)),)
     examples = (Example({"dims": [0, 2, 1]}, ((3, 5),)), Example({"dims": [0, -1, 1, 2]}, ((2, 3, 4),)))
 
@@ -103,6 +116,10 @@ class Permute(_Reshaping):
                 "E402", f"Permute: {order} moves the batch dimension", help="keep dim 0 first: Permute([0, ...])"
             )
         return ins[0].with_dims(dims[d % full - 1] for d in order[1:])
+
+    def layout(self, args, ins):
+        full = ins[0].rank + 1
+        return "view" if [d % full for d in args["dims"]] == list(range(full)) else "strided"
 
     def forward(self, module, inputs, args):
         order = args["dims"]
@@ -154,6 +171,7 @@ class LastStep(_Reshaping):
     """The last time step of a batch-first sequence: (N, T, F) -> (N, F)."""
 
     name, ranks = "LastStep", (2,)
+    moves = "strided"
     examples = (Example({}, ((7, 5),)),)
 
     def infer(self, args, ins):
