@@ -222,6 +222,29 @@ def input_problem(features, dtype, shape, input_dtype):
     return None
 
 
+def physical_memory():
+    """Bytes of memory this machine has; None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_problem(samples, shape, where, memory=None):
+    """E613: samples of `shape` held in memory as float32 (with int64 targets) need more than
+    the machine has. Checked before anything is allocated."""
+    memory = physical_memory() if memory is None else memory
+    needed = samples * (4 * math.prod(shape) + 8)
+    if memory is None or needed <= memory:
+        return None
+    held = f"{samples:,} samples of {list(shape)} take {_gigabytes(needed)} in memory"
+    return "E613", f"{where}: {held}; this machine has {_gigabytes(memory)}"
+
+
+def _gigabytes(n):
+    return f"{n / 1e9:,.1f} GB"
+
+
 class Samples:
     """Features (N, ...) in the source's own dtype (a tensor, or a dataset read sample by sample
     when streamed), raw labels (a list of text or a tensor; None when the source has none), where
@@ -331,6 +354,10 @@ class ImageFolder:
 def open_images(path, size, grayscale=False):
     """The images as a dataset, each read when a batch needs it."""
     images = ImageFolder(path, size, grayscale)
+    channels = 1 if grayscale else 3
+    problem = memory_problem(len(images), (channels, images.height, images.width), path)
+    if problem:
+        raise DataError(*problem)
     return Samples(images, images.labels, path)
 
 
@@ -920,6 +947,13 @@ def _ready(out, resume):
         raise DataError("E604", message)
 
 
+REASONS = {
+    "lr": "the optimizer keeps its learning rate",
+    "seed": "the seed splits the data",
+    "schedule": "the per-batch schedule is as long as the epochs it was built for",
+}
+
+
 def _resumed_options(args):
     """The options the run started with, where the command line gives none; another value is
     refused where it would change the run (a seed splits the data otherwise, the optimizer keeps
@@ -936,8 +970,9 @@ def _resumed_options(args):
         if given is None:
             setattr(args, name, started[name])
         elif name in fixed and given != started[name]:
-            message = f"{path}: the run started with --{name} {started[name]}; resume with that value"
-            raise DataError("E606", message)
+            why = REASONS[name] if name != "epochs" else REASONS["schedule"]
+            message = f"the run started with --{name} {started[name]} ({why})"
+            raise DataError("E606", f"{path}: {message}; resume with that value")
 
 
 # --overfit-batch: at least this many steps unless --epochs says otherwise
@@ -1057,6 +1092,12 @@ def main(argv=None):
         sys.exit(1)
     except OSError as e:  # a full disk, a folder it may not write
         print(f"error: {e.filename}: {e.strerror}", file=sys.stderr)
+        sys.exit(1)
+    except (MemoryError, torch.OutOfMemoryError):
+        print(
+            "error[E613]: out of memory: lower the batch size or stream the data",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 
