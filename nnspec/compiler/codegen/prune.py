@@ -191,7 +191,7 @@ def drop_unused_keywords(text: str) -> str:
 def _unused_keywords(tree) -> dict[str, set[str]]:
     found = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.args.kwonlyargs:
+        if isinstance(node, ast.FunctionDef) and node.args.kwonlyargs:  # the rest have none
             read = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             names = {a.arg for a in node.args.kwonlyargs if a.arg not in read}
             if names:
@@ -200,32 +200,35 @@ def _unused_keywords(tree) -> dict[str, set[str]]:
 
 
 def _drop(text: str, tree, unused: dict) -> str:
-    """One pass: every call's arguments for unused parameters and every signature, rewritten
-    from the end of the text back (earlier offsets stay valid); a call inside another rewritten
-    one waits for the next pass."""
+    """One pass: every call and signature that names an unused keyword, rewritten (a call inside
+    another one rewritten waits for the next pass)."""
     lines = text.splitlines(keepends=True)
-    edits = []  # (start, end, new text) as character offsets
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, col: int) -> int:  # ast's line and UTF-8 byte column
+        return starts[line - 1] + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8"))
+
+    edits = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in unused:
             keywords = [k for k in node.keywords if k.arg not in unused[node.func.id]]
             if len(keywords) < len(node.keywords):
-                start, end = (
-                    _offset(lines, node.lineno, node.col_offset),
-                    _offset(lines, node.end_lineno, node.end_col_offset),
-                )
-                edits.append((start, end, ast.unparse(ast.Call(node.func, node.args, keywords))))
+                span = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
+                edits.append((*span, ast.unparse(ast.Call(node.func, node.args, keywords))))
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in unused:
-            start, end = _offset(lines, node.lineno, 0), _offset(lines, _header_end(lines, node) + 1, 0)
-            edits.append((start, end, _new_signature(node, unused[node.name])))
+            header = starts[node.lineno - 1], starts[_header_end(lines, node)]
+            edits.append((*header, _new_signature(node, unused[node.name])))
     assert edits, "nothing to drop"
-    kept, after = [], len(text) + 1
-    for start, end, new in sorted(edits, reverse=True):
-        if end <= after:  # not inside an edit already kept
-            kept.append((start, end, new))
-            after = start
-    for start, end, new in kept:  # from the end back
-        text = text[:start] + new + text[end:]
+    chosen, end = [], -1
+    for edit in sorted(edits, key=lambda e: (e[0], -e[1])):  # outermost first, none overlapping
+        if edit[0] >= end:
+            chosen.append(edit)
+            end = edit[1]
+    for start, stop, new in reversed(chosen):
+        text = text[:start] + new + text[stop:]
     return text
 
 
