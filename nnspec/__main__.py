@@ -1,5 +1,5 @@
 """`python -m nnspec` runs the command-line interface."""
 
-from nnspec.cli import main
+from nnspec.cli import entry
 
-raise SystemExit(main())
+entry()

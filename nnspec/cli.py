@@ -22,6 +22,24 @@ SHOWN_RUN_FILES = ("metrics.csv", "test.json", "last.pt", "best.pt", "curves.png
 OUT_OF_MEMORY = "out of memory: lower batch_size, read the data with `in_memory = false`, or use a smaller model"
 
 
+def entry() -> None:
+    """The `nnspec` command. After a command that imported torch, the process ends without
+    tearing the interpreter down when no child process is left: finalising torch's modules
+    takes a second or more, and every file is closed (checkpoints fsynced) by then."""
+    code = main()
+    if "torch" in sys.modules:
+        import multiprocessing
+
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe or stream
+                pass
+        if not multiprocessing.active_children():  # DataLoader workers get a normal exit
+            os._exit(code)
+    raise SystemExit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:

@@ -78,3 +78,69 @@ def test_compiler_does_not_import_torch():
             )
             offenders += [f"{path.name}: {m}" for m in modules if m.split(".")[0] in ("torch", "torchmetrics")]
     assert offenders == []
+
+
+# --- the generated program: templates place, the library (nnspec/program/) holds the code ----
+
+TEMPLATES = sorted(ROOT.joinpath("templates").glob("*.j2"))
+PROGRAM = sorted(ROOT.joinpath("program").rglob("*.py"))
+MODEL_CLASS = {"modules.py.j2": {"{{ cls.name }}", "__init__", "forward"}}  # nn.Module classes
+# What a program may import besides the standard library (it runs without nnspec); PIL reads
+# image folders.
+PROGRAM_IMPORTS = {"torch", "numpy", "torchmetrics", "PIL"}
+
+
+def _template_definitions(path: pathlib.Path) -> list[str]:
+    """The names a template defines with `def` or `class`, at any indentation."""
+    return re.findall(r"^\s*(?:def|class)\s+(.+?)\s*[(:]", path.read_text(), re.M)
+
+
+def test_templates_define_only_model_classes_builders_train_and_main():
+    from nnspec.compiler.codegen.program import TEMPLATE_NAMES
+
+    assert {p.name for p in TEMPLATES} >= {"program.py.j2", "modules.py.j2", "models.py.j2"}
+    extra = {
+        f"{p.name}: {name}"
+        for p in TEMPLATES
+        for name in _template_definitions(p)
+        if name not in TEMPLATE_NAMES | MODEL_CLASS.get(p.name, set())
+    }
+    assert extra == set()
+    # Each declared name is the template's, but read_samples: the view writes it (codegen/program.py).
+    program = set(_template_definitions(ROOT / "templates" / "program.py.j2"))
+    assert TEMPLATE_NAMES - program == {"read_samples"}
+
+
+def test_template_names_are_not_library_names():
+    """A template's function never stands in for (or shadows) one of the library's."""
+    from nnspec.compiler.codegen.linker import library
+    from nnspec.compiler.codegen.program import TEMPLATE_NAMES
+
+    assert len(library().definitions) > 50
+    assert TEMPLATE_NAMES & set(library().definitions) == set()
+
+
+def _imports(path: pathlib.Path) -> list[tuple[int, str, int]]:
+    """(line, module, relative level) of every import in a file, nested ones included."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name, 0) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.lineno, node.module or "", node.level))
+    return found
+
+
+def test_program_modules_import_only_each_other_torch_numpy_and_the_standard_library():
+    import sys
+
+    assert len(PROGRAM) > 15
+    offenders = [
+        f"{p.relative_to(ROOT)}:{line}: {module}"
+        for p in PROGRAM
+        for line, module, level in _imports(p)
+        if level  # the linker resolves absolute nnspec.program imports only
+        or (module.split(".")[0] == "nnspec" and not (module + ".").startswith("nnspec.program."))
+        or module.split(".")[0] not in {"nnspec", *PROGRAM_IMPORTS, *sys.stdlib_module_names}
+    ]
+    assert offenders == []

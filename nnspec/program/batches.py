@@ -12,13 +12,8 @@ class Batches:
     """One split's mini-batches, reshuffled every epoch from a seed derived from the epoch."""
 
     def __init__(self, x, y, shuffle, drop_last, seed):
-        self.x, self.y, self.shuffle, self.drop_last, self.seed = (
-            x,
-            y,
-            shuffle,
-            drop_last,
-            seed,
-        )
+        self.x, self.y, self.seed = x, y, seed
+        self.shuffle, self.drop_last = shuffle, drop_last
 
     def __len__(self):
         full, rest = divmod(len(self.x), BATCH_SIZE)
@@ -26,17 +21,12 @@ class Batches:
 
     def epoch(self, epoch):
         x, y = self.x, self.y
-        if self.shuffle:
-            order = torch.randperm(
-                len(x), generator=torch.Generator().manual_seed(self.seed + epoch)
-            )
-            # one gather, then cheap slices
-            x, y = x[order.to(x.device)], y[order.to(y.device)]
-        for i in range(len(self)):
-            yield (
-                x[i * BATCH_SIZE : (i + 1) * BATCH_SIZE],
-                y[i * BATCH_SIZE : (i + 1) * BATCH_SIZE],
-            )
+        if self.shuffle:  # one gather, then cheap slices
+            seeded = torch.Generator().manual_seed(self.seed + epoch)
+            order = torch.randperm(len(x), generator=seeded).to(x.device)
+            x, y = x[order], y[order]
+        for i in range(0, len(self) * BATCH_SIZE, BATCH_SIZE):
+            yield x[i : i + BATCH_SIZE], y[i : i + BATCH_SIZE]
 
 
 def make_batches(data, seed, device, overfit_batch=False):
@@ -47,17 +37,10 @@ def make_batches(data, seed, device, overfit_batch=False):
     splits = data.splits
     if overfit_batch:
         x, y = splits["train"]
-        splits = {
-            "train": (x[:BATCH_SIZE], y[:BATCH_SIZE]),
-            "val": (x[:BATCH_SIZE], y[:BATCH_SIZE]),
-        }
-    return {
-        name: Batches(
-            x.to(device),
-            y.to(device),
-            SHUFFLE and name == "train",
-            DROP_LAST and name == "train",
-            seed,
-        )
-        for name, (x, y) in splits.items()
-    }
+        splits = dict.fromkeys(("train", "val"), (x[:BATCH_SIZE], y[:BATCH_SIZE]))
+    batches = {}
+    for name, (x, y) in splits.items():
+        train = name == "train"
+        x, y = x.to(device), y.to(device)
+        batches[name] = Batches(x, y, SHUFFLE and train, DROP_LAST and train, seed)
+    return batches

@@ -27,31 +27,24 @@ def write_file(path, write, mode="wb"):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-    sync_folder(path)
+    # the folder's entry too, so that the rename itself survives a power cut
+    folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def save_checkpoint(path, state):
-    write_file(path, lambda f: _save(state, f))
+    def save(f):
+        try:
+            torch.save(state, f)
+        except RuntimeError as e:  # torch.save hides a full disk behind its zip error
+            if isinstance(e.__context__, OSError):
+                raise e.__context__ from None
+            raise
 
-
-def _save(state, f):
-    try:
-        torch.save(state, f)
-    except (
-        RuntimeError
-    ) as e:  # torch.save hides a full disk behind its zip writer's error
-        if isinstance(e.__context__, OSError):
-            raise e.__context__ from None
-        raise
-
-
-def sync_folder(path):
-    """fsync the folder entry of `path`, so that the rename itself survives a power cut."""
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_file(path, save)
 
 
 def load_checkpoint(path):
@@ -61,18 +54,15 @@ def load_checkpoint(path):
     except FileNotFoundError:
         raise DataError("E501", f"{path}: no such checkpoint") from None
     except Exception as e:  # truncated, corrupt or not a checkpoint
-        kind = type(e).__name__
-        raise DataError(
-            "E608",
-            f"{path}: not a checkpoint that loads safely ({kind}): truncated or corrupt",
-        ) from None
+        message = f"{path}: not a checkpoint that loads safely ({type(e).__name__})"
+        raise DataError("E608", f"{message}: truncated or corrupt") from None
     keys = CHECKPOINT_KEYS
     if not isinstance(checkpoint, dict) or any(k not in checkpoint for k in keys):
-        raise DataError(
-            "E608", f"{path}: not an nnspec checkpoint (it lacks {', '.join(keys)})"
-        )
-    if not isinstance(checkpoint["model"], dict) or not all(
-        isinstance(t, torch.Tensor) for t in checkpoint["model"].values()
+        message = f"not an nnspec checkpoint (it lacks {', '.join(keys)})"
+        raise DataError("E608", f"{path}: {message}")
+    tensors = checkpoint["model"]
+    if not isinstance(tensors, dict) or not all(
+        isinstance(t, torch.Tensor) for t in tensors.values()
     ):
         raise DataError("E608", f"{path}: its `model` entry is not a dict of tensors")
     return checkpoint
@@ -80,39 +70,32 @@ def load_checkpoint(path):
 
 def load_weights(model, checkpoint, path):
     """The checkpoint's tensors into `model`; another architecture is an error naming them."""
-    own = model.state_dict()
-    saved = checkpoint["model"]
-    missing = [k for k in own if k not in saved]
-    unexpected = [k for k in saved if k not in own]
-    different = [k for k in own if k in saved and saved[k].shape != own[k].shape]
-    if missing or unexpected or different:
-        parts = [
-            f"{name}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
-            for name, keys in (
-                ("missing", missing),
-                ("unexpected", unexpected),
-                ("other shape", different),
-            )
-            if keys
-        ]
-        raise DataError(
-            "E608", f"{path}: a checkpoint of another model ({'; '.join(parts)})"
-        )
+    own, saved = model.state_dict(), checkpoint["model"]
+    shaped = [k for k in own if k in saved and saved[k].shape != own[k].shape]
+    missing, unexpected = (
+        [k for k in own if k not in saved],
+        [k for k in saved if k not in own],
+    )
+    wrong = {"missing": missing, "unexpected": unexpected, "other shape": shaped}
+    parts = [
+        f"{name}: {', '.join(keys[:3])}" + " ..." * (len(keys) > 3)
+        for name, keys in wrong.items()
+        if keys
+    ]
+    if parts:
+        message = f"a checkpoint of another model ({'; '.join(parts)})"
+        raise DataError("E608", f"{path}: {message}")
     model.load_state_dict(saved)
 
 
 def rng_state():
     """Every random state, as plain tensors and numbers (weights_only=True can load them)."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
+    numpy = {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos}
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {
-            "keys": torch.from_numpy(keys.astype(np.int64)),
-            "pos": pos,
-            "has_gauss": has_gauss,
-            "gauss": gauss,
-        },
+        "numpy": {**numpy, "has_gauss": has_gauss, "gauss": gauss},
         "python": random.getstate(),
     }
 
@@ -122,15 +105,8 @@ def set_rng_state(state):
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
     n = state["numpy"]
-    np.random.set_state(
-        (
-            "MT19937",
-            n["keys"].numpy().astype(np.uint32),
-            n["pos"],
-            n["has_gauss"],
-            n["gauss"],
-        )
-    )
+    keys = n["keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, n["pos"], n["has_gauss"], n["gauss"]))
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
 

@@ -1,7 +1,8 @@
 """The data-model-loss contract, checked by lint (from what it can read) and by programs (from
 the loaded data) with the same rules: which targets a loss takes, how the samples split.
 
-Torch-free: lint imports it, and generated programs copy it.
+Torch-free: lint imports it, and generated programs copy it. A check returns (code, message)
+or None.
 """
 
 import math
@@ -19,13 +20,8 @@ class Facts:
     which class losses take as class names even when they are numbers."""
 
     def __init__(self, kind, values, count, shape, named=False):
-        self.kind, self.values, self.count, self.shape = (
-            kind,
-            values,
-            count,
-            tuple(shape),
-        )
-        self.named = named or kind == "text"
+        self.kind, self.values, self.count = kind, values, count
+        self.shape, self.named = tuple(shape), named or kind == "text"
 
 
 def text_facts(labels):
@@ -38,13 +34,9 @@ def text_facts(labels):
     return Facts(kind, sorted(values), len(names), (), named=True)
 
 
-def width(shape):
-    return math.prod(d for d in shape if isinstance(d, int))
-
-
 def target_problem(encoding, facts, output):
-    """(code, message) when targets with these facts cannot train a model of per-sample output
-    shape `output` under `encoding` ("index", "one_hot", "binary" or "real"); else None."""
+    """Targets with these facts against a model of per-sample output shape `output` under
+    `encoding` ("index", "one_hot", "binary" or "real")."""
     if encoding in ("index", "one_hot"):
         return class_problem(facts, output[-1])
     if encoding == "binary":
@@ -55,50 +47,36 @@ def target_problem(encoding, facts, output):
 def declared_problem(facts, num_classes):
     """The data section's num_classes holds every label."""
     if facts.count is not None and facts.count > num_classes:
-        return (
-            "E512",
-            f"the targets hold {facts.count} distinct labels, more than num_classes = {num_classes}",
-        )
+        message = f"the targets hold {facts.count} distinct labels, more than num_classes = {num_classes}"
+        return "E512", message
     return None
 
 
 def real_problem(facts, output):
     """Regression targets: numbers, as many per sample as the output gives."""
     if facts.kind == "text":
-        shown = _shown(facts)
-        return (
-            "E516",
-            f"the targets are class labels ({shown}), not the real values a regression loss takes",
-        )
+        message = f"the targets are class labels ({_shown(facts)}), not the real values a regression loss takes"
+        return "E516", message
     return _width_problem(facts, output, "targets")
 
 
 def class_problem(facts, classes):
     """Class targets: one label per sample, no more classes than the output scores."""
     if facts.kind == "reals":
-        return (
-            "E516",
-            f"the targets are real values ({_shown(facts)}), not class labels",
-        )
+        message = f"the targets are real values ({_shown(facts)}), not class labels"
+        return "E516", message
     if facts.shape not in ((), (1,)):
-        return (
-            "E517",
-            f"class targets of shape {facts.shape} per sample: one class label per sample is expected",
-        )
-    if facts.named:
-        if facts.count is not None and facts.count > classes:
-            return (
-                "E517",
-                f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}",
-            )
-    elif facts.values:
-        low, high = facts.values[0], facts.values[-1]
-        if low < 0 or high >= classes:
-            label = high if high >= classes else low
-            return (
-                "E517",
-                f"class label {_number(label)} is outside the {classes} classes the model's output scores",
-            )
+        message = f"class targets of shape {facts.shape} per sample: one class label per sample is expected"
+        return "E517", message
+    if facts.named and facts.count is not None and facts.count > classes:
+        message = f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}"
+        return "E517", message
+    values = [] if facts.named else facts.values or []
+    outside = [v for v in values if not 0 <= v < classes]
+    if outside:  # the highest label out of range, else the lowest
+        label = _number(max(outside) if max(outside) >= classes else min(outside))
+        message = f"class label {label} is outside the {classes} classes the model's output scores"
+        return "E517", message
     return None
 
 
@@ -106,28 +84,30 @@ def binary_problem(facts, output):
     """Binary targets: 0 or 1 (or two class names), one per output value."""
     if facts.kind == "text":
         if facts.count is not None and facts.count > 2:
-            return (
-                "E516",
-                f"a binary loss takes two classes; the targets hold {facts.count} ({_shown(facts)})",
-            )
+            message = f"a binary loss takes two classes; the targets hold {facts.count} ({_shown(facts)})"
+            return "E516", message
         return None
-    if facts.values is not None and any(v not in (0, 1) for v in facts.values):
-        outside = [v for v in facts.values if v not in (0, 1)]
-        return (
-            "E516",
-            f"a binary loss takes targets 0 and 1; the targets hold {_listed(outside)}",
+    outside = [v for v in facts.values or () if v not in (0, 1)]
+    if outside:
+        message = (
+            f"a binary loss takes targets 0 and 1; the targets hold {_listed(outside)}"
         )
+        return "E516", message
     return _width_problem(facts, output, "0/1 targets")
 
 
 def _width_problem(facts, output, what):
-    given, room = width(facts.shape), width(output)
+    given, room = _width(facts.shape), _width(output)
     if given != room and all(isinstance(d, int) for d in output):
-        return (
-            "E517",
-            f"the model's output gives {room} values per sample, the {what} {given}",
+        message = (
+            f"the model's output gives {room} values per sample, the {what} {given}"
         )
+        return "E517", message
     return None
+
+
+def _width(shape):
+    return math.prod(d for d in shape if isinstance(d, int))
 
 
 def _number(value):
@@ -139,10 +119,9 @@ def _shown(facts):
 
 
 def _listed(values):
+    more = len(values) - SHOWN_VALUES
     shown = ", ".join(str(_number(v)) for v in values[:SHOWN_VALUES])
-    return shown + (
-        f" and {len(values) - SHOWN_VALUES} more" if len(values) > SHOWN_VALUES else ""
-    )
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def split_counts(samples, fractions):
@@ -150,66 +129,45 @@ def split_counts(samples, fractions):
     takes what rounding leaves (a split of fraction 0 gets none)."""
     names = [name for name in ("train", "val", "test") if name in fractions]
     last = max(i for i, name in enumerate(names) if fractions[name] > 0)
-    counts, start = {}, 0
+    counts = {}
     for i, name in enumerate(names):
         share = round(fractions[name] * samples)
-        counts[name] = samples - start if i == last else share
-        start += counts[name]
+        counts[name] = samples - sum(counts.values()) if i == last else share
     return counts
 
 
 def split_problem(counts, batch_size, drop_last, batch_statistics):
     """(code, message, the data key to change) when a split is too small to train or evaluate
     on; else None."""
-    for name, count in counts.items():
-        if count <= 0:
-            return (
-                "E513",
-                f"the {name} split gets no samples ({_counted(counts)})",
-                "split",
-            )
+    if any(count <= 0 for count in counts.values()):
+        empty = next(name for name, count in counts.items() if count <= 0)
+        listed = ", ".join(f"{name} {count}" for name, count in counts.items())
+        return "E513", f"the {empty} split gets no samples ({listed})", "split"
     train = counts["train"]
     if drop_last and train < batch_size:
         message = f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)"
         return "E513", message, "batch_size"
     if batch_statistics and (
-        batch_size == 1 or (not drop_last and train % batch_size == 1)
+        batch_size == 1 or not drop_last and train % batch_size == 1
     ):
-        message = (
-            f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
-            "batch norm cannot take the statistics of one sample"
-        )
+        message = f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
+        message += "batch norm cannot take the statistics of one sample"
         return "E513", message, "batch_size"
     return None
 
 
-def _counted(counts):
-    return ", ".join(f"{name} {count}" for name, count in counts.items())
-
-
 def input_problem(features, dtype, shape, input_dtype):
-    """(code, message) when samples of per-sample `features` shape and kind of values `dtype`
-    ("integers", "reals") do not fit a model input of `shape` and `input_dtype`; else None."""
-    fits = len(features) == len(shape) and all(
-        not isinstance(d, int) or d == f for d, f in zip(shape, features)
-    )
-    if not fits:
-        return (
-            "E503",
-            f"samples of shape {tuple(features)}, the model input expects {_dims(shape)}",
-        )
+    """Samples of per-sample `features` shape and kind of values `dtype` ("integers", "reals")
+    against a model input of `shape` and `input_dtype`."""
+    fits = len(features) == len(shape)
+    if not fits or any(isinstance(d, int) and d != f for d, f in zip(shape, features)):
+        dims = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+        message = f"samples of shape {tuple(features)}, the model input expects {dims}"
+        return "E503", message
     if input_dtype == "long" and dtype != "integers":
-        return (
-            "E503",
-            "the samples hold real values; the model input is `long` (integer indices)",
-        )
+        message = "the samples hold real values; the model input is `long`"
+        return "E503", message + " (integer indices)"
     return None
-
-
-def _dims(shape):
-    return (
-        "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-    )
 
 
 def physical_memory():
@@ -227,11 +185,8 @@ def memory_problem(samples, shape, where, memory=None):
     needed = samples * (4 * math.prod(shape) + 8)
     if memory is None or needed <= memory:
         return None
-    return (
-        "E613",
-        f"{where}: {samples:,} samples of {list(shape)} take {_gigabytes(needed)} in memory;"
-        f" this machine has {_gigabytes(memory)}",
-    )
+    held = f"{samples:,} samples of {list(shape)} take {_gigabytes(needed)} in memory"
+    return "E613", f"{where}: {held}; this machine has {_gigabytes(memory)}"
 
 
 def _gigabytes(n):

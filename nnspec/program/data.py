@@ -27,9 +27,8 @@ NUM_CLASSES = None  # the data section's num_classes: at least as many as the la
 NORMALIZE = "none"  # or "standard", "minmax"
 BATCH_SIZE = 32
 DROP_LAST = False
-BATCH_STATISTICS = (
-    False  # the model has batch norm over (N, C): a batch of 1 cannot train it
-)
+# the model has batch norm over (N, C): a batch of 1 cannot train it
+BATCH_STATISTICS = False
 
 
 class Data:
@@ -37,12 +36,8 @@ class Data:
 
     def __init__(self, splits, classes, stats, columns, seed, fractions, samples):
         self.splits, self.classes, self.stats = splits, classes, stats
-        self.columns, self.seed, self.fractions, self.samples = (
-            columns,
-            seed,
-            fractions,
-            samples,
-        )
+        self.columns, self.seed = columns, seed
+        self.fractions, self.samples = fractions, samples
 
     def record(self):
         """What a checkpoint keeps to read data as this run did: plain values and tensors."""
@@ -70,12 +65,8 @@ def prepare_data(samples, seed, fractions=None):
 def model_input(x, where):
     """Features in the dtype the model takes, once their shape and values fit its input."""
     integral = not x.is_floating_point() or bool(torch.equal(x, x.round()))
-    problem = input_problem(
-        tuple(x.shape[1:]),
-        "integers" if integral else "reals",
-        INPUT_SHAPE,
-        INPUT_DTYPE,
-    )
+    values = "integers" if integral else "reals"
+    problem = input_problem(tuple(x.shape[1:]), values, INPUT_SHAPE, INPUT_DTYPE)
     if problem:
         raise DataError(problem[0], f"{where}: {problem[1]}")
     if INPUT_DTYPE == "long":
@@ -176,9 +167,8 @@ def normalization(train):
         shift, scale = train.mean(0), train.std(0, unbiased=False)
     if NORMALIZE == "minmax":
         shift, scale = train.amin(0), train.amax(0) - train.amin(0)
-    scale = torch.where(
-        scale > 0, scale, torch.ones_like(scale)
-    )  # constant features stay as they are
+    # constant features stay as they are
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
     return {"shift": shift, "scale": scale}
 
 

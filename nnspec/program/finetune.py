@@ -82,10 +82,8 @@ def load_pretrained(model, path, report):
             f"  shape differs: {k} {tuple(saved[k].shape)} -> {tuple(own[k].shape)}"
         )
     if mismatched and not SKIP_MISMATCHED:
-        raise DataError(
-            "E608",
-            f"{path}: {len(mismatched)} tensors have another shape; set skip_mismatched = true to train them from scratch",
-        )
+        message = f"{path}: {len(mismatched)} tensors have another shape; set skip_mismatched = true to train them from scratch"
+        raise DataError("E608", message)
     untrained = [
         k
         for k in mismatched + missing
@@ -102,20 +100,17 @@ def _saved_tensors(path):
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise DataError(
-            "E501", f"{path}: no such checkpoint (`from` in the spec)"
-        ) from None
+        message = f"{path}: no such checkpoint (`from` in the spec)"
+        raise DataError("E501", message) from None
     except Exception as e:
-        raise DataError(
-            "E608", f"{path}: not a checkpoint that loads safely ({type(e).__name__})"
-        ) from None
+        message = f"{path}: not a checkpoint that loads safely ({type(e).__name__})"
+        raise DataError("E608", message) from None
     saved = saved.get("model", saved) if isinstance(saved, dict) else saved
     if not isinstance(saved, dict) or not all(
         isinstance(t, torch.Tensor) for t in saved.values()
     ):
-        raise DataError(
-            "E608", f"{path}: neither an nnspec checkpoint nor a state_dict of tensors"
-        )
+        message = f"{path}: neither an nnspec checkpoint nor a state_dict of tensors"
+        raise DataError("E608", message)
     return saved
 
 

@@ -41,27 +41,20 @@ def fit(
 
     With args.overfit_batch there is no early stopping (the caller leaves the scheduler out).
     """
-    state = {"epoch": 0, "best": None, "stale": 0, "rows": []}
-    state["options"] = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
     if args.resume:
-        state = resumed(
-            os.path.join(args.out, "last.pt"),
-            model,
-            optimizer,
-            data,
-            scheduler=scheduler,
-        )
+        last = os.path.join(args.out, "last.pt")
+        state = resumed(last, model, optimizer, data, scheduler=scheduler)
         state["options"]["epochs"] = args.epochs
-        report.message(
-            f"resuming {args.out} at epoch {state['epoch'] + 1} of {args.epochs}"
-        )
+        start = f"{state['epoch'] + 1} of {args.epochs}"
+        report.message(f"resuming {args.out} at epoch {start}")
     for epoch in range(state["epoch"], args.epochs):
         report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}
-        train = batches["train"]
         row["train_loss"], train_metrics = train_epoch(
             model,
-            train,
+            batches["train"],
             epoch,
             loss_fn,
             optimizer,
@@ -86,15 +79,11 @@ def fit(
             scheduler.step(row.get("val_loss", row["train_loss"]))
         keep(row, state, model, optimizer, data, args.out, scheduler=scheduler)
         report.end(row)
-        if (
-            PATIENCE is not None
-            and state["stale"] >= PATIENCE
-            and not args.overfit_batch
-        ):
-            report.message(
-                f"early stop: {MONITOR} has not improved for {PATIENCE} epochs"
-            )
-            break
+        if PATIENCE is not None and not args.overfit_batch:
+            if state["stale"] >= PATIENCE:
+                stale = f"{MONITOR} has not improved for {PATIENCE} epochs"
+                report.message(f"early stop: {stale}")
+                break
     if "test" in batches:
         test(model, batches["test"], loss_fn, args.out, report, metrics=metrics)
     return state["rows"]
@@ -112,9 +101,8 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
     improved = best is None or (value < best if MODE == "min" else value > best)
     state["rows"].append(row)
     state["epoch"] = row["epoch"]
-    state["best"], state["stale"] = (
-        (value, 0) if improved else (best, state["stale"] + 1)
-    )
+    state["best"] = value if improved else best
+    state["stale"] = 0 if improved else state["stale"] + 1
     checkpoint = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -125,9 +113,8 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
         "data": data.record(),
     }
     if SCHEDULER_STEPS is not None:
-        checkpoint["scheduler"] = (
-            scheduler.state_dict() if scheduler is not None else None
-        )
+        saved = scheduler.state_dict() if scheduler is not None else None
+        checkpoint["scheduler"] = saved
     if improved:
         save_checkpoint(os.path.join(out, "best.pt"), checkpoint)
     save_checkpoint(os.path.join(out, "last.pt"), checkpoint)
@@ -139,10 +126,8 @@ def resumed(last, model, optimizer, data, *, scheduler=None):
     checkpoint = load_checkpoint(last)
     if checkpoint["data"]["samples"] != data.samples:
         trained = checkpoint["data"]["samples"]
-        raise DataError(
-            "E606",
-            f"{last} was trained on {trained} samples; the data now holds {data.samples}",
-        )
+        message = f"{last} was trained on {trained} samples; the data now holds {data.samples}"
+        raise DataError("E606", message)
     load_weights(model, checkpoint, last)
     optimizer.load_state_dict(checkpoint["optimizer"])
     if SCHEDULER_STEPS is not None and scheduler is not None:
@@ -157,7 +142,6 @@ def test(model, batches, loss_fn, out, report, *, metrics=None):
     load_weights(model, load_checkpoint(best), best)
     loss, values = evaluate(model, batches, loss_fn, metrics=metrics)
     result = {"test_loss": loss, **{f"test_{k}": v for k, v in values.items()}}
-    write_file(
-        os.path.join(out, "test.json"), lambda f: json.dump(result, f, indent=2), "w"
-    )
+    path = os.path.join(out, "test.json")
+    write_file(path, lambda f: json.dump(result, f, indent=2), "w")
     report.result(result)

@@ -35,9 +35,7 @@ class RunFolder:
         self.args, self.out = args, os.path.abspath(args.out)
 
     def __enter__(self):
-        if (
-            self.args.resume
-        ):  # refused, the folder is left as it was: check before claiming it
+        if self.args.resume:  # refused, the folder is left as it was: check first
             _resumed_options(self.args)
         _claim(self.out, self.args.resume)
         for name, default in (("epochs", EPOCHS), ("lr", LR), ("seed", SEED)):
@@ -61,13 +59,10 @@ def _claim(out, resume):
         raise DataError("E603", f"{out}: a file stands where the run folder should be")
     foreign = _foreign_files(out)
     if foreign:
-        shown = ", ".join(foreign[:5]) + (
-            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
-        )
-        raise DataError(
-            "E604",
-            f"{out} holds files nnspec did not write ({shown}); choose a new folder with --out",
-        )
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        shown = ", ".join(foreign[:5]) + more
+        message = f"{out} holds files nnspec did not write ({shown}); choose a new folder with --out"
+        raise DataError("E604", message)
     _ready(out, resume)  # a refusal leaves the folder as it was
     os.makedirs(out, exist_ok=True)
     _HELD[out] = [_lock(out), 1]
@@ -82,9 +77,8 @@ def _foreign_files(out):
     """Files of a folder nnspec did not make (a folder without its mark that is not empty)."""
     if not os.path.isdir(out) or os.path.exists(os.path.join(out, MARK)):
         return []
-    return sorted(
-        name for name in os.listdir(out) if name not in RUN_FILES
-    )  # an interrupted start
+    # RUN_FILES alone: an interrupted start
+    return sorted(name for name in os.listdir(out) if name not in RUN_FILES)
 
 
 def _lock(out):
@@ -101,10 +95,8 @@ def _lock(out):
         held.seek(0)
         holder = held.read().strip() or "another process"
         held.close()
-        raise DataError(
-            "E605",
-            f"{out} is in use by process {holder}; wait for it or choose another --out",
-        ) from None
+        message = f"is in use by process {holder}; wait for it or choose another --out"
+        raise DataError("E605", f"{out} {message}") from None
     held.truncate(0)
     held.write(str(os.getpid()))
     held.flush()
@@ -135,9 +127,8 @@ def _resumed_options(args):
     its learning rate, a per-batch schedule has its length)."""
     path = os.path.join(args.out, "last.pt")
     try:
-        started = torch.load(path, map_location="cpu", weights_only=True)["state"][
-            "options"
-        ]
+        started = torch.load(path, map_location="cpu", weights_only=True)
+        started = started["state"]["options"]
     except Exception:  # a torn or foreign last.pt: fit() says what is wrong with it
         return
     fixed = ("lr", "seed", "epochs") if SCHEDULER_STEPS == "batch" else ("lr", "seed")
@@ -147,8 +138,5 @@ def _resumed_options(args):
             setattr(args, name, started[name])
         elif name in fixed and given != started[name]:
             why = REASONS[name] if name != "epochs" else REASONS["schedule"]
-            raise DataError(
-                "E606",
-                f"{path}: the run started with --{name} {started[name]} ({why});"
-                " resume with that value",
-            )
+            message = f"the run started with --{name} {started[name]} ({why})"
+            raise DataError("E606", f"{path}: {message}; resume with that value")

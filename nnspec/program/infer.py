@@ -42,10 +42,8 @@ def evaluate_checkpoint(
     the data split as its run split it (the seed and fractions it recorded)."""
     recorded = checkpoint["data"]
     if recorded["samples"] != len(samples):
-        raise DataError(
-            "E606",
-            f"{path} was trained on {recorded['samples']} samples; {samples.where} holds {len(samples)}",
-        )
+        message = f"{path} was trained on {recorded['samples']} samples; {samples.where} holds {len(samples)}"
+        raise DataError("E606", message)
     if IN_MEMORY:
         data = prepare_data(samples, recorded["seed"], recorded["split"])
         batches = make_batches(data, recorded["seed"], device)

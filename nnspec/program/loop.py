@@ -8,9 +8,8 @@ from nnspec.program.errors import NonFiniteLoss
 # Settings: each program writes the spec's values here.
 ACCUMULATE = 1  # batches per optimizer step
 CLIP_GRAD_NORM = None
-SCHEDULER_STEPS = (
-    None  # when the scheduler steps: "batch", "epoch", "metric"; None: no scheduler
-)
+# when the scheduler steps: "batch", "epoch", "metric"; None: no scheduler
+SCHEDULER_STEPS = None
 TASK = "multiclass"  # or "binary", "regression": what the metrics compare
 TARGETS = "index"  # how the loss takes targets (see data.py)
 METRICS = False  # whether the spec asks for metrics
@@ -40,15 +39,12 @@ def train_epoch(
         out = model(x)
         loss = loss_fn(out, y)
         if not torch.isfinite(loss):
-            raise NonFiniteLoss(
-                f"the loss is {loss.item()} at epoch {epoch + 1}, batch {i + 1}"
-            )
+            where = f"at epoch {epoch + 1}, batch {i + 1}"
+            raise NonFiniteLoss(f"the loss is {loss.item()} {where}")
         if ACCUMULATE == 1:
             loss.backward()
-        if ACCUMULATE > 1:
-            (
-                loss / ACCUMULATE
-            ).backward()  # the step applies the mean gradient of ACCUMULATE batches
+        if ACCUMULATE > 1:  # the step applies the mean gradient of ACCUMULATE batches
+            (loss / ACCUMULATE).backward()
         if ACCUMULATE == 1 or (i + 1) % ACCUMULATE == 0 or i + 1 == len(batches):
             if CLIP_GRAD_NORM is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_GRAD_NORM)
@@ -104,10 +100,9 @@ class Metrics:
     def compute(self):
         """Values over everything added since the last call, then a fresh start."""
         self.flush()
-        values = {
-            name: metric.compute().item() for name, metric in self.metrics.items()
-        }
-        for metric in self.metrics.values():
+        values = {}
+        for name, metric in self.metrics.items():
+            values[name] = metric.compute().item()
             metric.reset()
         return values
 

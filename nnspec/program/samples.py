@@ -12,13 +12,8 @@ class Samples:
     without named columns)."""
 
     def __init__(self, x, labels, where, columns=None, unused=None):
-        self.x, self.labels, self.where, self.columns, self.unused = (
-            x,
-            labels,
-            where,
-            columns,
-            unused,
-        )
+        self.x, self.labels, self.where = x, labels, where
+        self.columns, self.unused = columns, unused
 
     def __len__(self):
         return len(self.x)
@@ -30,8 +25,6 @@ def data_file(root, path):
     if not os.path.exists(full):
         raise DataError("E501", f"{full}: no such file or folder")
     if not (os.path.isfile(full) or os.path.isdir(full)):
-        raise DataError(
-            "E501",
-            f"{full}: not a regular file or folder (pipes and devices are not read)",
-        )
+        message = "not a regular file or folder (pipes and devices are not read)"
+        raise DataError("E501", f"{full}: {message}")
     return full

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 
 def plot_curves(rows: list[dict], path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display needed
-    import matplotlib.pyplot as plt
+    # A Figure of its own, not pyplot: no backend to pick, no global state, a third less to import.
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     names = sorted(
         {k.split("_", 1)[1] for row in rows for k in row if k.startswith(("train_", "val_"))}, key=lambda n: n != "loss"
     )
-    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    fig = Figure(figsize=(4.5 * len(names), 3.5))
+    axes = fig.subplots(1, len(names), squeeze=False)
     epochs = [row["epoch"] for row in rows]
     for ax, name in zip(axes[0], names):
         for split in ("train", "val"):
@@ -25,6 +24,7 @@ def plot_curves(rows: list[dict], path: str) -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
+    # Fixed margins (in inches, made fractions): tight_layout would draw the figure once more.
+    width = 4.5 * len(names)
+    fig.subplots_adjust(left=0.6 / width, right=1 - 0.15 / width, bottom=0.15, top=0.9, wspace=0.3)
     fig.savefig(path, dpi=100)
-    plt.close(fig)

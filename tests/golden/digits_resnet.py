@@ -186,13 +186,8 @@ class Facts:
     which class losses take as class names even when they are numbers."""
 
     def __init__(self, kind, values, count, shape, named=False):
-        self.kind, self.values, self.count, self.shape = (
-            kind,
-            values,
-            count,
-            tuple(shape),
-        )
-        self.named = named or kind == "text"
+        self.kind, self.values, self.count = kind, values, count
+        self.shape, self.named = tuple(shape), named or kind == "text"
 
 
 def text_facts(labels):
@@ -208,29 +203,20 @@ def text_facts(labels):
 def class_problem(facts, classes):
     """Class targets: one label per sample, no more classes than the output scores."""
     if facts.kind == "reals":
-        return (
-            "E516",
-            f"the targets are real values ({_shown(facts)}), not class labels",
-        )
+        message = f"the targets are real values ({_shown(facts)}), not class labels"
+        return "E516", message
     if facts.shape not in ((), (1,)):
-        return (
-            "E517",
-            f"class targets of shape {facts.shape} per sample: one class label per sample is expected",
-        )
-    if facts.named:
-        if facts.count is not None and facts.count > classes:
-            return (
-                "E517",
-                f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}",
-            )
-    elif facts.values:
-        low, high = facts.values[0], facts.values[-1]
-        if low < 0 or high >= classes:
-            label = high if high >= classes else low
-            return (
-                "E517",
-                f"class label {_number(label)} is outside the {classes} classes the model's output scores",
-            )
+        message = f"class targets of shape {facts.shape} per sample: one class label per sample is expected"
+        return "E517", message
+    if facts.named and facts.count is not None and facts.count > classes:
+        message = f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}"
+        return "E517", message
+    values = [] if facts.named else facts.values or []
+    outside = [v for v in values if not 0 <= v < classes]
+    if outside:  # the highest label out of range, else the lowest
+        label = _number(max(outside) if max(outside) >= classes else min(outside))
+        message = f"class label {label} is outside the {classes} classes the model's output scores"
+        return "E517", message
     return None
 
 
@@ -243,10 +229,9 @@ def _shown(facts):
 
 
 def _listed(values):
+    more = len(values) - SHOWN_VALUES
     shown = ", ".join(str(_number(v)) for v in values[:SHOWN_VALUES])
-    return shown + (
-        f" and {len(values) - SHOWN_VALUES} more" if len(values) > SHOWN_VALUES else ""
-    )
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def split_counts(samples, fractions):
@@ -254,67 +239,45 @@ def split_counts(samples, fractions):
     takes what rounding leaves (a split of fraction 0 gets none)."""
     names = [name for name in ("train", "val", "test") if name in fractions]
     last = max(i for i, name in enumerate(names) if fractions[name] > 0)
-    counts, start = {}, 0
+    counts = {}
     for i, name in enumerate(names):
         share = round(fractions[name] * samples)
-        counts[name] = samples - start if i == last else share
-        start += counts[name]
+        counts[name] = samples - sum(counts.values()) if i == last else share
     return counts
 
 
 def split_problem(counts, batch_size, drop_last, batch_statistics):
     """(code, message, the data key to change) when a split is too small to train or evaluate
     on; else None."""
-    for name, count in counts.items():
-        if count <= 0:
-            return (
-                "E513",
-                f"the {name} split gets no samples ({_counted(counts)})",
-                "split",
-            )
+    if any(count <= 0 for count in counts.values()):
+        empty = next(name for name, count in counts.items() if count <= 0)
+        listed = ", ".join(f"{name} {count}" for name, count in counts.items())
+        return "E513", f"the {empty} split gets no samples ({listed})", "split"
     train = counts["train"]
     if drop_last and train < batch_size:
         message = f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)"
         return "E513", message, "batch_size"
     if batch_statistics and (
-        batch_size == 1 or (not drop_last and train % batch_size == 1)
+        batch_size == 1 or not drop_last and train % batch_size == 1
     ):
-        message = (
-            f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
-            "batch norm cannot take the statistics of one sample"
-        )
+        message = f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
+        message += "batch norm cannot take the statistics of one sample"
         return "E513", message, "batch_size"
     return None
 
 
-def _counted(counts):
-    return ", ".join(f"{name} {count}" for name, count in counts.items())
-
-
 def input_problem(features, dtype, shape, input_dtype):
-    """(code, message) when samples of per-sample `features` shape and kind of values `dtype`
-    ("integers", "reals") do not fit a model input of `shape` and `input_dtype`; else None.
-    """
-    fits = len(features) == len(shape) and all(
-        not isinstance(d, int) or d == f for d, f in zip(shape, features)
-    )
-    if not fits:
-        return (
-            "E503",
-            f"samples of shape {tuple(features)}, the model input expects {_dims(shape)}",
-        )
+    """Samples of per-sample `features` shape and kind of values `dtype` ("integers", "reals")
+    against a model input of `shape` and `input_dtype`."""
+    fits = len(features) == len(shape)
+    if not fits or any(isinstance(d, int) and d != f for d, f in zip(shape, features)):
+        dims = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+        message = f"samples of shape {tuple(features)}, the model input expects {dims}"
+        return "E503", message
     if input_dtype == "long" and dtype != "integers":
-        return (
-            "E503",
-            "the samples hold real values; the model input is `long` (integer indices)",
-        )
+        message = "the samples hold real values; the model input is `long`"
+        return "E503", message + " (integer indices)"
     return None
-
-
-def _dims(shape):
-    return (
-        "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-    )
 
 
 class Samples:
@@ -324,13 +287,8 @@ class Samples:
     without named columns)."""
 
     def __init__(self, x, labels, where, columns=None, unused=None):
-        self.x, self.labels, self.where, self.columns, self.unused = (
-            x,
-            labels,
-            where,
-            columns,
-            unused,
-        )
+        self.x, self.labels, self.where = x, labels, where
+        self.columns, self.unused = columns, unused
 
     def __len__(self):
         return len(self.x)
@@ -342,10 +300,8 @@ def data_file(root, path):
     if not os.path.exists(full):
         raise DataError("E501", f"{full}: no such file or folder")
     if not (os.path.isfile(full) or os.path.isdir(full)):
-        raise DataError(
-            "E501",
-            f"{full}: not a regular file or folder (pipes and devices are not read)",
-        )
+        message = "not a regular file or folder (pipes and devices are not read)"
+        raise DataError("E501", f"{full}: {message}")
     return full
 
 
@@ -370,23 +326,19 @@ def label_order(label):
 
 def check_features(path, shape, dtype):
     if len(shape) == 0 or shape[0] == 0:
-        raise DataError(
-            "E504", f"{path}: the features are of shape {tuple(shape)}: no samples"
-        )
+        message = f"{path}: the features are of shape {tuple(shape)}: no samples"
+        raise DataError("E504", message)
     if dtype.kind not in "biuf":
         raise DataError("E511", f"{path}: the features are {dtype}, not numbers")
 
 
 def check_targets(path, samples, shape, dtype):
     if len(shape) == 0 or shape[0] != samples:
-        raise DataError(
-            "E504", f"{path}: {samples} samples but targets of shape {tuple(shape)}"
-        )
+        message = f"{path}: {samples} samples but targets of shape {tuple(shape)}"
+        raise DataError("E504", message)
     if dtype.kind in "US" and len(shape) != 1:
-        raise DataError(
-            "E517",
-            f"{path}: text targets of shape {tuple(shape)}: one label per sample is expected",
-        )
+        message = f"{path}: text targets of shape {tuple(shape)}: one label per sample is expected"
+        raise DataError("E517", message)
     if dtype.kind not in "biufUS":
         raise DataError("E511", f"{path}: the targets are {dtype}, not numbers or text")
 
@@ -398,10 +350,8 @@ def load_numpy_arrays(path, features="features", targets="targets", targets_path
         with arrays:
             for key in (features, targets):
                 if key not in arrays:
-                    raise DataError(
-                        "E502",
-                        f"{path}: no array {key!r}; the arrays are {', '.join(arrays.files)}",
-                    )
+                    message = f"{path}: no array {key!r}; the arrays are {', '.join(arrays.files)}"
+                    raise DataError("E502", message)
             x, y = (
                 _npz_member(arrays, features, path),
                 _npz_member(arrays, targets, path),
@@ -419,10 +369,8 @@ def _np_load(path, **options):
     try:
         return np.load(path, allow_pickle=False, **options)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise DataError(
-            "E501",
-            f"{path}: not a NumPy .npy/.npz file that loads without pickle ({e})",
-        ) from None
+        message = f"{path}: not a NumPy .npy/.npz file that loads without pickle ({e})"
+        raise DataError("E501", message) from None
 
 
 def _npz_member(arrays, key, path):
@@ -434,19 +382,16 @@ def _npz_member(arrays, key, path):
         EOFError,
         zipfile.BadZipFile,
     ) as e:  # object arrays, a torn member
-        raise DataError(
-            "E501", f"{path}: array {key!r} does not load without pickle ({e})"
-        ) from None
+        message = f"{path}: array {key!r} does not load without pickle ({e})"
+        raise DataError("E501", message) from None
 
 
 def _npy_targets(path, targets_path):
     """The .npy of targets beside an .npy of features."""
     targets = os.path.join(os.path.dirname(path), targets_path or "")
     if not targets_path or not os.path.isfile(targets):
-        raise DataError(
-            "E501",
-            f"{path}: an .npy source needs targets_path, a second .npy of targets",
-        )
+        message = f"{path}: an .npy source needs targets_path, a second .npy of targets"
+        raise DataError("E501", message)
     return _np_load(targets)
 
 
@@ -468,12 +413,8 @@ class Data:
 
     def __init__(self, splits, classes, stats, columns, seed, fractions, samples):
         self.splits, self.classes, self.stats = splits, classes, stats
-        self.columns, self.seed, self.fractions, self.samples = (
-            columns,
-            seed,
-            fractions,
-            samples,
-        )
+        self.columns, self.seed = columns, seed
+        self.fractions, self.samples = fractions, samples
 
     def record(self):
         """What a checkpoint keeps to read data as this run did: plain values and tensors."""
@@ -499,12 +440,8 @@ def prepare_data(samples, seed, fractions=None):
 def model_input(x, where):
     """Features in the dtype the model takes, once their shape and values fit its input."""
     integral = not x.is_floating_point() or bool(torch.equal(x, x.round()))
-    problem = input_problem(
-        tuple(x.shape[1:]),
-        "integers" if integral else "reals",
-        INPUT_SHAPE,
-        INPUT_DTYPE,
-    )
+    values = "integers" if integral else "reals"
+    problem = input_problem(tuple(x.shape[1:]), values, INPUT_SHAPE, INPUT_DTYPE)
     if problem:
         raise DataError(problem[0], f"{where}: {problem[1]}")
     if not torch.isfinite(x).all():
@@ -576,13 +513,8 @@ class Batches:
     """One split's mini-batches, reshuffled every epoch from a seed derived from the epoch."""
 
     def __init__(self, x, y, shuffle, drop_last, seed):
-        self.x, self.y, self.shuffle, self.drop_last, self.seed = (
-            x,
-            y,
-            shuffle,
-            drop_last,
-            seed,
-        )
+        self.x, self.y, self.seed = x, y, seed
+        self.shuffle, self.drop_last = shuffle, drop_last
 
     def __len__(self):
         full, rest = divmod(len(self.x), BATCH_SIZE)
@@ -590,17 +522,12 @@ class Batches:
 
     def epoch(self, epoch):
         x, y = self.x, self.y
-        if self.shuffle:
-            order = torch.randperm(
-                len(x), generator=torch.Generator().manual_seed(self.seed + epoch)
-            )
-            # one gather, then cheap slices
-            x, y = x[order.to(x.device)], y[order.to(y.device)]
-        for i in range(len(self)):
-            yield (
-                x[i * BATCH_SIZE : (i + 1) * BATCH_SIZE],
-                y[i * BATCH_SIZE : (i + 1) * BATCH_SIZE],
-            )
+        if self.shuffle:  # one gather, then cheap slices
+            seeded = torch.Generator().manual_seed(self.seed + epoch)
+            order = torch.randperm(len(x), generator=seeded).to(x.device)
+            x, y = x[order], y[order]
+        for i in range(0, len(self) * BATCH_SIZE, BATCH_SIZE):
+            yield x[i : i + BATCH_SIZE], y[i : i + BATCH_SIZE]
 
 
 def make_batches(data, seed, device, overfit_batch=False):
@@ -611,20 +538,13 @@ def make_batches(data, seed, device, overfit_batch=False):
     splits = data.splits
     if overfit_batch:
         x, y = splits["train"]
-        splits = {
-            "train": (x[:BATCH_SIZE], y[:BATCH_SIZE]),
-            "val": (x[:BATCH_SIZE], y[:BATCH_SIZE]),
-        }
-    return {
-        name: Batches(
-            x.to(device),
-            y.to(device),
-            SHUFFLE and name == "train",
-            DROP_LAST and name == "train",
-            seed,
-        )
-        for name, (x, y) in splits.items()
-    }
+        splits = dict.fromkeys(("train", "val"), (x[:BATCH_SIZE], y[:BATCH_SIZE]))
+    batches = {}
+    for name, (x, y) in splits.items():
+        train = name == "train"
+        x, y = x.to(device), y.to(device)
+        batches[name] = Batches(x, y, SHUFFLE and train, DROP_LAST and train, seed)
+    return batches
 
 
 def train_epoch(model, batches, epoch, loss_fn, optimizer, report, *, metrics=None):
@@ -636,9 +556,8 @@ def train_epoch(model, batches, epoch, loss_fn, optimizer, report, *, metrics=No
         out = model(x)
         loss = loss_fn(out, y)
         if not torch.isfinite(loss):
-            raise NonFiniteLoss(
-                f"the loss is {loss.item()} at epoch {epoch + 1}, batch {i + 1}"
-            )
+            where = f"at epoch {epoch + 1}, batch {i + 1}"
+            raise NonFiniteLoss(f"the loss is {loss.item()} {where}")
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -688,10 +607,9 @@ class Metrics:
     def compute(self):
         """Values over everything added since the last call, then a fresh start."""
         self.flush()
-        values = {
-            name: metric.compute().item() for name, metric in self.metrics.items()
-        }
-        for metric in self.metrics.values():
+        values = {}
+        for name, metric in self.metrics.items():
+            values[name] = metric.compute().item()
             metric.reset()
         return values
 
@@ -719,31 +637,24 @@ def write_file(path, write, mode="wb"):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-    sync_folder(path)
+    # the folder's entry too, so that the rename itself survives a power cut
+    folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def save_checkpoint(path, state):
-    write_file(path, lambda f: _save(state, f))
+    def save(f):
+        try:
+            torch.save(state, f)
+        except RuntimeError as e:  # torch.save hides a full disk behind its zip error
+            if isinstance(e.__context__, OSError):
+                raise e.__context__ from None
+            raise
 
-
-def _save(state, f):
-    try:
-        torch.save(state, f)
-    except (
-        RuntimeError
-    ) as e:  # torch.save hides a full disk behind its zip writer's error
-        if isinstance(e.__context__, OSError):
-            raise e.__context__ from None
-        raise
-
-
-def sync_folder(path):
-    """fsync the folder entry of `path`, so that the rename itself survives a power cut."""
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_file(path, save)
 
 
 def load_checkpoint(path):
@@ -753,18 +664,15 @@ def load_checkpoint(path):
     except FileNotFoundError:
         raise DataError("E501", f"{path}: no such checkpoint") from None
     except Exception as e:  # truncated, corrupt or not a checkpoint
-        kind = type(e).__name__
-        raise DataError(
-            "E608",
-            f"{path}: not a checkpoint that loads safely ({kind}): truncated or corrupt",
-        ) from None
+        message = f"{path}: not a checkpoint that loads safely ({type(e).__name__})"
+        raise DataError("E608", f"{message}: truncated or corrupt") from None
     keys = CHECKPOINT_KEYS
     if not isinstance(checkpoint, dict) or any(k not in checkpoint for k in keys):
-        raise DataError(
-            "E608", f"{path}: not an nnspec checkpoint (it lacks {', '.join(keys)})"
-        )
-    if not isinstance(checkpoint["model"], dict) or not all(
-        isinstance(t, torch.Tensor) for t in checkpoint["model"].values()
+        message = f"not an nnspec checkpoint (it lacks {', '.join(keys)})"
+        raise DataError("E608", f"{path}: {message}")
+    tensors = checkpoint["model"]
+    if not isinstance(tensors, dict) or not all(
+        isinstance(t, torch.Tensor) for t in tensors.values()
     ):
         raise DataError("E608", f"{path}: its `model` entry is not a dict of tensors")
     return checkpoint
@@ -772,39 +680,32 @@ def load_checkpoint(path):
 
 def load_weights(model, checkpoint, path):
     """The checkpoint's tensors into `model`; another architecture is an error naming them."""
-    own = model.state_dict()
-    saved = checkpoint["model"]
-    missing = [k for k in own if k not in saved]
-    unexpected = [k for k in saved if k not in own]
-    different = [k for k in own if k in saved and saved[k].shape != own[k].shape]
-    if missing or unexpected or different:
-        parts = [
-            f"{name}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
-            for name, keys in (
-                ("missing", missing),
-                ("unexpected", unexpected),
-                ("other shape", different),
-            )
-            if keys
-        ]
-        raise DataError(
-            "E608", f"{path}: a checkpoint of another model ({'; '.join(parts)})"
-        )
+    own, saved = model.state_dict(), checkpoint["model"]
+    shaped = [k for k in own if k in saved and saved[k].shape != own[k].shape]
+    missing, unexpected = (
+        [k for k in own if k not in saved],
+        [k for k in saved if k not in own],
+    )
+    wrong = {"missing": missing, "unexpected": unexpected, "other shape": shaped}
+    parts = [
+        f"{name}: {', '.join(keys[:3])}" + " ..." * (len(keys) > 3)
+        for name, keys in wrong.items()
+        if keys
+    ]
+    if parts:
+        message = f"a checkpoint of another model ({'; '.join(parts)})"
+        raise DataError("E608", f"{path}: {message}")
     model.load_state_dict(saved)
 
 
 def rng_state():
     """Every random state, as plain tensors and numbers (weights_only=True can load them)."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
+    numpy = {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos}
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {
-            "keys": torch.from_numpy(keys.astype(np.int64)),
-            "pos": pos,
-            "has_gauss": has_gauss,
-            "gauss": gauss,
-        },
+        "numpy": {**numpy, "has_gauss": has_gauss, "gauss": gauss},
         "python": random.getstate(),
     }
 
@@ -814,15 +715,8 @@ def set_rng_state(state):
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
     n = state["numpy"]
-    np.random.set_state(
-        (
-            "MT19937",
-            n["keys"].numpy().astype(np.uint32),
-            n["pos"],
-            n["has_gauss"],
-            n["gauss"],
-        )
-    )
+    keys = n["keys"].numpy().astype(np.uint32)
+    np.random.set_state(("MT19937", keys, n["pos"], n["has_gauss"], n["gauss"]))
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
 
@@ -854,26 +748,19 @@ def fit(
 
     With args.overfit_batch there is no early stopping (the caller leaves the scheduler out).
     """
-    state = {"epoch": 0, "best": None, "stale": 0, "rows": []}
-    state["options"] = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
     if args.resume:
-        state = resumed(
-            os.path.join(args.out, "last.pt"),
-            model,
-            optimizer,
-            data,
-            scheduler=scheduler,
-        )
+        last = os.path.join(args.out, "last.pt")
+        state = resumed(last, model, optimizer, data, scheduler=scheduler)
         state["options"]["epochs"] = args.epochs
-        report.message(
-            f"resuming {args.out} at epoch {state['epoch'] + 1} of {args.epochs}"
-        )
+        start = f"{state['epoch'] + 1} of {args.epochs}"
+        report.message(f"resuming {args.out} at epoch {start}")
     for epoch in range(state["epoch"], args.epochs):
         report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}
-        train = batches["train"]
         row["train_loss"], train_metrics = train_epoch(
-            model, train, epoch, loss_fn, optimizer, report, metrics=metrics
+            model, batches["train"], epoch, loss_fn, optimizer, report, metrics=metrics
         )
         val_metrics = {}
         if "val" in batches:
@@ -905,9 +792,8 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
     improved = best is None or (value < best)
     state["rows"].append(row)
     state["epoch"] = row["epoch"]
-    state["best"], state["stale"] = (
-        (value, 0) if improved else (best, state["stale"] + 1)
-    )
+    state["best"] = value if improved else best
+    state["stale"] = 0 if improved else state["stale"] + 1
     checkpoint = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -917,7 +803,8 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
         "normalization": data.stats,
         "data": data.record(),
     }
-    checkpoint["scheduler"] = scheduler.state_dict() if scheduler is not None else None
+    saved = scheduler.state_dict() if scheduler is not None else None
+    checkpoint["scheduler"] = saved
     if improved:
         save_checkpoint(os.path.join(out, "best.pt"), checkpoint)
     save_checkpoint(os.path.join(out, "last.pt"), checkpoint)
@@ -929,10 +816,8 @@ def resumed(last, model, optimizer, data, *, scheduler=None):
     checkpoint = load_checkpoint(last)
     if checkpoint["data"]["samples"] != data.samples:
         trained = checkpoint["data"]["samples"]
-        raise DataError(
-            "E606",
-            f"{last} was trained on {trained} samples; the data now holds {data.samples}",
-        )
+        message = f"{last} was trained on {trained} samples; the data now holds {data.samples}"
+        raise DataError("E606", message)
     load_weights(model, checkpoint, last)
     optimizer.load_state_dict(checkpoint["optimizer"])
     if scheduler is not None:
@@ -947,9 +832,8 @@ def test(model, batches, loss_fn, out, report, *, metrics=None):
     load_weights(model, load_checkpoint(best), best)
     loss, values = evaluate(model, batches, loss_fn, metrics=metrics)
     result = {"test_loss": loss, **{f"test_{k}": v for k, v in values.items()}}
-    write_file(
-        os.path.join(out, "test.json"), lambda f: json.dump(result, f, indent=2), "w"
-    )
+    path = os.path.join(out, "test.json")
+    write_file(path, lambda f: json.dump(result, f, indent=2), "w")
     report.result(result)
 
 
@@ -972,9 +856,7 @@ class RunFolder:
         self.args, self.out = args, os.path.abspath(args.out)
 
     def __enter__(self):
-        if (
-            self.args.resume
-        ):  # refused, the folder is left as it was: check before claiming it
+        if self.args.resume:  # refused, the folder is left as it was: check first
             _resumed_options(self.args)
         _claim(self.out, self.args.resume)
         for name, default in (("epochs", EPOCHS), ("lr", LR), ("seed", SEED)):
@@ -998,13 +880,10 @@ def _claim(out, resume):
         raise DataError("E603", f"{out}: a file stands where the run folder should be")
     foreign = _foreign_files(out)
     if foreign:
-        shown = ", ".join(foreign[:5]) + (
-            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
-        )
-        raise DataError(
-            "E604",
-            f"{out} holds files nnspec did not write ({shown}); choose a new folder with --out",
-        )
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        shown = ", ".join(foreign[:5]) + more
+        message = f"{out} holds files nnspec did not write ({shown}); choose a new folder with --out"
+        raise DataError("E604", message)
     _ready(out, resume)  # a refusal leaves the folder as it was
     os.makedirs(out, exist_ok=True)
     _HELD[out] = [_lock(out), 1]
@@ -1019,9 +898,8 @@ def _foreign_files(out):
     """Files of a folder nnspec did not make (a folder without its mark that is not empty)."""
     if not os.path.isdir(out) or os.path.exists(os.path.join(out, MARK)):
         return []
-    return sorted(
-        name for name in os.listdir(out) if name not in RUN_FILES
-    )  # an interrupted start
+    # RUN_FILES alone: an interrupted start
+    return sorted(name for name in os.listdir(out) if name not in RUN_FILES)
 
 
 def _lock(out):
@@ -1038,10 +916,8 @@ def _lock(out):
         held.seek(0)
         holder = held.read().strip() or "another process"
         held.close()
-        raise DataError(
-            "E605",
-            f"{out} is in use by process {holder}; wait for it or choose another --out",
-        ) from None
+        message = f"is in use by process {holder}; wait for it or choose another --out"
+        raise DataError("E605", f"{out} {message}") from None
     held.truncate(0)
     held.write(str(os.getpid()))
     held.flush()
@@ -1072,9 +948,8 @@ def _resumed_options(args):
     its learning rate, a per-batch schedule has its length)."""
     path = os.path.join(args.out, "last.pt")
     try:
-        started = torch.load(path, map_location="cpu", weights_only=True)["state"][
-            "options"
-        ]
+        started = torch.load(path, map_location="cpu", weights_only=True)
+        started = started["state"]["options"]
     except Exception:  # a torn or foreign last.pt: fit() says what is wrong with it
         return
     fixed = ("lr", "seed")
@@ -1084,11 +959,8 @@ def _resumed_options(args):
             setattr(args, name, started[name])
         elif name in fixed and given != started[name]:
             why = REASONS[name] if name != "epochs" else REASONS["schedule"]
-            raise DataError(
-                "E606",
-                f"{path}: the run started with --{name} {started[name]} ({why});"
-                " resume with that value",
-            )
+            message = f"the run started with --{name} {started[name]} ({why})"
+            raise DataError("E606", f"{path}: {message}; resume with that value")
 
 
 # --overfit-batch: at least this many steps unless --epochs says otherwise
@@ -1097,72 +969,62 @@ OVERFIT_EPOCHS = 200
 
 def arguments(argv=None, description=None):
     """The command line: every option overrides the spec's value (--resume: the run's own)."""
-    parser = argparse.ArgumentParser(description=description)
+    p = argparse.ArgumentParser(description=description)
     overfit = f"--overfit-batch: at least {OVERFIT_EPOCHS}"
-    parser.add_argument(
-        "--epochs", type=_positive, help=f"default: {EPOCHS} ({overfit})"
-    )
-    parser.add_argument(
-        "--lr", type=_learning_rate, help=f"learning rate (default: {LR})"
-    )
-    parser.add_argument("--seed", type=_seed, help=f"default: {SEED}")
-    parser.add_argument(
-        "--device", default=DEVICE, help="auto, cpu, cuda or mps (default: %(default)s)"
-    )
-    parser.add_argument("--out", default=OUT, help="run folder (default: %(default)s)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in OUT")
-    parser.add_argument(
-        "--overfit-batch",
-        action="store_true",
-        help="train on one batch: the loss should go to about zero",
-    )
+    p.add_argument("--epochs", type=_positive, help=f"default: {EPOCHS} ({overfit})")
+    p.add_argument("--lr", type=_learning_rate, help=f"learning rate (default: {LR})")
+    p.add_argument("--seed", type=_seed, help=f"default: {SEED}")
+    devices = "auto, cpu, cuda or mps (default: %(default)s)"
+    p.add_argument("--device", default=DEVICE, help=devices)
+    p.add_argument("--out", default=OUT, help="run folder (default: %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue the run in OUT")
+    one = "train on one batch: the loss should go to about zero"
+    p.add_argument("--overfit-batch", action="store_true", help=one)
     here = os.path.dirname(os.path.abspath(__file__))
-    parser.add_argument(
-        "--data-root", default=here, help="folder the data paths are relative to"
-    )
-    args = parser.parse_args(argv)
+    root = "folder the data paths are relative to"
+    p.add_argument("--data-root", default=here, help=root)
+    args = p.parse_args(argv)
     if args.overfit_batch and args.epochs is None:
         args.epochs = max(EPOCHS, OVERFIT_EPOCHS)
     return args
 
 
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def _checked(convert, ok, expected):
+    """An option's type: `convert` the text, refused unless `ok(value)`."""
+
+    def option(text):
+        value = convert(text)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, not {text}")
+        return value
+
+    option.__name__ = convert.__name__  # argparse names it: "invalid int value: 'x'"
+    return option
 
 
-def _seed(text):
-    value = int(text)
-    if not 0 <= value < 2**32:  # what NumPy's and torch's generators take
-        raise argparse.ArgumentTypeError(f"must be in 0..{2**32 - 1}, not {value}")
-    return value
+_positive = _checked(int, lambda v: v >= 1, "at least 1")
 
 
-def _learning_rate(text):
-    value = float(text)
-    if not 0 <= value <= 3.0e38:  # float32 holds it
-        raise argparse.ArgumentTypeError(
-            f"must be a number >= 0 that float32 holds, not {text}"
-        )
-    return value
+# what NumPy's and torch's generators take
+_seed = _checked(int, lambda v: 0 <= v < 2**32, f"in 0..{2**32 - 1}")
+
+
+_float32 = "a number >= 0 that float32 holds"  # nan compares false: refused
+
+
+_learning_rate = _checked(float, lambda v: 0 <= v <= 3.0e38, _float32)
 
 
 def pick_device(name):
     """`auto`: CUDA if present, else Apple's MPS, else the CPU; a device this torch lacks is an error."""
-    available = {
-        "cpu": True,
-        "cuda": torch.cuda.is_available(),
-        "mps": torch.backends.mps.is_available(),
-    }
+    mps = torch.backends.mps.is_available()
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": mps}
     if name == "auto":
         return torch.device(next(d for d in ("cuda", "mps", "cpu") if available[d]))
     if not available.get(name, False):
         have = ", ".join(d for d, ok in available.items() if ok)
-        raise DataError(
-            "E607", f"device {name!r} is not available to this torch (it has: {have})"
-        )
+        message = f"device {name!r} is not available to this torch (it has: {have})"
+        raise DataError("E607", message)
     return torch.device(name)
 
 
@@ -1185,13 +1047,8 @@ class PrintReport:
         self.result(row)
 
     def result(self, row):
-        print(
-            " ".join(
-                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                for k, v in row.items()
-            ),
-            flush=True,
-        )
+        shown = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()}
+        print(" ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
 
     def message(self, text):
         print(text, flush=True)

@@ -131,14 +131,12 @@ def link(spec_code: str, settings: dict, comments: dict, extra_imports: dict, ro
     beyond the library's (torchmetrics); `roots`: library names needed besides those spec_code
     uses (what a runtime calls)."""
     lib = library()
-    values = {**lib.defaults, **settings}
-    pruned = {name: prune(d.text, values) for name, d in lib.definitions.items() if name not in settings}
+    pruned = _Pruned(lib, {**lib.defaults, **settings}, exclude=settings)
     separator = "\n# --nnspec-spec-code--\n"
     while True:
-        chosen = _reachable(spec_code, pruned, roots)
-        combined = drop_unused_keywords("\n\n".join(pruned[n] for n in chosen) + separator + spec_code)
-        body, spec_code = combined.split(separator)
-        if body == "\n\n".join(pruned[n] for n in chosen):
+        linked = "\n\n".join(pruned[n] for n in _reachable(spec_code, pruned, roots))
+        body, spec_code = drop_unused_keywords(linked + separator + spec_code).split(separator)
+        if body == linked:
             break
         pruned.update(_split_definitions(body))
     used = _names(body + spec_code)
@@ -151,7 +149,24 @@ def _setting_line(name: str, value, comment: str | None) -> str:
     return f"{name} = {src(value)}" + (f"  # {comment}" if comment else "")
 
 
-def _reachable(spec_code: str, pruned: dict, roots=()) -> list[str]:
+class _Pruned(dict):
+    """Library definitions by name, each pruned for the settings when first read: a program
+    reaches a fraction of the library, and pruning is the linker's slowest step."""
+
+    def __init__(self, lib: Library, values: dict, exclude: dict):
+        super().__init__()
+        self.order = [name for name in lib.definitions if name not in exclude]  # library order
+        self.names, self.lib, self.values = set(self.order), lib, values
+
+    def __contains__(self, name) -> bool:
+        return name in self.names
+
+    def __missing__(self, name: str) -> str:
+        self[name] = prune(self.lib.definitions[name].text, self.values)
+        return self[name]
+
+
+def _reachable(spec_code: str, pruned: _Pruned, roots=()) -> list[str]:
     """Library names `spec_code` needs, directly or through other definitions, in library order."""
     needed, todo = set(), [*_names(spec_code), *roots]
     while todo:
@@ -159,7 +174,7 @@ def _reachable(spec_code: str, pruned: dict, roots=()) -> list[str]:
         if name in pruned and name not in needed:
             needed.add(name)
             todo += _names(pruned[name])
-    return [name for name in pruned if name in needed]
+    return [name for name in pruned.order if name in needed]
 
 
 def _split_definitions(body: str) -> dict:
@@ -182,8 +197,9 @@ def _first_line(lines: list[str], node) -> int:
     return first
 
 
-def _names(text: str) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name)}
+@functools.lru_cache(maxsize=4096)
+def _names(text: str) -> frozenset[str]:
+    return frozenset(n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name))
 
 
 def _import_lines(used: set[str], imports: dict, extra: dict) -> tuple[str, ...]:

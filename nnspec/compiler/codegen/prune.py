@@ -191,7 +191,7 @@ def drop_unused_keywords(text: str) -> str:
 def _unused_keywords(tree) -> dict[str, set[str]]:
     found = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, ast.FunctionDef) and node.args.kwonlyargs:  # the rest have none
             read = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             names = {a.arg for a in node.args.kwonlyargs if a.arg not in read}
             if names:

@@ -6,22 +6,18 @@ from nnspec.program.errors import DataError
 
 def check_features(path, shape, dtype):
     if len(shape) == 0 or shape[0] == 0:
-        raise DataError(
-            "E504", f"{path}: the features are of shape {tuple(shape)}: no samples"
-        )
+        message = f"{path}: the features are of shape {tuple(shape)}: no samples"
+        raise DataError("E504", message)
     if dtype.kind not in "biuf":
         raise DataError("E511", f"{path}: the features are {dtype}, not numbers")
 
 
 def check_targets(path, samples, shape, dtype):
     if len(shape) == 0 or shape[0] != samples:
-        raise DataError(
-            "E504", f"{path}: {samples} samples but targets of shape {tuple(shape)}"
-        )
+        message = f"{path}: {samples} samples but targets of shape {tuple(shape)}"
+        raise DataError("E504", message)
     if dtype.kind in "US" and len(shape) != 1:
-        raise DataError(
-            "E517",
-            f"{path}: text targets of shape {tuple(shape)}: one label per sample is expected",
-        )
+        message = f"{path}: text targets of shape {tuple(shape)}: one label per sample is expected"
+        raise DataError("E517", message)
     if dtype.kind not in "biufUS":
         raise DataError("E511", f"{path}: the targets are {dtype}, not numbers or text")

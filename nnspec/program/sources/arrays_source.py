@@ -44,10 +44,8 @@ class ArrayRows:
 def open_numpy_arrays(path, features="features", targets="targets", targets_path=None):
     """The rows of an .npy as a dataset, each read when a batch needs it."""
     if path.endswith(".npz"):
-        raise DataError(
-            "E514",
-            f"{path}: an .npz is read whole; save the features as .npy, with targets_path",
-        )
+        message = f"{path}: an .npz is read whole; save the features as .npy, with targets_path"
+        raise DataError("E514", message)
     rows = ArrayRows(path, targets_path)
     return Samples(rows, rows.labels, path)
 
@@ -59,10 +57,8 @@ def load_numpy_arrays(path, features="features", targets="targets", targets_path
         with arrays:
             for key in (features, targets):
                 if key not in arrays:
-                    raise DataError(
-                        "E502",
-                        f"{path}: no array {key!r}; the arrays are {', '.join(arrays.files)}",
-                    )
+                    message = f"{path}: no array {key!r}; the arrays are {', '.join(arrays.files)}"
+                    raise DataError("E502", message)
             x, y = (
                 _npz_member(arrays, features, path),
                 _npz_member(arrays, targets, path),
@@ -80,10 +76,8 @@ def _np_load(path, **options):
     try:
         return np.load(path, allow_pickle=False, **options)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise DataError(
-            "E501",
-            f"{path}: not a NumPy .npy/.npz file that loads without pickle ({e})",
-        ) from None
+        message = f"{path}: not a NumPy .npy/.npz file that loads without pickle ({e})"
+        raise DataError("E501", message) from None
 
 
 def _npz_member(arrays, key, path):
@@ -95,19 +89,16 @@ def _npz_member(arrays, key, path):
         EOFError,
         zipfile.BadZipFile,
     ) as e:  # object arrays, a torn member
-        raise DataError(
-            "E501", f"{path}: array {key!r} does not load without pickle ({e})"
-        ) from None
+        message = f"{path}: array {key!r} does not load without pickle ({e})"
+        raise DataError("E501", message) from None
 
 
 def _npy_targets(path, targets_path):
     """The .npy of targets beside an .npy of features."""
     targets = os.path.join(os.path.dirname(path), targets_path or "")
     if not targets_path or not os.path.isfile(targets):
-        raise DataError(
-            "E501",
-            f"{path}: an .npy source needs targets_path, a second .npy of targets",
-        )
+        message = f"{path}: an .npy source needs targets_path, a second .npy of targets"
+        raise DataError("E501", message)
     return _np_load(targets)
 
 

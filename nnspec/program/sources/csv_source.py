@@ -13,11 +13,8 @@ def load_csv(path, delimiter=",", target=None, features=None):
     names = features or [c for c in table.header if c != target]
     missing = [name for name in names if name not in table.header]
     if missing:
-        shown = ", ".join(map(repr, missing))
-        raise DataError(
-            "E502",
-            f"{path}: no column {shown}; the columns are {', '.join(table.header)}",
-        )
+        shown, columns = ", ".join(map(repr, missing)), ", ".join(table.header)
+        raise DataError("E502", f"{path}: no column {shown}; the columns are {columns}")
     columns = [numeric_column(table, name) for name in names]
     # (N, features), exact for integers
     x = torch.tensor(columns, dtype=torch.float64).T.contiguous()

@@ -20,9 +20,8 @@ def class_images(path):
         raise DataError("E501", f"{path}: cannot read it ({e.strerror or e})") from None
     found = {name: files for name, files in found.items() if files}
     if not found:
-        raise DataError(
-            "E504", f"{path}: no class folder holds images ({', '.join(EXTENSIONS)})"
-        )
+        message = f"{path}: no class folder holds images ({', '.join(EXTENSIONS)})"
+        raise DataError("E504", message)
     return found
 
 

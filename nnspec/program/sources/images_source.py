@@ -33,9 +33,8 @@ class ImageFolder:
                 image = image.convert(self.mode).resize((self.width, self.height))
                 data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
         except (OSError, ValueError, Image.DecompressionBombError) as e:
-            raise DataError(
-                "E501", f"{self.files[i]}: cannot read the image ({e})"
-            ) from None
+            message = f"{self.files[i]}: cannot read the image ({e})"
+            raise DataError("E501", message) from None
         channels = 1 if self.mode == "L" else 3
         return (
             data.view(self.height, self.width, channels).permute(2, 0, 1).float()

@@ -62,9 +62,8 @@ def _decoded(lines, path):
         try:
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as e:
-            raise DataError(
-                "E511", f"{path}:{number}: byte 0x{raw[e.start]:02x} is not UTF-8 text"
-            ) from None
+            message = f"{path}:{number}: byte 0x{raw[e.start]:02x} is not UTF-8 text"
+            raise DataError("E511", message) from None
 
 
 def _distinct(header, path):
@@ -77,19 +76,13 @@ def _distinct(header, path):
 
 def _row(row, header, path, line, delimiter):
     if len(row) != len(header):
-        hint = _delimiter_hint(header, delimiter)
-        raise DataError(
-            "E511",
-            f"{path}:{line}: {len(row)} fields, the header has {len(header)}{hint}",
-        )
+        # the header holds another delimiter: the file is likely written with that one
+        named = "".join(header)
+        hints = [d for d in ";\t|" if d != delimiter and d in named][:1]
+        hint = "".join(f" (the header holds {d!r}: delimiter={d!r}?)" for d in hints)
+        message = f"{len(row)} fields, the header has {len(header)}{hint}"
+        raise DataError("E511", f"{path}:{line}: {message}")
     return row
-
-
-def _delimiter_hint(header, delimiter):
-    for other in (";", "\t", "|"):
-        if other != delimiter and any(other in name for name in header):
-            return f" (the header holds {other!r}: delimiter={other!r}?)"
-    return ""
 
 
 def numeric_column(table, name):
@@ -102,9 +95,8 @@ def numeric_column(table, name):
         values.append(value)
     if bad:
         more = f" and {len(bad) - SHOWN} more" if len(bad) > SHOWN else ""
-        raise DataError(
-            "E511", f"{table.path}: column {name!r}: {'; '.join(bad[:SHOWN])}{more}"
-        )
+        message = f"{table.path}: column {name!r}: {'; '.join(bad[:SHOWN])}{more}"
+        raise DataError("E511", message)
     return values
 
 
@@ -114,10 +106,8 @@ def label_column(table, name):
     for line, row in zip(table.lines, table.rows):
         label = row[i].strip()
         if label == "" or label.lower() == "nan":
-            raise DataError(
-                "E511",
-                f"{table.path}:{line}: column {name!r} has no label ({row[i]!r})",
-            )
+            message = f"{table.path}:{line}: column {name!r} has no label ({row[i]!r})"
+            raise DataError("E511", message)
         labels.append(label)
     return labels
 
