@@ -16,8 +16,8 @@ import pytest
 import nnspec
 from nnspec import catalogue, cli
 from nnspec.compiler.pipeline import check_file
-from tests.test_run_errors import COVERED as RUN_COVERED
 from tests import test_export  # noqa: F401 (COVERED_IN_PYTHON names it: nnspec export's codes)
+from tests.test_run_errors import COVERED as RUN_COVERED
 
 ROOT = pathlib.Path(__file__).parent.parent
 ERRORS = ROOT / "tests" / "errors"
