@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[test]" --config-settings editable_mode=compat  # a plain .pth: no import hook to slow every start
+	$(PY) -m pip install -q -e ".[test,export]" --config-settings editable_mode=compat  # a plain .pth: no import hook to slow every start; export: ONNX, which the tests export to
 	touch $@
 
 # Each run gets a new folder: nnspec never overwrites an earlier run.

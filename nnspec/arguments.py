@@ -106,6 +106,23 @@ def _evaluate_arguments(p) -> None:
     p.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"))
 
 
+def _export_arguments(p) -> None:
+    from nnspec.export import FORMATS
+
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--checkpoint", required=True, help="the weights, e.g. runs/iris/best.pt")
+    p.add_argument("-o", "--output", metavar="OUT", help="default: <spec name>.onnx (or .pt2) here")
+    p.add_argument("--format", choices=FORMATS, help="default: from the suffix of -o (.onnx, .pt2), else onnx")
+    p.add_argument("--model", help="which model (default: the first train section's, else the last model)")
+    p.add_argument("--force", action="store_true", help="overwrite OUT even if nnspec did not write it")
+    p.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="skip running the file on other batch sizes (and lengths) against PyTorch",
+    )
+
+
 def _explain_arguments(p) -> None:
     p.add_argument("code", nargs="?", metavar="CODE", help="e.g. E401; without it, every code and its summary")
 
@@ -120,6 +137,7 @@ ARGUMENTS = {
     "predict": ("predictions of a checkpoint for new samples, as CSV", _predict_arguments),
     "evaluate": ("loss and metrics of a checkpoint on the test split", _evaluate_arguments),
     "search": ("run the trials of a search section (grid or random)", _search_arguments),
+    "export": ("a model with a checkpoint's weights as a verified ONNX or torch.export file", _export_arguments),
     "explain": ("what a diagnostic code means, with a wrong and a fixed example", _explain_arguments),
 }
 

@@ -1,4 +1,4 @@
-"""Command line: lint, summary, graph, compile, run, search, predict, evaluate, explain; formats and exit codes (design §5)."""
+"""Command line: lint, summary, graph, compile, run, search, predict, evaluate, export, explain; formats and exit codes (design §5)."""
 
 from __future__ import annotations
 
@@ -356,6 +356,49 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def cmd_export(args) -> int:
+    from nnspec import export as exporting
+
+    fmt = exporting.pick_format(args.format, args.output)
+    result = _checked(args.file, _options(args))
+    if result is None:
+        return EXIT_ERRORS
+    if not result.program.models:
+        err("error: the file defines no model")
+        return EXIT_ERRORS
+    graph = _pick_model(result.program, args.model)
+    if graph is None:
+        return EXIT_USAGE
+    from nnspec.export.pipeline import export
+
+    output = args.output or exporting.default_output(args.file, fmt)
+    options = exporting.ExportOptions(args.checkpoint, output, fmt, args.force, args.verify)
+    try:
+        done = export(result.program, graph, options)
+    except exporting.ExportError as e:
+        err(e.render())
+        return EXIT_ERRORS
+    _report_export(graph.name, fmt, done)
+    return EXIT_OK
+
+
+def _report_export(model: str, fmt: str, done) -> None:
+    kind = f"ONNX, opset {done.opset}" if fmt == "onnx" else "torch.export ExportedProgram"
+    out(f"exported model {model} to {done.path} ({kind}, {done.bytes:,} bytes)")
+    if done.external:
+        out(
+            f"note: the weights are in {done.external} (over 1.5 GB; an ONNX file cannot exceed 2 GB): keep both together"
+        )
+    if done.largest is None or not done.checked:
+        out("not verified (--no-verify)" if done.largest is None else "not verified: the model runs at no check size")
+        return
+    runner = "onnxruntime" if fmt == "onnx" else "the reloaded program"
+    sizes = "; ".join(done.checked)
+    out(f"verified: {runner} equals PyTorch to 1e-5 on {sizes} (largest difference {done.largest:.2g})")
+    if done.refused:
+        out(f"note: not checked on {'; '.join(done.refused)}, which the PyTorch model itself does not run on")
+
+
 def cmd_explain(args) -> int:
     from nnspec import catalogue
 
@@ -384,5 +427,6 @@ COMMANDS = {
     "search": cmd_search,
     "predict": cmd_predict,
     "evaluate": cmd_evaluate,
+    "export": cmd_export,
     "explain": cmd_explain,
 }

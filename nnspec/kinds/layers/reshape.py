@@ -70,7 +70,8 @@ class Reshape(_Reshaping):
     def forward(self, module, inputs, args):
         shape = args["shape"]
         sizes = ", ".join(map(src, shape)) if isinstance(shape, list) else f"*{src(shape)}"
-        return f"{inputs[0]}.reshape(len({inputs[0]}), {sizes})"
+        # shape[0], not len(): len() is an int, which torch.export would fix the batch size to
+        return f"{inputs[0]}.reshape({inputs[0]}.shape[0], {sizes})"
 
 
 @LAYERS.register
