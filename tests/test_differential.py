@@ -55,6 +55,7 @@ from nnspec.kinds.apply import apply_layer
 from nnspec.kinds.base import Shape, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer
 from nnspec.kinds.params import Anything, Bool, Float, Int, OneOf, Optional, Seq, Str
+from tests import graph_values
 from tests.timeouts import time_limit
 
 EXAMPLES = int(os.environ.get("NNSPEC_FUZZ_EXAMPLES", "500"))
@@ -114,8 +115,14 @@ def concrete(dim, env: dict) -> int:
     return eval(dim, {"__builtins__": {}, "min": min, "floor": math.floor}, dict(env))  # arithmetic on known names
 
 
+def full_size(shape: Shape, env: dict) -> tuple:
+    """The tensor's whole size for a batch of BATCH samples, the batch where the Shape puts it."""
+    dims = [concrete(d, env) for d in shape.dims]
+    return (*dims[: shape.batch], BATCH * concrete(shape.scale, env), *dims[shape.batch :])
+
+
 def sample(shape: Shape, env: dict) -> torch.Tensor:
-    dims = (BATCH, *(concrete(d, env) for d in shape.dims))
+    dims = full_size(shape, env)
     if shape.dtype == "long":
         return torch.zeros(dims, dtype=torch.long)  # index 0 exists in every embedding table
     return torch.randn(dims)
@@ -137,13 +144,18 @@ def check_against_torch(text: str, env: dict, path: str = "fuzz.nn") -> None:
                 f"parameter count differs from nnspec's {total}:\n{text}\n{source}"
             )
             inputs = [sample(i.shape, env) for i in graph.inputs]
+            model.eval()  # deterministic: the outputs equal an independent evaluation of each node
+            with torch.no_grad():
+                graph_values.assert_same(
+                    _tuple(model(*inputs)), graph_values.evaluate(model, graph, inputs), f"{text}\n{source}"
+                )
             model.train()
             out = model(*inputs)
-        outs = out if isinstance(out, tuple) else (out,)
+        outs = _tuple(out)
         expected = output_shapes(graph)
         assert len(outs) == len(expected)
         for (oname, shape), tensor in zip(expected.items(), outs):
-            want = (BATCH, *(concrete(d, env) for d in shape.dims))
+            want = full_size(shape, env)
             assert tuple(tensor.shape) == want, (
                 f"output `{oname}`: PyTorch {tuple(tensor.shape)}, nnspec {shape} = {want}\n{text}"
             )
@@ -152,6 +164,10 @@ def check_against_torch(text: str, env: dict, path: str = "fuzz.nn") -> None:
         loss = sum(o.float().sum() for o in outs)
         if loss.requires_grad:
             loss.backward()
+
+
+def _tuple(out) -> tuple:
+    return out if isinstance(out, tuple) else (out,)
 
 
 def _show(result, text: str) -> str:

@@ -8,6 +8,8 @@ from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 
 
 class Activation(Layer):
+    any_layout = True  # element by element (PReLU's channels and the softmax's dim are read as PyTorch does)
+
     def macs(self, args, ins, out):
         return 0  # element-wise: no multiply-adds in torchinfo's sense
 
@@ -83,6 +85,7 @@ class PReLU(Activation):
     """One learned negative slope, or one per channel (dim 1 counting the batch)."""
 
     name, torch_class = "PReLU", "nn.PReLU"
+    any_layout = False  # its channels are dim 1
     params = (Param("num_parameters", Int(1), 1), Param("init", Float(), 0.25))
     examples = (
         *_EX,
@@ -101,8 +104,8 @@ class PReLU(Activation):
             )
         return ins[0]
 
-    def count(self, args, ins):
-        return args["num_parameters"]
+    def parameters(self, args):
+        return {"weight": (args["num_parameters"],)}
 
 
 class _DimActivation(Activation):
@@ -111,7 +114,7 @@ class _DimActivation(Activation):
 
     def infer(self, args, ins):
         if args["dim"] is not None:
-            torch_dim(args["dim"], ins[0].rank, self.name)
+            torch_dim(args["dim"], ins[0].rank, self.name, ins[0].batch)
         return ins[0]
 
 

@@ -19,6 +19,7 @@ def _rows(shape: Shape) -> int:
 class Linear(Layer):
     name = "Linear"
     torch_class = "nn.Linear"
+    any_layout = True  # acts on the last dim
     collapsible = True
     collapse_help = "add an activation such as ReLU() between them"
     params = (
@@ -38,8 +39,9 @@ class Linear(Layer):
     def infer(self, args, ins):
         return ins[0].with_dims(ins[0].dims[:-1] + (args["out_features"],))
 
-    def count(self, args, ins):
-        return args["in_features"] * args["out_features"] + args["out_features"] * args["bias"]
+    def parameters(self, args):
+        out = args["out_features"]
+        return {"weight": (out, args["in_features"]), **({"bias": (out,)} if args["bias"] else {})}
 
     def macs(self, args, ins, out):
         return _rows(ins[0]) * args["in_features"] * args["out_features"]
@@ -66,9 +68,10 @@ class Bilinear(Layer):
             raise ShapeError("E404", f"Bilinear needs the same dims before the last, got {ins[0]} and {ins[1]}")
         return ins[0].with_dims(ins[0].dims[:-1] + (args["out_features"],))
 
-    def count(self, args, ins):
+    def parameters(self, args):
         out = args["out_features"]
-        return args["in1_features"] * args["in2_features"] * out + out * args["bias"]
+        weight = (out, args["in1_features"], args["in2_features"])
+        return {"weight": weight, **({"bias": (out,)} if args["bias"] else {})}
 
     def macs(self, args, ins, out):
         return _rows(ins[0]) * args["in1_features"] * args["in2_features"] * args["out_features"]
@@ -79,6 +82,7 @@ class Embedding(Layer):
     name = "Embedding"
     torch_class = "nn.Embedding"
     input_dtype = "long"
+    any_layout = True  # looks up every index where it is
     params = (
         Param("num_embeddings", Int(1)),
         Param("embedding_dim", Int(1)),
@@ -97,10 +101,10 @@ class Embedding(Layer):
         return _sparse_scaling(args)
 
     def infer(self, args, ins):
-        return Shape(ins[0].dims + (args["embedding_dim"],), "float")
+        return ins[0].with_dims(ins[0].dims + (args["embedding_dim"],), "float")
 
-    def count(self, args, ins):
-        return args["num_embeddings"] * args["embedding_dim"]
+    def parameters(self, args):
+        return {"weight": (args["num_embeddings"], args["embedding_dim"])}
 
 
 def _sparse_scaling(args) -> list:
@@ -139,10 +143,10 @@ class EmbeddingBag(Layer):
         return _sparse_scaling(args)
 
     def infer(self, args, ins):
-        return Shape((args["embedding_dim"],), "float")
+        return ins[0].with_dims((args["embedding_dim"],), "float")
 
-    def count(self, args, ins):
-        return args["num_embeddings"] * args["embedding_dim"]
+    def parameters(self, args):
+        return {"weight": (args["num_embeddings"], args["embedding_dim"])}
 
 
 @LAYERS.register
@@ -166,8 +170,8 @@ class PositionEmbedding(Layer):
             )
         return ins[0]
 
-    def count(self, args, ins):
-        return args["num_embeddings"] * args["embedding_dim"]
+    def parameters(self, args):
+        return {"weight": (args["num_embeddings"], args["embedding_dim"])}
 
     def forward(self, module, inputs, args):
         x = inputs[0]
@@ -179,5 +183,6 @@ class Identity(Layer):
     name = "Identity"
     torch_class = "nn.Identity"
     input_dtype = None
+    any_layout = True
     transparent = True
     examples = (Example({}, ((3, 4),)),)
