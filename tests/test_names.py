@@ -86,3 +86,65 @@ def test_training_program_with_names_of_its_own_functions_trains(tmp_path):
     namespace = _namespace(source)
     rows = train_in(namespace, str(tmp_path), str(tmp_path / "run"))
     assert len(rows) == 1 and rows[0]["train_loss"] > 0
+
+
+# Every name a training program defines or imports at its top, used as a model's, a block's and
+# an input's name: the program still has one definition per top-level name, and it runs.
+EVERY_NAME = """
+data d {{
+    source = synthetic(samples=20, features=4, classes=3)
+    split = {{ train: 0.5, val: 0.5 }}
+    batch_size = 10
+}}
+block {block} {{
+    input x
+    output x -> Linear(4) -> ReLU()
+}}
+model {model} {{
+    input {name}: [4]
+    h = {name} -> {block}()
+    output Concat(h, {name}, dim=1) -> Linear(3)
+}}
+train fit_it {{
+    loss = CrossEntropyLoss()
+    optimizer = SGD(lr=0.1)
+    metrics = [Accuracy()]
+    epochs = 1
+    device = "cpu"
+}}
+"""
+
+
+def _top_level_names(source: str) -> list[str]:
+    import ast
+
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [a.asname or a.name.split(".")[0] for a in node.names]
+    return names
+
+
+def test_every_name_a_program_defines_is_safe_as_a_spec_name(tmp_path):
+    from nnspec.compiler.names import program_names
+
+    names = sorted(n for n in program_names() if n.isidentifier())
+    assert {"Rows", "make_batches", "OVERFIT_EPOCHS", "torchmetrics", "ImageFolder", "train", "main"} <= set(names)
+    for i, name in enumerate(names):
+        block, model = (name, "M") if i % 2 else ("Trunk", name)  # each name as a block's or a model's
+        text = EVERY_NAME.format(name=name, block=block, model=model)
+        result = check_source(text, str(tmp_path / "names.nn"))
+        assert result.ok, (name, [d.message for d in result.diagnostics])
+        train = next(iter(result.program.trains.values()))
+        source = generate(result.program, train, Target("names.py", str(tmp_path), "run"), format=False)
+        top = _top_level_names(source)
+        assert len(top) == len(set(top)), (name, sorted({n for n in top if top.count(n) > 1}))
+        namespace = _namespace(source)
+        out = namespace["build_model"]()(torch.randn(2, 4))
+        assert out.shape == (2, 3), name
+    namespace = _namespace(source)  # the last one trains, end to end
+    assert len(train_in(namespace, str(tmp_path), str(tmp_path / "run"))) == 1

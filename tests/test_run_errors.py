@@ -94,6 +94,12 @@ def same_test_results(run: str, evaluated_output: str):
 
 RUN = ["run", "spec.nn", "--out", "run"]
 
+
+def _header_is(path, header: list) -> None:
+    lines = path.read_text().splitlines()
+    assert lines[0].split(",") == header and all(len(line.split(",")) == len(header) for line in lines)
+
+
 CASES = {
     # issue: the data-model-loss contract, again when the program loads data
     "long_input_from_csv_trains": Case(
@@ -186,6 +192,18 @@ CASES = {
                 1,
                 "E502",
             ),
+        ],
+    ),
+    "predict_writes_a_column_per_score_of_the_checkpoint": Case(
+        {"spec.nn": spec(body="    output x -> Linear(8) -> ReLU() -> Linear(4)\n"), "data.csv": DATA},
+        [
+            (RUN, 0, None),
+            (
+                ["predict", "spec.nn", "--checkpoint", "run/best.pt", "--input", "data.csv", "--output", "p.csv"],
+                0,
+                None,
+            ),
+            lambda folder: _header_is(folder / "p.csv", ["prediction", "p_x", "p_y", "p_z", "p_3"]),
         ],
     ),
     "evaluate_uses_the_split_the_checkpoint_was_trained_on": Case(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -68,6 +71,33 @@ def test_grid_search_runs_the_trials_skips_invalid_ones_and_keeps_the_best(flowe
     assert all(torch.equal(kept["model"][k], trial["model"][k]) for k in kept["model"])
     assert "top trials" in capsys.readouterr().out
     assert main(["search", str(spec), "--out", "s"]) == 1  # never over an earlier search
+
+
+def test_a_trial_folder_holds_the_trials_spec_and_runs_from_there(flowers, capsys):
+    spec = flowers / "flowers.nn"
+    spec.write_text(
+        FLOWERS + '\nsearch {\n method = "grid"\n trials = 2\n lr = [0.05]\n width = [5]\n batch_size = [4]\n}\n'
+    )
+    assert main(["search", str(spec), "--out", "s"]) == 0
+    trial = flowers / "s" / "trial_1"
+    text = (trial / "spec.nn").read_text()
+    assert "SGD(lr=0.05, momentum=0.9)" in text and "Net(width=5)" in text and "batch_size = 4" in text
+    assert 'csv("../../flowers.csv")' in text  # its data, from where it is
+    capsys.readouterr()
+    assert main(["evaluate", str(trial / "spec.nn"), "--checkpoint", str(trial / "best.pt")]) == 0
+    assert capsys.readouterr().out.startswith("test: loss ")
+    (flowers / "new.csv").write_text("a,b\n1,2\n")
+    argv = ["predict", str(trial / "spec.nn"), "--checkpoint", str(trial / "best.pt"), "--input", "new.csv"]
+    assert main([*argv, "--output", "p.csv"]) == 0
+
+
+def test_a_trial_that_fails_at_run_time_is_recorded_and_the_search_goes_on(flowers, capsys):
+    spec = flowers / "flowers.nn"
+    spec.write_text(FLOWERS + '\nsearch {\n method = "grid"\n trials = 2\n lr = [1e30, 0.1]\n}\n')
+    assert main(["search", str(spec), "--out", "s"]) == 0
+    rows = _rows(flowers / "s" / "search.csv")
+    assert rows[0]["status"].startswith("failed: error[E610]") and rows[1]["status"] == "ok"
+    assert (flowers / "s" / "best.pt").is_file()
 
 
 def test_random_search_draws_from_distributions(flowers):
@@ -255,3 +285,22 @@ def test_streamed_workers_without_fork_are_an_error_not_a_traceback(tmp_path, mo
     err = capsys.readouterr().err
     assert err.startswith("error[E611]") and "nnspec compile" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_class_order_does_not_depend_on_the_hash_seed(flowers, capsys):
+    """Labels that sort alike as numbers and as text ("1" and "1.0") keep one order everywhere."""
+    labels = ["b", "a", "10", "9", "1.0", "1"]
+    rows = [f"{i % 5},{(3 * i) % 7},{labels[i % len(labels)]}" for i in range(72)]
+    (flowers / "mixed.csv").write_text("a,b,flower\n" + "\n".join(rows) + "\n")
+    (flowers / "mixed.nn").write_text(FLOWERS.replace("flowers.csv", "mixed.csv").replace("Linear(3)", "Linear(6)"))
+    assert main(["run", "mixed.nn", "--out", "run"]) == 0
+    checkpoint = torch.load(flowers / "run" / "best.pt", weights_only=True)
+    assert checkpoint["classes"] == ["1", "1.0", "9", "10", "a", "b"]
+    printed = set()
+    for seed in ("0", "1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        argv = [sys.executable, "-m", "nnspec", "evaluate", "mixed.nn", "--checkpoint", "run/best.pt"]
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        printed.add(done.stdout)
+    assert len(printed) == 1

@@ -17,7 +17,8 @@ SHOWN = 12  # columns listed in a help before "and N more"
 
 
 def source_path(program: Program, relative: str) -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(program.file.path)), relative)
+    # normpath: `..` is resolved in the text, so a folder on the way need not exist yet
+    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(program.file.path)), relative))
 
 
 def check_data(train: Settings, data: Settings, program: Program, graph: Graph, sink: Sink) -> Peek | None:

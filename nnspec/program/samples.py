@@ -26,7 +26,7 @@ class Samples:
 
 def data_file(root, path):
     """`path` under `root`, once it is a file or folder to read (a pipe or device never ends)."""
-    full = os.path.join(root, path)
+    full = os.path.normpath(os.path.join(root, path))
     if not os.path.exists(full):
         raise DataError("E501", f"{full}: no such file or folder")
     if not (os.path.isfile(full) or os.path.isdir(full)):

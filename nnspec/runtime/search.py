@@ -9,15 +9,16 @@ import shutil
 import time
 
 from nnspec.compiler.ir import Program, Settings
-from nnspec.compiler.pipeline import check_spec
+from nnspec.compiler.pipeline import check_source
 from nnspec.compiler.searchable import searchable
 from nnspec.compiler.settings import pick
 from nnspec.diagnostics import render_concise
+from nnspec.errors import UserError
 from nnspec.files import write_atomic
 from nnspec.record import record
 from nnspec.runtime.report import LineReport
 from nnspec.runtime.run import RunError, RunOptions, run
-from nnspec.runtime.trials import SearchError, dimensions, trial_values, with_values
+from nnspec.runtime.trials import SearchError, dimensions, trial_source, trial_values
 
 
 @record
@@ -53,8 +54,9 @@ def run_search(program: Program, search: Settings, out: str, say) -> list[Outcom
         raise RunError(str(e)) from None
     outcomes = []
     for number, values in enumerate(plans, 1):
-        spec = with_values(program.file, owners, sections, values, search.span)
-        outcome = _trial(number, values, spec, train.name, out, metric, maximize)
+        folder = os.path.join(out, f"trial_{number}")
+        text = trial_source(program.file, owners, sections, values, folder)
+        outcome = _trial(number, values, text, folder, train.name, metric, maximize)
         outcomes.append(outcome)
         say(_line(outcome, len(plans), metric))
         write_atomic(os.path.join(out, "search.csv"), _table(outcomes, list(dimensions(search)), metric))
@@ -76,18 +78,20 @@ def _data_name(train: Settings, program: Program) -> str | None:
     return data.name if data is not None else None
 
 
-def _trial(number: int, values: dict, spec, train_name: str, out: str, metric: str, maximize: bool) -> Outcome:
-    result = check_spec(spec)
+def _trial(number: int, values: dict, text: str, folder: str, train_name: str, metric: str, maximize: bool) -> Outcome:
+    """One trial, its spec `text` checked as the file folder/spec.nn (where it is written)."""
+    result = check_source(text, os.path.join(folder, "spec.nn"))
     errors = [d for d in result.diagnostics if d.is_error]
     if errors:
+        os.makedirs(folder, exist_ok=True)
+        write_atomic(os.path.join(folder, "spec.nn"), text)
         return Outcome(number, values, f"skipped: {render_concise(errors[0])}")
-    folder = os.path.join(out, f"trial_{number}")
     started = time.perf_counter()
     log = io.StringIO()
     try:
         rows = run(result.program, result.program.trains[train_name], RunOptions(folder), LineReport(log))
-    except RunError as e:
-        return Outcome(number, values, f"failed: {e}", seconds=time.perf_counter() - started)
+    except UserError as e:  # the search goes on; search.csv says why this trial failed
+        return Outcome(number, values, f"failed: {e.render()}", seconds=time.perf_counter() - started)
     finally:
         if os.path.isdir(folder):
             write_atomic(os.path.join(folder, "log.txt"), log.getvalue())

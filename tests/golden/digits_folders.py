@@ -193,13 +193,14 @@ def _listed(values):
 
 
 def split_counts(samples, fractions):
-    """Samples per split in the order train, val, test; the last takes what rounding leaves."""
+    """Samples per split in the order train, val, test; the last split of a fraction above 0
+    takes what rounding leaves (a split of fraction 0 gets none)."""
     names = [name for name in ("train", "val", "test") if name in fractions]
+    last = max(i for i, name in enumerate(names) if fractions[name] > 0)
     counts, start = {}, 0
     for i, name in enumerate(names):
-        counts[name] = (
-            samples - start if i == len(names) - 1 else round(fractions[name] * samples)
-        )
+        share = round(fractions[name] * samples)
+        counts[name] = samples - start if i == last else share
         start += counts[name]
     return counts
 
@@ -280,7 +281,7 @@ class Samples:
 
 def data_file(root, path):
     """`path` under `root`, once it is a file or folder to read (a pipe or device never ends)."""
-    full = os.path.join(root, path)
+    full = os.path.normpath(os.path.join(root, path))
     if not os.path.exists(full):
         raise DataError("E501", f"{full}: no such file or folder")
     if not (os.path.isfile(full) or os.path.isdir(full)):

@@ -128,6 +128,8 @@ class Squeeze(_Reshaping):
         dims = ins[0].dims
         given = args["dim"] if isinstance(args["dim"], list) else [args["dim"]]
         picked = {torch_dim(d, len(dims), self.name, ins[0].batch) for d in given}
+        if len(picked) < len(given):  # PyTorch refuses a dim named twice (-1 and its positive twin)
+            raise ShapeError("E402", f"Squeeze: dims {given} name one dim of {ins[0]} twice", arg="dim")
         for i in sorted(picked):
             if dims[i] != 1:  # PyTorch would leave it: a squeeze that does nothing is a mistake
                 raise ShapeError("E402", f"Squeeze: dim {i + 1} of {ins[0]} has size {dims[i]}, not 1", arg="dim")
