@@ -44,8 +44,14 @@ def width(shape):
 def target_problem(encoding, facts, output):
     """(code, message) when targets with these facts cannot train a model of per-sample output
     shape `output` under `encoding` ("index", "one_hot", "binary" or "real"); else None."""
+    if encoding == "one_hot" and len(output) > 1:
+        return (
+            "E516",
+            f"one-hot targets for an output of {_dims(output)} per sample: class scores"
+            " at each position take class indices (one_hot = false)",
+        )
     if encoding in ("index", "one_hot"):
-        return class_problem(facts, output[-1])
+        return class_problem(facts, output)
     if encoding == "binary":
         return binary_problem(facts, output)
     return real_problem(facts, output)
@@ -72,14 +78,22 @@ def real_problem(facts, output):
     return _width_problem(facts, output, "targets")
 
 
-def class_problem(facts, classes):
-    """Class targets: one label per sample, no more classes than the output scores."""
+def class_problem(facts, output):
+    """Class targets: one label per sample, or one per position when the output scores the
+    classes at each (an output (T, C) takes targets (T,)); no more classes than it scores."""
+    classes, positions = output[-1], tuple(output[:-1])
     if facts.kind == "reals":
         return (
             "E516",
             f"the targets are real values ({_shown(facts)}), not class labels",
         )
-    if facts.shape not in ((), (1,)):
+    if positions and not _same_dims(facts.shape, positions):
+        return (
+            "E517",
+            f"class targets of shape {facts.shape} per sample; the output scores classes"
+            f" at {_dims(positions)} positions: one label per position is expected",
+        )
+    if not positions and facts.shape not in ((), (1,)):
         return (
             "E517",
             f"class targets of shape {facts.shape} per sample: one class label per sample is expected",
@@ -99,6 +113,13 @@ def class_problem(facts, classes):
                 f"class label {_number(label)} is outside the {classes} classes the model's output scores",
             )
     return None
+
+
+def _same_dims(shape, dims):
+    """A symbolic dim (a name) stands for any size."""
+    return len(shape) == len(dims) and all(
+        not isinstance(d, int) or d == s for d, s in zip(dims, shape)
+    )
 
 
 def binary_problem(facts, output):
