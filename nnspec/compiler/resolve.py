@@ -197,7 +197,7 @@ class _Resolver:
             self.bound[name] = (span, True)  # its uses refer to this binding: no second error
             return
         previous = self.bound.get(name)
-        if previous and not previous[1]:
+        if previous and not previous[1] and not name.startswith("_"):  # `_`: a value left unused on purpose
             self.sink.warn("W201", f"`{name}` is reassigned before it is used", previous[0])
         self.bound[name] = (span, False)
 

@@ -1,8 +1,9 @@
 """Pass 5 over shape-checked graphs: parameters by name, tied weights (E404, E301), and `freeze`
 written in models and blocks (E508).
 
-A layer's parameters are its kind's `parameters(args)`; a tied one (`lm_head.weight =
-wte.weight`) is the source's tensor, counted there and not at the target.
+A layer's parameters are its kind's `parameters(args)`; a tied pair (`lm_head.weight =
+wte.weight`) is one tensor, counted at the module the model registers first, as
+`named_parameters()` counts it, and not at the other.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from nnspec.suggest import close_matches
 
 
 def tie_weights(graph: Graph, sink: Sink) -> Graph:
-    """Each tie checked (one shape for both) and its target's count lowered; in every block body too."""
+    """Each tie checked (one shape for both) and the later module's count lowered; in every block
+    body too."""
     nodes = [
         replace(n, body=tie_weights(n.body, sink)) if n.is_block and n.body is not None else n for n in graph.nodes
     ]
@@ -35,16 +37,8 @@ def tie_weights(graph: Graph, sink: Sink) -> Graph:
         ]
         if None in shapes:
             continue
-        key = (tie.target, tie.target_parameter)
-        if key in seen:
-            sink.error(
-                "E202",
-                f"`{tie.target}.{tie.target_parameter}` is tied twice",
-                tie.span,
-                labels=[(seen[key], "first tied here")],
-            )
+        if _tied_twice(tie, seen, sink):
             continue
-        seen[key] = tie.span
         if shapes[0] != shapes[1]:
             sink.error(
                 "E404",
@@ -57,10 +51,37 @@ def tie_weights(graph: Graph, sink: Sink) -> Graph:
                 help="tie parameters of one shape: an output projection to V classes from width E shares a (V, E) embedding",
             )
             continue
-        i = next(k for k, n in enumerate(nodes) if n is target)
-        tied = {**target.tied, tie.target_parameter: f"{safe_attribute(tie.source)}.{tie.source_parameter}"}
-        nodes[i] = target = replace(target, params=target.params - math.prod(shapes[0]), tied=tied)
+        _share(nodes, target, tie.target_parameter, source, tie.source_parameter, math.prod(shapes[0]))
     return replace(graph, nodes=tuple(nodes))
+
+
+def _share(nodes: list, target: Node, target_parameter: str, source: Node, source_parameter: str, size: int) -> None:
+    """The tensor is counted at the module registered first, as `named_parameters()` lists it
+    (nanoGPT's `wte.weight`); the later one holds it as tied and counts it no more."""
+    i, j = (next(k for k, n in enumerate(nodes) if n is node) for node in (target, source))
+    (first, first_parameter), (k, later, parameter) = (
+        ((source, source_parameter), (i, target, target_parameter))
+        if j < i
+        else ((target, target_parameter), (j, source, source_parameter))
+    )
+    tied = {**later.tied, parameter: f"{first.module}.{first_parameter}"}
+    nodes[k] = replace(later, params=later.params - size, tied=tied)
+
+
+def _tied_twice(tie, seen: dict, sink: Sink) -> bool:
+    """A parameter in two ties (a chain `a.w = b.w`, `b.w = c.w` leaves `a` with b's first
+    tensor): E202 at the second; else remembered."""
+    keys = ((tie.target, tie.target_parameter), (tie.source, tie.source_parameter))
+    if keys[0] == keys[1]:
+        sink.error("E202", f"`{tie.target}.{tie.target_parameter}` is tied to itself", tie.span)
+        return True
+    for module, parameter in keys:
+        if (module, parameter) in seen:
+            labels = [(seen[(module, parameter)], "first tied here")]
+            sink.error("E202", f"`{module}.{parameter}` is tied twice", tie.span, labels=labels)
+            return True
+    seen.update(dict.fromkeys(keys, tie.span))
+    return False
 
 
 def _first_call(nodes: list, name: str) -> Node | None:

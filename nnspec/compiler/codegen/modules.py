@@ -151,6 +151,7 @@ class ClassBuilder:
         node = graphs[0].nodes[j]
         counts = {g.nodes[j].params for g in graphs}
         where = f"{self.spec}:{(node.decl or node.span).line}"
+        where += "".join(f", {name} tied to {source}" for name, source in node.tied.items())
         return f"{where}, {counts.pop():,} params" if len(counts) == 1 and node.params else where
 
 
