@@ -55,6 +55,7 @@ from nnspec.kinds.apply import apply_layer
 from nnspec.kinds.base import Shape, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer
 from nnspec.kinds.params import Anything, Bool, Float, Int, OneOf, Optional, Seq, Str
+from tests.fuzz_constructs import Constructs
 from tests.ir_eval import evaluate_graph
 from tests.timeouts import time_limit
 
@@ -70,6 +71,7 @@ settings.register_profile(
 )
 FUZZ = settings(settings.get_profile("nnspec-differential"))
 
+ACTIONS = ("shared", "tied", "unpack", "subscript")  # tests/fuzz_constructs.py
 REGRESSIONS = sorted((pathlib.Path(__file__).parent / "regressions").glob("*.nn"))
 SYMBOLS = ("T", "L", "H", "W")  # names a symbolic input size may have
 BATCH = 2
@@ -376,7 +378,7 @@ def _agrees(c: Shape, s: Shape) -> bool:
     return c.rank == s.rank and all(isinstance(x, int) and x == y for x, y in zip(c.dims, s.dims) if isinstance(y, int))
 
 
-class Builder:
+class Builder(Constructs):
     ATTEMPTS = 16  # candidate layers tried per stage
 
     def __init__(self, draw):
@@ -423,11 +425,12 @@ class Builder:
                 else:
                     sym.append(size)
                 conc.append(size)
-            self.tensors.append(
-                Tensor(name, Shape(tuple(conc), dtype), Shape(tuple(sym), dtype), input=True, indices=True)
-            )
+            batch = 1 if rank > 1 and draw(st.integers(0, 5)) == 0 else 0  # `[T, N, F]`: sequence-major
+            shapes = (Shape(tuple(dims), dtype, batch) for dims in (conc, sym))
+            self.tensors.append(Tensor(name, *shapes, input=True, indices=True))
             prefix = "long" if dtype == "long" else ""
-            items.append(f"{name}: {prefix}[{', '.join(map(str, sym))}]")
+            written = [*sym[:batch], "N", *sym[batch:]] if batch else sym
+            items.append(f"{name}: {prefix}[{', '.join(map(str, written))}]")
         return "input " + ", ".join(items)
 
     # -- layers --------------------------------------------------------------------------------
@@ -649,7 +652,7 @@ class Builder:
         draw = self.draw
         header = self.inputs()
         for _ in range(draw(st.integers(1, 8))):
-            action = draw(st.sampled_from(["chain", "chain", "chain", "merge", "merge", "block", "block"]))
+            action = draw(st.sampled_from([*["chain"] * 3, *["merge", "block"] * 2, *ACTIONS]))
             getattr(self, action)()
         outputs = [self.tensors[-1]]
         if len(self.tensors) > 2 and draw(st.integers(0, 4)) == 0:
