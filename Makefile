@@ -20,8 +20,8 @@ run: $(VENV)/.installed
 
 # The code is formatted and linted by ruff (pyproject.toml) before the tests run.
 test: $(VENV)/.installed
-	$(VENV)/bin/ruff format --check --quiet .
-	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/ruff format --no-cache --check --quiet .
+	$(VENV)/bin/ruff check --no-cache --quiet .
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

@@ -21,6 +21,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             if name != "explain":  # every other command checks a spec
                 budget = "error E510 for a model with more parameters"
                 command.add_argument("--max-params", type=_positive_int, metavar="N", help=budget)
+                memory = "error E519 for a training step estimated to need more memory, e.g. 8GB, 512MB, 1.5GiB"
+                command.add_argument("--max-memory", type=_memory, metavar="SIZE", help=memory)
+            if name in ("lint", "summary"):
+                batch = "the batch size of the training step estimated (default: the train section's data's, else 1)"
+                command.add_argument("--batch-size", type=_positive_int, metavar="B", help=batch)
     return parser
 
 
@@ -66,9 +71,9 @@ def _run_arguments(p) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--train", help="which train section (needed when the file has several)")
     p.add_argument("--out", help="run folder (default: runs/<spec name>)")
-    p.add_argument("--epochs", type=_positive_int, help="override the spec's epochs")
-    p.add_argument("--lr", type=float, help="override the spec's learning rate")
-    p.add_argument("--seed", type=int, help="override the spec's seed")
+    p.add_argument("--epochs", type=_setting("epochs"), help="override the spec's epochs")
+    p.add_argument("--lr", type=_setting("lr"), help="override the spec's learning rate")
+    p.add_argument("--seed", type=_setting("seed"), help="override the spec's seed")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="override the spec's device")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     p.add_argument(
@@ -108,7 +113,7 @@ def _explain_arguments(p) -> None:
 # In the order `nnspec --help` lists them.
 ARGUMENTS = {
     "lint": ("check specs: syntax, names, arguments, shapes, ML mistakes", _lint_arguments),
-    "summary": ("per-layer table of output shapes and parameter counts", _summary_arguments),
+    "summary": ("per-layer table of output shapes, parameters, FLOPs and memory", _summary_arguments),
     "graph": ("draw a model: DOT or Mermaid, or SVG and PNG with Graphviz", _graph_arguments),
     "compile": ("write the spec as one standalone PyTorch program", _compile_arguments),
     "run": ("train straight from the spec (runs exactly the code compile writes)", _run_arguments),
@@ -145,10 +150,40 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+def _setting(name: str):
+    """An override's type: the rule the spec's own value of `name` is checked by."""
+    from nnspec.compiler.schema import TRAIN
+    from nnspec.kinds.optim import LR
+
+    rule = LR if name == "lr" else next(p.type for p in TRAIN.params if p.name == name)
+
+    def parse(text: str):
+        try:
+            value = int(text)
+        except ValueError:
+            value = float(text)  # argparse reports a ValueError as an invalid value
+        problem = rule.check(value)
+        if problem:
+            raise argparse.ArgumentTypeError(f"must be {problem[1]}, not {text}")
+        return value
+
+    parse.__name__ = "number"  # argparse names the type in "invalid number value"
+    return parse
+
+
 def _count(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _memory(text: str) -> int:
+    from nnspec import bytesize
+
+    value = bytesize.parse(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not a size such as {bytesize.EXAMPLE}: {text!r}")
     return value
 
 

@@ -25,11 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # argparse: --help and --version exit 0, usage errors 2
         return int(e.code or 0)
     from nnspec.errors import UserError, from_os_error
+    from nnspec.program.errors import DataError
 
     try:
         return COMMANDS[args.command](args)
     except UserError as e:
         err(e.render())
+        return EXIT_ERRORS
+    except DataError as e:  # raised by the program library nnspec imports (a run folder's lock)
+        err(UserError(e.message, e.code).render())
         return EXIT_ERRORS
     except OSError as e:  # a path nnspec was told to read or write
         err(from_os_error(e).render())
@@ -76,9 +80,10 @@ def _tally(diagnostics, files: int) -> str:
 
 
 def cmd_summary(args) -> int:
+    from nnspec.compiler.cost import trainer, training_step
     from nnspec.compiler.summary import summarize, to_json, to_text
 
-    result = _checked(args.file, _options(args))
+    result = _checked(args.file, _options(args), over_budget=True)  # the table shows where it goes
     if result is None:
         return EXIT_ERRORS
     if not result.program.models:  # a fact about the spec, not about how nnspec was called
@@ -87,9 +92,10 @@ def cmd_summary(args) -> int:
     graph = _pick_model(result.program, args.model)
     if graph is None:
         return EXIT_USAGE
-    summary = summarize(graph, frozen=_frozen(result.program, graph))
+    step = training_step(result.program, graph, trainer(result.program, graph), args.batch_size)
+    summary = summarize(graph, step.frozen, step.batch_size, step.optimizer)
     out(to_json(summary) if args.format == "json" else to_text(summary, args.file))
-    return EXIT_OK
+    return EXIT_OK if result.ok else EXIT_ERRORS
 
 
 def cmd_graph(args) -> int:
@@ -110,8 +116,9 @@ def cmd_graph(args) -> int:
         return EXIT_USAGE
     refusal = drawing.refusal(args.output, args.force) if args.output else None
     if refusal:
-        err(f"error: {refusal}")
-        return EXIT_ERRORS
+        from nnspec.errors import UserError
+
+        raise UserError(refusal[1], refusal[0])
     return _drawn(drawing, graph, fmt, args)
 
 
@@ -126,24 +133,20 @@ def _drawn(drawing, graph, fmt: str, args) -> int:
     return EXIT_OK
 
 
-def _frozen(program, graph) -> tuple[str, ...]:
-    """The `freeze` patterns of the first train section that trains `graph`."""
-    from nnspec.compiler.settings import pick
-
-    for train in program.trains.values():
-        if pick(train, "model", program.models) is graph:
-            return tuple(train.values["freeze"])
-    return ()
-
-
 def _options(args):
     from nnspec.compiler.budget import Options
 
-    return Options(max_params=getattr(args, "max_params", None))
+    return Options(
+        max_params=getattr(args, "max_params", None),
+        max_memory=getattr(args, "max_memory", None),
+        batch_size=getattr(args, "batch_size", None),
+    )
 
 
-def _checked(path: str, options):
-    """The checked program, or None after printing its errors to stderr."""
+def _checked(path: str, options, over_budget: bool = False):
+    """The checked program, or None after printing its errors to stderr; `over_budget`: also a
+    program whose only errors are its budgets' (E510, E519), after printing them."""
+    from nnspec.compiler.budget import CODES
     from nnspec.compiler.pipeline import check_file
     from nnspec.diagnostics import render_full
 
@@ -151,7 +154,8 @@ def _checked(path: str, options):
     if not result.ok:
         for d in result.diagnostics:
             err(render_full(d, result.source) + "\n")
-        return None
+        budgets = result.program is not None and all(d.code in CODES for d in result.diagnostics if d.is_error)
+        return result if over_budget and budgets else None
     return result
 
 
@@ -172,7 +176,8 @@ def _pick_model(program, name: str | None):
 
 def cmd_compile(args) -> int:
     from nnspec.compiler.codegen import Target, generate, generate_models
-    from nnspec.files import GENERATED_MARK, write_atomic
+    from nnspec.errors import UserError
+    from nnspec.files import GENERATED_MARK, taken, write_atomic
 
     result = _checked(args.file, _options(args))
     if result is None:
@@ -182,9 +187,8 @@ def cmd_compile(args) -> int:
     if train is False:
         return EXIT_USAGE
     output = args.output
-    if output and os.path.exists(output) and not args.force and not _generated(output, GENERATED_MARK):
-        err(f"error: {output} exists and was not written by nnspec; pass --force to overwrite it")
-        return EXIT_ERRORS
+    if output and taken(output) and not args.force and not _generated(output, GENERATED_MARK):
+        raise UserError(f"{output} exists and was not written by nnspec; pass --force to overwrite it", "E612")
     script = os.path.basename(output) if output else f"{_stem(args.file)}.py"
     if train is None:
         source = generate_models(program, script)
@@ -301,14 +305,15 @@ def _checked_train(args):
 
 
 def cmd_predict(args) -> int:
+    from nnspec.errors import UserError
+    from nnspec.files import taken
     from nnspec.runtime.infer import predict
 
     checked = _checked_train(args)
     if isinstance(checked, int):
         return checked
-    if os.path.exists(args.output) and not args.force:
-        err(f"error: {args.output} exists; pass --force to overwrite it")
-        return EXIT_ERRORS
+    if taken(args.output) and not args.force:
+        raise UserError(f"{args.output} exists; pass --force to overwrite it", "E612")
     count = predict(*checked, args.checkpoint, args.input, args.output, args.device, out)
     out(f"{count} predictions written to {args.output}")
     return EXIT_OK

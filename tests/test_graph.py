@@ -318,7 +318,7 @@ def test_output_files_are_never_overwritten_unless_nnspec_wrote_them(tmp_path, c
 def test_output_to_a_missing_folder_or_a_folder_is_an_error(tmp_path, capsys):
     for target in (tmp_path / "no" / "such" / "net.dot", tmp_path):
         code, out, err = run_cli(capsys, "graph", RESNET, "-o", str(target))
-        assert code == 1 and out == "" and err.startswith("error: ") and "Traceback" not in err
+        assert code == 1 and out == "" and err.startswith("error[E603]: ") and "Traceback" not in err
 
 
 def test_without_graphviz_svg_is_a_coded_error_and_text_formats_still_work(tmp_path, monkeypatch, capsys):

@@ -192,6 +192,22 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path, capsys):
     assert not list(killed.glob("*.tmp")) and not list(killed.glob(".*.tmp"))
 
 
+def test_a_second_run_into_a_running_folder_is_refused_until_the_first_dies(tmp_path, capsys):
+    spec = write(tmp_path, spec_text(samples=400, hidden=32, scheduler=None, metrics="[]"))
+    out = tmp_path / "run"
+    proc = _start(spec, out)
+    deadline = time.monotonic() + 120
+    while _metric_rows(out) < 1:  # an epoch written: the folder is claimed and locked
+        assert proc.poll() is None and time.monotonic() < deadline, "the run made no progress"
+        time.sleep(0.01)
+    code, _, err = nnspec(capsys, "run", spec, "--out", out, "--resume")
+    assert code == 1 and f"error[E605]: {out} is in use by process {proc.pid}" in err, err
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    assert nnspec(capsys, "run", spec, "--out", out, "--resume", "--epochs", KILL_EPOCHS)[0] == 0
+
+
 def test_stale_temporary_files_are_removed_on_resume(tmp_path, capsys):
     spec = write(tmp_path, spec_text(scheduler=None))
     out = tmp_path / "run"
@@ -429,6 +445,8 @@ def test_the_run_folder(tmp_path, capsys):
     code, stdout, _ = nnspec(capsys, "run", spec, "--out", out)
     assert code == 0 and f"run folder: {out}" in stdout
     assert {p.name for p in out.iterdir()} == {
+        ".nnspec-run",  # the folder is nnspec's
+        ".nnspec-lock",  # held while a run uses it
         "metrics.csv",
         "last.pt",
         "best.pt",

@@ -241,7 +241,55 @@ CASES = {
     "compile_into_a_missing_folder": Case(
         {"spec.nn": spec(), "data.csv": DATA}, [(["compile", "spec.nn", "-o", "no/such/train.py"], 1, "E603")]
     ),
+    "outputs_over_the_users_own_files": Case(
+        {"spec.nn": spec(), "data.csv": DATA, "mine.py": "print('mine')\n", "keep.py": "print('mine')\n"},
+        [
+            (["compile", "spec.nn", "-o", "mine.py"], 1, "E612"),
+            (["graph", "spec.nn", "-o", "mine.py"], 1, "E612"),
+            (RUN, 0, None),
+            (
+                ["predict", "spec.nn", "--checkpoint", "run/best.pt", "--input", "data.csv", "--output", "mine.py"],
+                1,
+                "E612",
+            ),
+            same_file("mine.py", "keep.py"),
+            (["compile", "spec.nn", "-o", "mine.py", "--force"], 0, None),
+        ],
+    ),
+    "overrides_the_spec_would_refuse": Case(
+        {"spec.nn": spec(), "data.csv": DATA},
+        [
+            ([*RUN, flag, value], 2, None)
+            for flag, value in [("--seed", "-1"), ("--seed", str(2**32)), ("--seed", "2.5"), ("--lr", "-1")]
+            + [("--lr", "1e308"), ("--lr", "nan"), ("--epochs", "-3"), ("--epochs", "0")]
+        ]
+        + [lambda folder: not (folder / "run").exists() or pytest.fail("a refused run made its folder")],
+    ),
+    "a_run_folder_another_run_holds": Case(
+        {"spec.nn": spec(), "data.csv": DATA},
+        [(RUN, 0, None), lambda folder: HELD.append(_hold(folder / "run")), ([*RUN, "--resume"], 1, "E605")],
+    ),
 }
+
+HELD: list = []  # locks a step holds
+
+
+@pytest.fixture(autouse=True)
+def _release_held_locks():
+    yield
+    while HELD:
+        HELD.pop().close()
+
+
+def _hold(out):
+    """The run folder's lock, taken as a second run would take it."""
+    import fcntl
+
+    held = open(out / ".nnspec-lock", "a+")
+    fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write("4242")
+    held.flush()
+    return held
 
 
 def _setup(folder, case: Case) -> None:
@@ -283,7 +331,10 @@ def test_run_error_case(name, tmp_path, monkeypatch, capsys):
             continue
         argv, exit, code = step
         with time_limit(120):
-            got = cli.main(argv)
+            try:
+                got = cli.main(argv)
+            except SystemExit as e:  # argparse's usage errors
+                got = e.code
         captured = capsys.readouterr()
         printed = captured.out
         assert "Traceback" not in captured.err, captured.err

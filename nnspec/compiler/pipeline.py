@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
+
 from nnspec.compiler.budget import Options, check_budget
 from nnspec.compiler.expand import expand_models
 from nnspec.compiler.graphs import bind_args, infer_shapes
@@ -34,8 +38,7 @@ class Result:
 
 def check_file(path: str, options: Options = DEFAULT_OPTIONS) -> Result:
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = _read_spec(path)
     except OSError as e:
         reason = e.strerror or str(e)
         return Result(None, (Diagnostic("E100", f"cannot read {path}: {reason}", Span.point(path)),), None)
@@ -43,6 +46,14 @@ def check_file(path: str, options: Options = DEFAULT_OPTIONS) -> Result:
     if text is None:
         return Result(None, tuple(problems), None)
     return check_source(text, path, options)
+
+
+def _read_spec(path: str) -> bytes:
+    """A spec file's bytes; a pipe or device is refused at once (reading it may never end)."""
+    with open(path, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NONBLOCK)) as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (pipes and devices are not read)")
+        return f.read()
 
 
 def check_source(source: str, path: str, options: Options = DEFAULT_OPTIONS) -> Result:

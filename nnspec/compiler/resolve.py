@@ -329,7 +329,7 @@ class _Resolver:
             self._undefined(name, self.bound)
 
     def _undefined(self, name: ast.Name, known) -> None:
-        close = close_matches(name.id, list(known))
+        close = close_matches(name.id, [*known, "true", "false", "none"])  # `flase` is a misspelt value
         self.sink.error(
             "E201", f"undefined name `{name.id}`", name.span, help=f"did you mean `{close[0]}`?" if close else None
         )

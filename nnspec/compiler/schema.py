@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nnspec import bytesize
 from nnspec.compiler.ir import CallValue, Ref
 from nnspec.kinds.base import Registry
 from nnspec.kinds.inits import INITS
@@ -77,6 +78,21 @@ class SplitType:
 
 
 @record(eq=False)
+class MemorySize:
+    """Bytes, or a string such as "8GB" (1000**3 bytes) or "1.5GiB" (1024**3)."""
+
+    def describe(self) -> str:
+        return f"a size such as {bytesize.EXAMPLE}"
+
+    def check(self, v):
+        if isinstance(v, int) and not isinstance(v, bool):
+            return None if v >= 1 else ("range", "at least 1 byte")
+        if not isinstance(v, str):
+            return "type", self.describe()
+        return None if bytesize.parse(v) is not None else ("range", self.describe())
+
+
+@record(eq=False)
 class Section:
     """The keys a settings section accepts."""
 
@@ -117,7 +133,7 @@ TRAIN = Section(
         Param("epochs", Int(1), 10),
         Param("metrics", Seq(CallTo(METRICS)), []),
         Param("device", Str(("auto", "cpu", "cuda", "mps")), "auto"),
-        Param("seed", Int(0), 0),
+        Param("seed", Int(0, 2**32 - 1), 0, doc="what NumPy's and torch's generators take"),
         Param("monitor", Str(), "val_loss", doc="the metrics.csv column that picks best.pt"),
         Param("mode", Str(("min", "max")), "min"),
         Param("patience", Optional(Int(1)), None, doc="early stopping: epochs without improvement"),
@@ -129,6 +145,7 @@ TRAIN = Section(
         Param("freeze", Seq(Str()), [], doc="layer-name patterns whose parameters do not train"),
         Param("layer_lr", DictOf(Float(0, lo_open=True)), {}, doc="layer-name pattern -> learning rate"),
         Param("max_params", Optional(Int(1)), None, doc="lint error (E510) for a model with more parameters"),
+        Param("max_memory", Optional(MemorySize()), None, doc="lint error (E519) for a step estimated to need more"),
     ),
 )
 

@@ -49,13 +49,13 @@ def written_by_nnspec(path: str) -> bool:
     return head.startswith(tuple(m.encode() for m in marks)) or graphviz.marked(head)
 
 
-def refusal(path: str, force: bool) -> str | None:
-    """Why `path` cannot be written, or None."""
+def refusal(path: str, force: bool) -> tuple[str, str] | None:
+    """(code, why) `path` cannot be written, or None."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        return f"{path} is a folder; give a file name"
+        return "E603", f"{path} is a folder; give a file name"
     if not os.path.isdir(folder):
-        return f"cannot write {path}: the folder {folder} does not exist"
-    if os.path.exists(path) and not force and not written_by_nnspec(path):
-        return f"{path} exists and was not written by nnspec; pass --force to overwrite it"
+        return "E603", f"cannot write {path}: the folder {folder} does not exist"
+    if os.path.lexists(path) and not force and not written_by_nnspec(path):
+        return "E612", f"{path} exists and was not written by nnspec; pass --force to overwrite it"
     return None

@@ -6,6 +6,7 @@ import math
 from typing import ClassVar
 
 from nnspec.kinds.base import Example, Kind, Registry, Shape, ShapeError
+from nnspec.kinds.cost import NOTHING, Flow, Saved
 
 LAYERS = Registry("layer", "Linear(16)")
 
@@ -93,6 +94,37 @@ class Layer(Kind):
 
     def macs(self, args: dict, ins: list[Shape], out: Shape) -> int:
         return 0
+
+    # The cost model, per sample (nnspec/compiler/cost.py adds it up over a graph).
+
+    def flops(self, args: dict, ins: list[Shape], out: Shape) -> int:
+        """Forward FLOPs as torch.utils.flop_counter counts them: 2 per multiply-add of a matrix
+        product or convolution; element-wise work (activations, normalisation, pooling) is 0."""
+        return 2 * self.macs(args, ins, out)
+
+    def backward_flops(self, args: dict, ins: list[Shape], out: Shape, flow: Flow) -> int:
+        """Each gradient autograd computes, the weights' if they train and each input's that needs
+        one, is a product as large as the forward."""
+        return self.flops(args, ins, out) * (flow.params + sum(flow.grads))
+
+    def saved(self, args: dict, ins: list[Shape], out: Shape, flow: Flow) -> Saved:
+        """What autograd keeps for backward when it records the layer (flow.any)."""
+        return NOTHING
+
+    def layout(self, args: dict, ins: list[Shape]) -> str:
+        """Where the output lives: "new" (a tensor of its own, contiguous), "like" (its own, laid
+        out as input 0), "time-major" (its own, computed time-major and viewed batch-first), "view"
+        (input 0's storage, as laid out), "strided" (input 0's storage, not contiguous), "reshape"
+        (a view of input 0 if that is contiguous, else a copy)."""
+        return "new"
+
+    def buffers(self, args: dict, ins: list[Shape]) -> int:
+        """Bytes of state that is not a parameter (running statistics)."""
+        return 0
+
+    def largest(self, args: dict, ins: list[Shape]) -> int:
+        """Elements of its largest parameter tensor (an optimizer's scratch space is one's size)."""
+        return self.count(args, ins)
 
     def constructor(self, args: dict) -> tuple[list, dict]:
         positional, keywords = super().constructor(args)

@@ -12,8 +12,11 @@ OPTIMIZERS = Registry("optimizer", "SGD(lr=0.01)")
 SCHEDULERS = Registry("scheduler", "StepLR(10)")
 
 
+LR = Float(0)  # every optimizer's learning rate, and `--lr`
+
+
 def _lr(default: float) -> Param:
-    return Param("lr", Float(0), default, advise=(1e-6, 1.0), doc="learning rate")
+    return Param("lr", LR, default, advise=(1e-6, 1.0), doc="learning rate")
 
 
 _MOMENTUM = Param("momentum", Float(0), 0, advise=(0.0, 1.0))
@@ -24,6 +27,15 @@ _BETAS = Param("betas", Seq(Float(0, 1, hi_open=True), 2), (0.9, 0.999))  # PyTo
 class Optimizer(Kind):
     family = "optimizer"
     torch_class: ClassVar[str]
+
+    def state(self, args: dict) -> int:
+        """Tensors the size of each trained parameter that it keeps from step to step."""
+        return 0
+
+    def scratch(self, args: dict) -> int:
+        """Temporaries the size of one parameter tensor that its step holds at once (PyTorch's
+        default on CPU updates one parameter tensor at a time)."""
+        return 0
 
 
 @OPTIMIZERS.register
@@ -42,17 +54,35 @@ class SGD(Optimizer):
             return [("E307", "nesterov needs momentum > 0 and dampening 0", "nesterov")]
         return []
 
+    def state(self, args):
+        return int(args["momentum"] != 0)  # the momentum buffer
+
+    def scratch(self, args):
+        return int(args["weight_decay"] != 0) + int(bool(args["nesterov"]))  # grad + decay, grad + momentum
+
 
 @OPTIMIZERS.register
 class Adam(Optimizer):
     name, torch_class = "Adam", "torch.optim.Adam"
     params = (_lr(0.001), _BETAS, _EPS, Param("weight_decay", Float(0), 0), Param("amsgrad", Bool(), False))
 
+    def state(self, args):
+        return 2 + int(bool(args["amsgrad"]))  # the two moments, and with amsgrad the largest second
+
+    def scratch(self, args):
+        return 2 + int(args["weight_decay"] != 0)  # sqrt(v) and its bias-corrected quotient; grad + decay
+
 
 @OPTIMIZERS.register
 class AdamW(Optimizer):
     name, torch_class = "AdamW", "torch.optim.AdamW"
     params = (_lr(0.001), _BETAS, _EPS, Param("weight_decay", Float(0), 0.01), Param("amsgrad", Bool(), False))
+
+    def state(self, args):
+        return 2 + int(bool(args["amsgrad"]))
+
+    def scratch(self, args):
+        return 2  # the decay scales the parameter in place
 
 
 @OPTIMIZERS.register
@@ -66,6 +96,13 @@ class RMSprop(Optimizer):
         _MOMENTUM,
         Param("centered", Bool(), False),
     )
+
+    def state(self, args):
+        """The square average; a momentum buffer; centered, the gradient's average."""
+        return 1 + int(args["momentum"] != 0) + int(bool(args["centered"]))
+
+    def scratch(self, args):
+        return 1 + int(args["weight_decay"] != 0)  # the root of the average; grad + decay
 
 
 class Scheduler(Kind):

@@ -40,6 +40,9 @@ class Int:
         return _range(v, self.lo, self.hi)
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+
+
 @record(eq=False)
 class Float:
     """A number (ints accepted), optionally bounded."""
@@ -57,6 +60,10 @@ class Float:
     def check(self, v):
         if not _is_num(v):
             return "type", self.describe()
+        if v != v:  # nan: from the command line (the grammar has no nan)
+            return "type", self.describe()
+        if abs(v) > FLOAT32_MAX:  # PyTorch computes in float32: it would be infinite there
+            return "range", "a number that float32 holds (at most 3.4e38 in size)"
         if self.lo_open and self.lo is not None and v <= self.lo:
             return "range", f"greater than {self.lo}"
         if self.hi_open and (v >= self.hi or (self.lo is not None and v < self.lo)):

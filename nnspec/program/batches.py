@@ -12,7 +12,13 @@ class Batches:
     """One split's mini-batches, reshuffled every epoch from a seed derived from the epoch."""
 
     def __init__(self, x, y, shuffle, drop_last, seed):
-        self.x, self.y, self.shuffle, self.drop_last, self.seed = x, y, shuffle, drop_last, seed
+        self.x, self.y, self.shuffle, self.drop_last, self.seed = (
+            x,
+            y,
+            shuffle,
+            drop_last,
+            seed,
+        )
 
     def __len__(self):
         full, rest = divmod(len(self.x), BATCH_SIZE)
@@ -21,10 +27,16 @@ class Batches:
     def epoch(self, epoch):
         x, y = self.x, self.y
         if self.shuffle:
-            order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.seed + epoch))
-            x, y = x[order.to(x.device)], y[order.to(y.device)]  # one gather, then cheap slices
+            order = torch.randperm(
+                len(x), generator=torch.Generator().manual_seed(self.seed + epoch)
+            )
+            # one gather, then cheap slices
+            x, y = x[order.to(x.device)], y[order.to(y.device)]
         for i in range(len(self)):
-            yield x[i * BATCH_SIZE : (i + 1) * BATCH_SIZE], y[i * BATCH_SIZE : (i + 1) * BATCH_SIZE]
+            yield (
+                x[i * BATCH_SIZE : (i + 1) * BATCH_SIZE],
+                y[i * BATCH_SIZE : (i + 1) * BATCH_SIZE],
+            )
 
 
 def make_batches(data, seed, device, overfit_batch=False):
@@ -35,8 +47,17 @@ def make_batches(data, seed, device, overfit_batch=False):
     splits = data.splits
     if overfit_batch:
         x, y = splits["train"]
-        splits = {"train": (x[:BATCH_SIZE], y[:BATCH_SIZE]), "val": (x[:BATCH_SIZE], y[:BATCH_SIZE])}
+        splits = {
+            "train": (x[:BATCH_SIZE], y[:BATCH_SIZE]),
+            "val": (x[:BATCH_SIZE], y[:BATCH_SIZE]),
+        }
     return {
-        name: Batches(x.to(device), y.to(device), SHUFFLE and name == "train", DROP_LAST and name == "train", seed)
+        name: Batches(
+            x.to(device),
+            y.to(device),
+            SHUFFLE and name == "train",
+            DROP_LAST and name == "train",
+            seed,
+        )
         for name, (x, y) in splits.items()
     }

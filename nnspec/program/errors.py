@@ -8,7 +8,8 @@ class DataError(ValueError):
         super().__init__(f"{code} {message}" if code else message)
         self.code, self.message = code, message
 
-    def __reduce__(self):  # raised in a DataLoader worker, it is pickled back to the main process
+    # raised in a DataLoader worker, it is pickled back to the main process
+    def __reduce__(self):
         return type(self), (self.code, self.message)
 
 

@@ -9,13 +9,17 @@ from nnspec.program.errors import DataError
 # Settings: each program writes the spec's values here.
 FREEZE = []  # layer-name patterns whose parameters do not train
 LAYER_LR = {}  # layer-name pattern -> learning rate
-SKIP_MISMATCHED = False  # `from`: tensors of another shape train from scratch instead of failing
+# `from`: tensors of another shape train from scratch instead of failing
+SKIP_MISMATCHED = False
 
 
 def covers(layer, pattern):
     """Whether a layer-name pattern names `layer` or a block that encloses it."""
     parts = layer.split(".") if layer else []
-    return any(fnmatch.fnmatchcase(".".join(parts[:n]), pattern) for n in range(1, len(parts) + 1))
+    return any(
+        fnmatch.fnmatchcase(".".join(parts[:n]), pattern)
+        for n in range(1, len(parts) + 1)
+    )
 
 
 def matches(parameter, pattern):
@@ -29,10 +33,19 @@ def matches(parameter, pattern):
 def parameter_groups(model, lr):
     """Trainable parameters, grouped by the spec's `layer_lr` patterns (first match wins)."""
     patterns = list(LAYER_LR.items())
-    groups = [{"params": [], "lr": lr}] + [{"params": [], "lr": value} for _, value in patterns]
+    groups = [{"params": [], "lr": lr}] + [
+        {"params": [], "lr": value} for _, value in patterns
+    ]
     for name, param in model.named_parameters():
         if param.requires_grad:
-            match = next((i + 1 for i, (pattern, _) in enumerate(patterns) if matches(name, pattern)), 0)
+            match = next(
+                (
+                    i + 1
+                    for i, (pattern, _) in enumerate(patterns)
+                    if matches(name, pattern)
+                ),
+                0,
+            )
             groups[match]["params"].append(param)
     return [group for group in groups if group["params"]]
 
@@ -49,7 +62,8 @@ def freeze(model):
     return [
         module
         for name, module in model.named_modules()
-        if getattr(module, "track_running_stats", False) and any(covers(name, pattern) for pattern in FREEZE)
+        if getattr(module, "track_running_stats", False)
+        and any(covers(name, pattern) for pattern in FREEZE)
     ]
 
 
@@ -67,13 +81,19 @@ def load_pretrained(model, path, report):
     for k in missing:
         report.message(f"  missing: {k}")
     for k in mismatched:
-        report.message(f"  shape differs: {k} {tuple(saved[k].shape)} -> {tuple(own[k].shape)}")
+        report.message(
+            f"  shape differs: {k} {tuple(saved[k].shape)} -> {tuple(own[k].shape)}"
+        )
     if mismatched and not SKIP_MISMATCHED:
         raise DataError(
             "E608",
             f"{path}: {len(mismatched)} tensors have another shape; set skip_mismatched = true to train them from scratch",
         )
-    untrained = [k for k in mismatched + missing if any(matches(k, pattern) for pattern in FREEZE)]
+    untrained = [
+        k
+        for k in mismatched + missing
+        if any(matches(k, pattern) for pattern in FREEZE)
+    ]
     if untrained:  # frozen at their random start: almost never what was meant
         report.message(
             f"warning: `freeze` covers {len(untrained)} tensors that were not loaded: {', '.join(untrained[:3])}"
@@ -85,12 +105,20 @@ def _saved_tensors(path):
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise DataError("E501", f"{path}: no such checkpoint (`from` in the spec)") from None
+        raise DataError(
+            "E501", f"{path}: no such checkpoint (`from` in the spec)"
+        ) from None
     except Exception as e:
-        raise DataError("E608", f"{path}: not a checkpoint that loads safely ({type(e).__name__})") from None
+        raise DataError(
+            "E608", f"{path}: not a checkpoint that loads safely ({type(e).__name__})"
+        ) from None
     saved = saved.get("model", saved) if isinstance(saved, dict) else saved
-    if not isinstance(saved, dict) or not all(isinstance(t, torch.Tensor) for t in saved.values()):
-        raise DataError("E608", f"{path}: neither an nnspec checkpoint nor a state_dict of tensors")
+    if not isinstance(saved, dict) or not all(
+        isinstance(t, torch.Tensor) for t in saved.values()
+    ):
+        raise DataError(
+            "E608", f"{path}: neither an nnspec checkpoint nor a state_dict of tensors"
+        )
     return saved
 
 

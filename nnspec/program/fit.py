@@ -30,30 +30,38 @@ def fit(
     loss_fn,
     optimizer,
     data,
-    out,
-    epochs,
+    args,
     report,
     *,
-    resume=False,
-    overfit_batch=False,
     metrics=None,
     scheduler=None,
     frozen=(),
 ):
-    """Train for `epochs`, validate every epoch, test once with best.pt; files go to `out`.
+    """Train for args.epochs, validate every epoch, test once with best.pt; files go to args.out.
 
-    `overfit_batch`: no early stopping (the scheduler is left out by the caller).
+    With args.overfit_batch there is no early stopping (the caller leaves the scheduler out).
     """
-    last, best = os.path.join(out, "last.pt"), os.path.join(out, "best.pt")
     state = {"epoch": 0, "best": None, "stale": 0, "rows": []}
-    if resume:
-        state = resumed(last, model, optimizer, data, scheduler=scheduler)
-    for epoch in range(state["epoch"], epochs):
-        report.start(epoch, epochs)
+    state["options"] = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    if args.resume:
+        state = resumed(
+            os.path.join(args.out, "last.pt"),
+            model,
+            optimizer,
+            data,
+            scheduler=scheduler,
+        )
+        state["options"]["epochs"] = args.epochs
+        report.message(
+            f"resuming {args.out} at epoch {state['epoch'] + 1} of {args.epochs}"
+        )
+    for epoch in range(state["epoch"], args.epochs):
+        report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}
+        train = batches["train"]
         row["train_loss"], train_metrics = train_epoch(
             model,
-            batches["train"],
+            train,
             epoch,
             loss_fn,
             optimizer,
@@ -67,12 +75,7 @@ def fit(
             row["val_loss"], val_metrics = evaluate(
                 model, batches["val"], loss_fn, metrics=metrics
             )
-            if not math.isfinite(
-                row["val_loss"]
-            ):  # the weights blew up: keep the last good checkpoint
-                raise NonFiniteLoss(
-                    f"the validation loss is {row['val_loss']} after epoch {epoch + 1}"
-                )
+            finite(row["val_loss"], f"after epoch {epoch + 1}")
         if METRICS:
             row.update({f"train_{k}": v for k, v in train_metrics.items()})
             row.update({f"val_{k}": v for k, v in val_metrics.items()})
@@ -81,28 +84,36 @@ def fit(
             scheduler.step()
         if SCHEDULER_STEPS == "metric" and scheduler is not None:
             scheduler.step(row.get("val_loss", row["train_loss"]))
-        keep(row, state, model, optimizer, data, out, scheduler=scheduler)
+        keep(row, state, model, optimizer, data, args.out, scheduler=scheduler)
         report.end(row)
-        if PATIENCE is not None and state["stale"] >= PATIENCE and not overfit_batch:
+        if (
+            PATIENCE is not None
+            and state["stale"] >= PATIENCE
+            and not args.overfit_batch
+        ):
             report.message(
                 f"early stop: {MONITOR} has not improved for {PATIENCE} epochs"
             )
             break
     if "test" in batches:
-        test(model, batches["test"], loss_fn, best, out, report, metrics=metrics)
+        test(model, batches["test"], loss_fn, args.out, report, metrics=metrics)
     return state["rows"]
+
+
+def finite(loss, when):
+    """A NaN or infinite validation loss: the weights blew up; the last good checkpoint stays."""
+    if not math.isfinite(loss):
+        raise NonFiniteLoss(f"the validation loss is {loss} {when}")
 
 
 def keep(row, state, model, optimizer, data, out, *, scheduler=None):
     """The epoch's row in metrics.csv; last.pt, and best.pt when the monitored value improved."""
-    monitored = row.get(MONITOR, row["train_loss"])
-    improved = state["best"] is None or (
-        monitored < state["best"] if MODE == "min" else monitored > state["best"]
-    )
+    value, best = row.get(MONITOR, row["train_loss"]), state["best"]
+    improved = best is None or (value < best if MODE == "min" else value > best)
     state["rows"].append(row)
     state["epoch"] = row["epoch"]
     state["best"], state["stale"] = (
-        (monitored, 0) if improved else (state["best"], state["stale"] + 1)
+        (value, 0) if improved else (best, state["stale"] + 1)
     )
     checkpoint = {
         "model": model.state_dict(),
@@ -126,12 +137,11 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
 def resumed(last, model, optimizer, data, *, scheduler=None):
     """The training state of `last`, loaded into the model, optimizer and scheduler."""
     checkpoint = load_checkpoint(last)
-    if (
-        checkpoint["data"]["seed"] != data.seed
-    ):  # another seed would split the data differently
+    if checkpoint["data"]["samples"] != data.samples:
+        trained = checkpoint["data"]["samples"]
         raise DataError(
             "E606",
-            f"{last} was trained with seed {checkpoint['data']['seed']}; resume with that seed",
+            f"{last} was trained on {trained} samples; the data now holds {data.samples}",
         )
     load_weights(model, checkpoint, last)
     optimizer.load_state_dict(checkpoint["optimizer"])
@@ -141,8 +151,9 @@ def resumed(last, model, optimizer, data, *, scheduler=None):
     return checkpoint["state"]
 
 
-def test(model, batches, loss_fn, best, out, report, *, metrics=None):
+def test(model, batches, loss_fn, out, report, *, metrics=None):
     """The test split, once, with the best weights; the result also goes to test.json."""
+    best = os.path.join(out, "best.pt")
     load_weights(model, load_checkpoint(best), best)
     loss, values = evaluate(model, batches, loss_fn, metrics=metrics)
     result = {"test_loss": loss, **{f"test_{k}": v for k, v in values.items()}}

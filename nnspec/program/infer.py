@@ -41,13 +41,16 @@ def predict(model, samples, checkpoint, path, device):
     return torch.cat(outs)
 
 
-def evaluate_checkpoint(model, samples, checkpoint, path, loss_fn, device, *, metrics=None):
+def evaluate_checkpoint(
+    model, samples, checkpoint, path, loss_fn, device, *, metrics=None
+):
     """(split name, loss and metrics) of the checkpoint on the split it was not trained on:
     the data split as its run split it (the seed and fractions it recorded)."""
     recorded = checkpoint["data"]
     if recorded["samples"] != len(samples):
         raise DataError(
-            "E606", f"{path} was trained on {recorded['samples']} samples; {samples.where} holds {len(samples)}"
+            "E606",
+            f"{path} was trained on {recorded['samples']} samples; {samples.where} holds {len(samples)}",
         )
     if IN_MEMORY:
         data = prepare_data(samples, recorded["seed"], recorded["split"])
@@ -55,7 +58,9 @@ def evaluate_checkpoint(model, samples, checkpoint, path, loss_fn, device, *, me
     if not IN_MEMORY:
         data = prepare_streamed(samples, recorded["seed"], recorded["split"])
         batches = make_streamed(data, recorded["seed"], device)
-    name = "test" if "test" in data.splits else "val" if "val" in data.splits else "train"
+    name = (
+        "test" if "test" in data.splits else "val" if "val" in data.splits else "train"
+    )
     load_weights(model, checkpoint, path)
     model.to(device)
     loss, values = evaluate(model, batches[name], loss_fn.to(device), metrics=metrics)

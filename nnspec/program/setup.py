@@ -15,27 +15,38 @@ LR = 0.001
 SEED = 0
 DEVICE = "auto"
 OUT = "runs/spec"
-OVERFIT_EPOCHS = 200  # --overfit-batch: at least this many steps unless --epochs says otherwise
+# --overfit-batch: at least this many steps unless --epochs says otherwise
+OVERFIT_EPOCHS = 200
 
 
 def arguments(argv=None, description=None):
-    """The command line: every option overrides the spec's value."""
+    """The command line: every option overrides the spec's value (--resume: the run's own)."""
     parser = argparse.ArgumentParser(description=description)
+    overfit = f"--overfit-batch: at least {OVERFIT_EPOCHS}"
     parser.add_argument(
-        "--epochs", type=_positive, help=f"default: {EPOCHS} (--overfit-batch: at least {OVERFIT_EPOCHS})"
+        "--epochs", type=_positive, help=f"default: {EPOCHS} ({overfit})"
     )
-    parser.add_argument("--lr", type=float, default=LR, help="learning rate (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=SEED, help="default: %(default)s")
-    parser.add_argument("--device", default=DEVICE, help="auto, cpu, cuda or mps (default: %(default)s)")
-    parser.add_argument("--out", default=OUT, help="run folder (default: %(default)s)")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     parser.add_argument(
-        "--overfit-batch", action="store_true", help="train on one batch: the loss should go to about zero"
+        "--lr", type=_learning_rate, help=f"learning rate (default: {LR})"
+    )
+    parser.add_argument("--seed", type=_seed, help=f"default: {SEED}")
+    parser.add_argument(
+        "--device", default=DEVICE, help="auto, cpu, cuda or mps (default: %(default)s)"
+    )
+    parser.add_argument("--out", default=OUT, help="run folder (default: %(default)s)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in OUT")
+    parser.add_argument(
+        "--overfit-batch",
+        action="store_true",
+        help="train on one batch: the loss should go to about zero",
     )
     here = os.path.dirname(os.path.abspath(__file__))
-    parser.add_argument("--data-root", default=here, help="folder the data paths are relative to")
+    parser.add_argument(
+        "--data-root", default=here, help="folder the data paths are relative to"
+    )
     args = parser.parse_args(argv)
-    args.epochs = args.epochs or (max(EPOCHS, OVERFIT_EPOCHS) if args.overfit_batch else EPOCHS)
+    if args.overfit_batch and args.epochs is None:
+        args.epochs = max(EPOCHS, OVERFIT_EPOCHS)
     return args
 
 
@@ -46,14 +57,36 @@ def _positive(text):
     return value
 
 
+def _seed(text):
+    value = int(text)
+    if not 0 <= value < 2**32:  # what NumPy's and torch's generators take
+        raise argparse.ArgumentTypeError(f"must be in 0..{2**32 - 1}, not {value}")
+    return value
+
+
+def _learning_rate(text):
+    value = float(text)
+    if not 0 <= value <= 3.0e38:  # float32 holds it
+        raise argparse.ArgumentTypeError(
+            f"must be a number >= 0 that float32 holds, not {text}"
+        )
+    return value
+
+
 def pick_device(name):
     """`auto`: CUDA if present, else Apple's MPS, else the CPU; a device this torch lacks is an error."""
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
     if name == "auto":
         return torch.device(next(d for d in ("cuda", "mps", "cpu") if available[d]))
     if not available.get(name, False):
         have = ", ".join(d for d, ok in available.items() if ok)
-        raise DataError("E607", f"device {name!r} is not available to this torch (it has: {have})")
+        raise DataError(
+            "E607", f"device {name!r} is not available to this torch (it has: {have})"
+        )
     return torch.device(name)
 
 
@@ -61,20 +94,6 @@ def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def start_run(out, resume):
-    """The run folder: a new run needs a folder without one; a resumed run its last.pt."""
-    started = any(os.path.exists(os.path.join(out, name)) for name in ("metrics.csv", "last.pt"))
-    if resume:
-        if not os.path.exists(os.path.join(out, "last.pt")):
-            raise DataError("E606", f"{out} holds no last.pt to resume from")
-        for name in os.listdir(out):  # left by a kill during a write
-            if name.endswith(".tmp"):
-                os.remove(os.path.join(out, name))
-    elif started:
-        raise DataError("E604", f"{out} already holds a run; pass --resume to continue it or --out for a new one")
-    os.makedirs(out, exist_ok=True)
 
 
 class PrintReport:
@@ -90,7 +109,13 @@ class PrintReport:
         self.result(row)
 
     def result(self, row):
-        print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+        print(
+            " ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in row.items()
+            ),
+            flush=True,
+        )
 
     def message(self, text):
         print(text, flush=True)

@@ -32,9 +32,15 @@ def prepare_streamed(samples, seed, fractions=None):
 def streamed_statistics(train):
     """Per-element shift and scale of the training samples, in one pass of DataLoader workers."""
     total = squares = low = high = None
-    loader = DataLoader(train, batch_size=BATCH_SIZE, num_workers=NUM_WORKERS, generator=torch.Generator())
+    loader = DataLoader(
+        train,
+        batch_size=BATCH_SIZE,
+        num_workers=NUM_WORKERS,
+        generator=torch.Generator(),
+    )
     for x in loader:
-        x = model_input(x, train.where).double()  # float64 sums keep the variance exact enough
+        # float64 sums keep the variance exact enough
+        x = model_input(x, train.where).double()
         if total is None:
             total, squares, low, high = x.sum(0), (x * x).sum(0), x.amin(0), x.amax(0)
         else:
@@ -42,10 +48,16 @@ def streamed_statistics(train):
             low, high = torch.minimum(low, x.amin(0)), torch.maximum(high, x.amax(0))
     if NORMALIZE == "standard":
         mean = total / len(train)
-        shift, scale = mean.float(), (squares / len(train) - mean * mean).clamp(min=0).sqrt().float()
+        shift, scale = (
+            mean.float(),
+            (squares / len(train) - mean * mean).clamp(min=0).sqrt().float(),
+        )
     if NORMALIZE == "minmax":
         shift, scale = low.float(), (high - low).float()
-    return {"shift": shift, "scale": torch.where(scale > 0, scale, torch.ones_like(scale))}
+    return {
+        "shift": shift,
+        "scale": torch.where(scale > 0, scale, torch.ones_like(scale)),
+    }
 
 
 class Rows:
@@ -87,14 +99,22 @@ class EpochOrder(Sampler):
     def __iter__(self):
         if not self.shuffle:
             return iter(range(self.n))
-        return iter(torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + self.epoch)).tolist())
+        return iter(
+            torch.randperm(
+                self.n, generator=torch.Generator().manual_seed(self.seed + self.epoch)
+            ).tolist()
+        )
 
 
 class Streamed:
     """Mini-batches read by DataLoader workers, in the order Batches would take them from memory."""
 
     def __init__(self, rows, y, shuffle, drop_last, seed, device):
-        self.stats, self.order, self.device = rows.stats, EpochOrder(len(rows), shuffle, seed), device
+        self.stats, self.order, self.device = (
+            rows.stats,
+            EpochOrder(len(rows), shuffle, seed),
+            device,
+        )
         self.where = rows.where
         # A generator of its own: the loader's worker seeds must not draw from torch's global one
         self.loader = DataLoader(
@@ -116,7 +136,10 @@ class Streamed:
         for x, y in self.loader:
             x = model_input(x, self.where)
             x = x if self.stats is None else scaled(x, self.stats)
-            yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+            yield (
+                x.to(self.device, non_blocking=True),
+                y.to(self.device, non_blocking=True),
+            )
 
 
 def make_streamed(data, seed, device, overfit_batch=False):
@@ -124,9 +147,14 @@ def make_streamed(data, seed, device, overfit_batch=False):
     splits = data.splits
     if overfit_batch:
         rows, y = splits["train"]
-        splits = {"train": (rows[:BATCH_SIZE], y[:BATCH_SIZE]), "val": (rows[:BATCH_SIZE], y[:BATCH_SIZE])}
+        splits = {
+            "train": (rows[:BATCH_SIZE], y[:BATCH_SIZE]),
+            "val": (rows[:BATCH_SIZE], y[:BATCH_SIZE]),
+        }
     train = {name: name == "train" for name in splits}
     return {
-        name: Streamed(rows, y, SHUFFLE and train[name], DROP_LAST and train[name], seed, device)
+        name: Streamed(
+            rows, y, SHUFFLE and train[name], DROP_LAST and train[name], seed, device
+        )
         for name, (rows, y) in splits.items()
     }

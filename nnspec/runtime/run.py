@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
 
 from nnspec.compiler.codegen import Target, generate
+from nnspec.compiler.codegen.linker import is_setting
 from nnspec.compiler.ir import Program, Settings
 from nnspec.compiler.settings import pick
 from nnspec.errors import UserError
@@ -44,30 +46,31 @@ def default_out(spec_path: str) -> str:
     return os.path.join("runs", os.path.splitext(os.path.basename(spec_path))[0])
 
 
-def program_source(program: Program, train: Settings, out: str) -> str:
-    """The generated program, for running in memory (load_program)."""
+def program_source(program: Program, train: Settings, out: str | None = None) -> str:
+    """The generated program, for running in memory (load_program); its default run folder is
+    the spec's (--out gives the real one), so the text does not depend on where a run goes."""
     _workers_can_start(pick(train, "data", program.data))
     spec = program.file.path
-    target = Target(os.path.basename(spec) + ".py", os.path.dirname(os.path.abspath(spec)), out)
+    target = Target(os.path.basename(spec) + ".py", os.path.dirname(os.path.abspath(spec)), out or default_out(spec))
     return generate(program, train, target, format=False)
 
 
 def run(program: Program, train: Settings, options: RunOptions, report) -> list[dict]:
     """Train; returns the metrics rows. Raises RunError for anything the user can fix."""
-    source = program_source(program, train, options.out)
-    _prepare_folder(options, source, program)
+    source = program_source(program, train)
     namespace = load_program(source, program.file.path)
-    started = _started_with(options) if options.resume else {}
-    overrides = {
-        "epochs": options.epochs or started.get("epochs"),
-        "lr": _pick(options.lr, started.get("lr"), None),
-        "seed": _pick(options.seed, started.get("seed"), None),
-        "device": options.device,
-    }
-    args = namespace["arguments"](_argv(program, options, overrides))
-    _write_resolved(options.out, train, namespace, args)
+    args = namespace["arguments"](_argv(program, options))
+    fingerprint = hashlib.sha256(source.encode()).hexdigest()
+    if options.resume and _started_from(options.out) not in (None, fingerprint):
+        message = (
+            f"the spec changed since the run in {options.out} started; resume it unchanged or pass --out for a new run"
+        )
+        raise RunError(message, "E606")
     try:
-        rows = namespace["train"](args, report)
+        with namespace["RunFolder"](args):  # owned and locked before anything is written
+            if not options.resume:
+                _record(options.out, source, program, train, namespace, args, fingerprint)
+            rows = namespace["train"](args, report)
     except namespace["NonFiniteLoss"] as e:
         last = os.path.join(options.out, "last.pt")
         kept = (
@@ -83,13 +86,30 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
     return rows
 
 
-def _argv(program: Program, options: RunOptions, overrides: dict) -> list[str]:
+def _argv(program: Program, options: RunOptions) -> list[str]:
     """The program's command line for these options (as `python program.py ...` would get it)."""
     argv = ["--out", options.out, "--data-root", os.path.dirname(os.path.abspath(program.file.path))]
-    for name, value in overrides.items():
+    for name in ("epochs", "lr", "seed", "device"):
+        value = getattr(options, name)
         if value is not None:
             argv += [f"--{name}", str(value)]
     return argv + ["--resume"] * options.resume + ["--overfit-batch"] * options.overfit_batch
+
+
+def _record(out: str, source: str, program: Program, train: Settings, namespace: dict, args, fingerprint: str) -> None:
+    """A new run's spec.nn, program.py (the program run) and resolved.json (with its fingerprint)."""
+    write_atomic(os.path.join(out, "spec.nn"), program.file.source)
+    write_atomic(os.path.join(out, PROGRAM_FILE), source)
+    _write_resolved(out, train, namespace, args, fingerprint)
+
+
+def _started_from(out: str) -> str | None:
+    """The fingerprint of the program a run in `out` started with (None: not recorded)."""
+    try:
+        with open(os.path.join(out, "resolved.json"), encoding="utf-8") as f:
+            return json.load(f)["program_sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _workers_can_start(data: Settings) -> None:
@@ -104,66 +124,18 @@ def _workers_can_start(data: Settings) -> None:
         )
 
 
-def _pick(given, started, spec):
-    """A command-line value, else the one the resumed run started with, else the spec's."""
-    return given if given is not None else started if started is not None else spec
-
-
-def _started_with(options: RunOptions) -> dict:
-    """The lr and seed the run in `options.out` started with: resuming with others would silently
-    split the data differently (seed) or be overridden by the optimizer's saved state (lr)."""
+def _plain(value) -> bool:
+    """A value JSON holds (a setting's, not the program's own state)."""
     try:
-        with open(os.path.join(options.out, "resolved.json"), encoding="utf-8") as f:
-            started = json.load(f)["overrides"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    for key, given in (("lr", options.lr), ("seed", options.seed)):
-        if given is not None and key in started and given != started[key]:
-            raise RunError(
-                f"the run in {options.out} was started with --{key} {started[key]}; resume it without --{key} or with that value",
-                "E606",
-            )
-    return started
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
-def _prepare_folder(options: RunOptions, source: str, program: Program) -> None:
-    """A new run needs a fresh folder; a resumed one needs its checkpoint and the same program."""
-    out = options.out
-    started = os.path.exists(os.path.join(out, "metrics.csv")) or os.path.exists(os.path.join(out, "last.pt"))
-    if options.resume:
-        if not os.path.exists(os.path.join(out, "last.pt")):
-            raise RunError(f"{out} holds no last.pt to resume from", "E606")
-        if _read(os.path.join(out, PROGRAM_FILE)) not in (None, source):
-            raise RunError(
-                f"the spec changed since the run in {out} started; resume it unchanged or pass --out for a new run",
-                "E606",
-            )
-        for name in os.listdir(out):  # left by a kill during write_atomic
-            if name.startswith(".nnspec-") and name.endswith(".tmp"):
-                os.remove(os.path.join(out, name))
-        return
-    if started:
-        raise RunError(f"{out} already holds a run; pass --resume to continue it or --out for a new folder", "E604")
-    os.makedirs(out, exist_ok=True)
-    write_atomic(os.path.join(out, "spec.nn"), program.file.source)
-    write_atomic(os.path.join(out, PROGRAM_FILE), source)
-
-
-def _write_resolved(out: str, train: Settings, namespace: dict, args) -> None:
+def _write_resolved(out: str, train: Settings, namespace: dict, args, fingerprint: str) -> None:
     """resolved.json: the settings this run used, spec defaults and command-line overrides applied."""
-    settings = {
-        k: v
-        for k, v in namespace.items()
-        if k.isupper() and isinstance(v, (bool, int, float, str, list, tuple, dict, type(None)))
-    }
+    settings = {k: v for k, v in namespace.items() if is_setting(k) and _plain(v)}
     overrides = {k: getattr(args, k) for k in ("epochs", "lr", "seed", "device")}
-    resolved = {"train": train.name, "overrides": overrides, "settings": settings}
+    resolved = {"train": train.name, "overrides": overrides, "settings": settings, "program_sha256": fingerprint}
     write_atomic(os.path.join(out, "resolved.json"), json.dumps(resolved, indent=2) + "\n")
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError:
-        return None

@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 import time
+from types import SimpleNamespace
 
 from nnspec.compiler.ir import Program, Settings
 from nnspec.compiler.pipeline import check_source
@@ -15,6 +16,7 @@ from nnspec.compiler.settings import pick
 from nnspec.diagnostics import render_concise
 from nnspec.errors import UserError
 from nnspec.files import write_atomic
+from nnspec.program.folder import RunFolder
 from nnspec.record import record
 from nnspec.runtime.report import LineReport
 from nnspec.runtime.run import RunError, RunOptions, run
@@ -36,12 +38,16 @@ class Outcome:
 def run_search(program: Program, search: Settings, out: str, say) -> list[Outcome]:
     """Run every trial into out/trial_<n>; write out/search.csv and copy the best best.pt."""
     train = pick(search, "train", program.trains)
+    with RunFolder(SimpleNamespace(out=out, resume=False, epochs=None, lr=None, seed=None)):
+        if os.path.exists(os.path.join(out, "search.csv")):
+            raise RunError(f"{out} already holds a search; pass --out for a new one", "E604")
+        return _search(program, search, train, out, say)
+
+
+def _search(program: Program, search: Settings, train: Settings, out: str, say) -> list[Outcome]:
     goal = search.values["goal"]
     metric = goal.args()["metric"] if goal is not None else "val_loss"
     maximize = goal is not None and goal.kind.name == "maximize"
-    if os.path.exists(os.path.join(out, "search.csv")):
-        raise RunError(f"{out} already holds a search; pass --out for a new one", "E604")
-    os.makedirs(out, exist_ok=True)
     owners = _owners(train, program)
     sections = {
         "model": pick(train, "model", program.models).name,

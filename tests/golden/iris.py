@@ -90,9 +90,8 @@ class DataError(ValueError):
         super().__init__(f"{code} {message}" if code else message)
         self.code, self.message = code, message
 
-    def __reduce__(
-        self,
-    ):  # raised in a DataLoader worker, it is pickled back to the main process
+    # raised in a DataLoader worker, it is pickled back to the main process
+    def __reduce__(self):
         return type(self), (self.code, self.message)
 
 
@@ -424,9 +423,8 @@ def load_csv(path, delimiter=",", target=None, features=None):
             f"{path}: no column {shown}; the columns are {', '.join(table.header)}",
         )
     columns = [numeric_column(table, name) for name in names]
-    x = torch.tensor(
-        columns, dtype=torch.float64
-    ).T.contiguous()  # (N, features), exact for integers
+    # (N, features), exact for integers
+    x = torch.tensor(columns, dtype=torch.float64).T.contiguous()
     labels = label_column(table, target) if target in table.header else None
     unused = [c for c in table.header if c not in names and c != target]
     return Samples(x, labels, path, names, unused)
@@ -578,14 +576,13 @@ class Batches:
             order = torch.randperm(
                 len(x), generator=torch.Generator().manual_seed(self.seed + epoch)
             )
-            x, y = (
-                x[order.to(x.device)],
-                y[order.to(y.device)],
-            )  # one gather, then cheap slices
+            # one gather, then cheap slices
+            x, y = x[order.to(x.device)], y[order.to(y.device)]
         for i in range(len(self)):
-            yield x[i * BATCH_SIZE : (i + 1) * BATCH_SIZE], y[
-                i * BATCH_SIZE : (i + 1) * BATCH_SIZE
-            ]
+            yield (
+                x[i * BATCH_SIZE : (i + 1) * BATCH_SIZE],
+                y[i * BATCH_SIZE : (i + 1) * BATCH_SIZE],
+            )
 
 
 def make_batches(data, seed, device, overfit_batch=False):
@@ -823,62 +820,56 @@ def write_metrics(path, rows):
     write_file(path, write, "w")
 
 
-def fit(
-    model,
-    batches,
-    loss_fn,
-    optimizer,
-    data,
-    out,
-    epochs,
-    report,
-    *,
-    resume=False,
-    metrics=None,
-):
-    """Train for `epochs`, validate every epoch, test once with best.pt; files go to `out`.
+def fit(model, batches, loss_fn, optimizer, data, args, report, *, metrics=None):
+    """Train for args.epochs, validate every epoch, test once with best.pt; files go to args.out.
 
-    `overfit_batch`: no early stopping (the scheduler is left out by the caller).
+    With args.overfit_batch there is no early stopping (the caller leaves the scheduler out).
     """
-    last, best = os.path.join(out, "last.pt"), os.path.join(out, "best.pt")
     state = {"epoch": 0, "best": None, "stale": 0, "rows": []}
-    if resume:
-        state = resumed(last, model, optimizer, data)
-    for epoch in range(state["epoch"], epochs):
-        report.start(epoch, epochs)
+    state["options"] = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
+    if args.resume:
+        state = resumed(os.path.join(args.out, "last.pt"), model, optimizer, data)
+        state["options"]["epochs"] = args.epochs
+        report.message(
+            f"resuming {args.out} at epoch {state['epoch'] + 1} of {args.epochs}"
+        )
+    for epoch in range(state["epoch"], args.epochs):
+        report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}
+        train = batches["train"]
         row["train_loss"], train_metrics = train_epoch(
-            model, batches["train"], epoch, loss_fn, optimizer, report, metrics=metrics
+            model, train, epoch, loss_fn, optimizer, report, metrics=metrics
         )
         val_metrics = {}
         if "val" in batches:
             row["val_loss"], val_metrics = evaluate(
                 model, batches["val"], loss_fn, metrics=metrics
             )
-            if not math.isfinite(
-                row["val_loss"]
-            ):  # the weights blew up: keep the last good checkpoint
-                raise NonFiniteLoss(
-                    f"the validation loss is {row['val_loss']} after epoch {epoch + 1}"
-                )
+            finite(row["val_loss"], f"after epoch {epoch + 1}")
         row.update({f"train_{k}": v for k, v in train_metrics.items()})
         row.update({f"val_{k}": v for k, v in val_metrics.items()})
         row["lr"] = optimizer.param_groups[0]["lr"]
-        keep(row, state, model, optimizer, data, out)
+        keep(row, state, model, optimizer, data, args.out)
         report.end(row)
     if "test" in batches:
-        test(model, batches["test"], loss_fn, best, out, report, metrics=metrics)
+        test(model, batches["test"], loss_fn, args.out, report, metrics=metrics)
     return state["rows"]
+
+
+def finite(loss, when):
+    """A NaN or infinite validation loss: the weights blew up; the last good checkpoint stays."""
+    if not math.isfinite(loss):
+        raise NonFiniteLoss(f"the validation loss is {loss} {when}")
 
 
 def keep(row, state, model, optimizer, data, out):
     """The epoch's row in metrics.csv; last.pt, and best.pt when the monitored value improved."""
-    monitored = row.get(MONITOR, row["train_loss"])
-    improved = state["best"] is None or (monitored < state["best"])
+    value, best = row.get(MONITOR, row["train_loss"]), state["best"]
+    improved = best is None or (value < best)
     state["rows"].append(row)
     state["epoch"] = row["epoch"]
     state["best"], state["stale"] = (
-        (monitored, 0) if improved else (state["best"], state["stale"] + 1)
+        (value, 0) if improved else (best, state["stale"] + 1)
     )
     checkpoint = {
         "model": model.state_dict(),
@@ -898,12 +889,11 @@ def keep(row, state, model, optimizer, data, out):
 def resumed(last, model, optimizer, data):
     """The training state of `last`, loaded into the model, optimizer and scheduler."""
     checkpoint = load_checkpoint(last)
-    if (
-        checkpoint["data"]["seed"] != data.seed
-    ):  # another seed would split the data differently
+    if checkpoint["data"]["samples"] != data.samples:
+        trained = checkpoint["data"]["samples"]
         raise DataError(
             "E606",
-            f"{last} was trained with seed {checkpoint['data']['seed']}; resume with that seed",
+            f"{last} was trained on {trained} samples; the data now holds {data.samples}",
         )
     load_weights(model, checkpoint, last)
     optimizer.load_state_dict(checkpoint["optimizer"])
@@ -911,8 +901,9 @@ def resumed(last, model, optimizer, data):
     return checkpoint["state"]
 
 
-def test(model, batches, loss_fn, best, out, report, *, metrics=None):
+def test(model, batches, loss_fn, out, report, *, metrics=None):
     """The test split, once, with the best weights; the result also goes to test.json."""
+    best = os.path.join(out, "best.pt")
     load_weights(model, load_checkpoint(best), best)
     loss, values = evaluate(model, batches, loss_fn, metrics=metrics)
     result = {"test_loss": loss, **{f"test_{k}": v for k, v in values.items()}}
@@ -922,30 +913,155 @@ def test(model, batches, loss_fn, best, out, report, *, metrics=None):
     report.result(result)
 
 
-OVERFIT_EPOCHS = (
-    200  # --overfit-batch: at least this many steps unless --epochs says otherwise
-)
+MARK = ".nnspec-run"  # written into every run folder nnspec makes
+
+
+LOCK = ".nnspec-lock"  # held while a run uses the folder; its text is the holder's process id
+
+
+RUN_FILES = {"metrics.csv", "last.pt", "best.pt", "test.json", "spec.nn", "program.py"}
+
+
+_HELD = {}  # folder -> [open lock file, users]: one process takes a folder's lock once
+
+
+class RunFolder:
+    """`with RunFolder(args):` the folder is this run's; `args` gets the resumed run's options."""
+
+    def __init__(self, args):
+        self.args, self.out = args, os.path.abspath(args.out)
+
+    def __enter__(self):
+        if (
+            self.args.resume
+        ):  # refused, the folder is left as it was: check before claiming it
+            _resumed_options(self.args)
+        _claim(self.out, self.args.resume)
+        for name, default in (("epochs", EPOCHS), ("lr", LR), ("seed", SEED)):
+            if getattr(self.args, name) is None:
+                setattr(self.args, name, default)
+        return self.args
+
+    def __exit__(self, *exc):
+        held = _HELD[self.out]
+        held[1] -= 1
+        if held[1] == 0:
+            held[0].close()  # closing the file releases its lock
+            del _HELD[self.out]
+
+
+def _claim(out, resume):
+    if out in _HELD:
+        _HELD[out][1] += 1
+        return
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise DataError("E603", f"{out}: a file stands where the run folder should be")
+    foreign = _foreign_files(out)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise DataError(
+            "E604",
+            f"{out} holds files nnspec did not write ({shown}); choose a new folder with --out",
+        )
+    _ready(out, resume)  # a refusal leaves the folder as it was
+    os.makedirs(out, exist_ok=True)
+    _HELD[out] = [_lock(out), 1]
+    if resume:
+        for name in os.listdir(out):  # left by a kill during a write
+            if name.endswith(".tmp"):
+                os.remove(os.path.join(out, name))
+    open(os.path.join(out, MARK), "a").close()
+
+
+def _foreign_files(out):
+    """Files of a folder nnspec did not make (a folder without its mark that is not empty)."""
+    if not os.path.isdir(out) or os.path.exists(os.path.join(out, MARK)):
+        return []
+    return sorted(
+        name for name in os.listdir(out) if name not in RUN_FILES
+    )  # an interrupted start
+
+
+def _lock(out):
+    """The folder's lock, taken at once or refused with the holder's process id; a lock whose
+    holder died is free again (the system releases it with the process)."""
+    held = open(os.path.join(out, LOCK), "a+")
+    try:
+        import fcntl  # POSIX: elsewhere the folder is not locked
+    except ImportError:
+        return held
+    try:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        held.seek(0)
+        holder = held.read().strip() or "another process"
+        held.close()
+        raise DataError(
+            "E605",
+            f"{out} is in use by process {holder}; wait for it or choose another --out",
+        ) from None
+    held.truncate(0)
+    held.write(str(os.getpid()))
+    held.flush()
+    return held
+
+
+def _ready(out, resume):
+    """A new run needs a folder without a run; a resumed run its last.pt."""
+    last = os.path.join(out, "last.pt")
+    if resume and not os.path.exists(last):
+        raise DataError("E606", f"{out} holds no last.pt to resume from")
+    started = os.path.exists(last) or os.path.exists(os.path.join(out, "metrics.csv"))
+    if started and not resume:
+        message = f"{out} already holds a run; pass --resume to continue it or --out for a new one"
+        raise DataError("E604", message)
+
+
+def _resumed_options(args):
+    """The options the run started with, where the command line gives none; another value is
+    refused where it would change the run (a seed splits the data otherwise, the optimizer keeps
+    its learning rate, a per-batch schedule has its length)."""
+    path = os.path.join(args.out, "last.pt")
+    try:
+        started = torch.load(path, map_location="cpu", weights_only=True)["state"][
+            "options"
+        ]
+    except Exception:  # a torn or foreign last.pt: fit() says what is wrong with it
+        return
+    fixed = ("lr", "seed")
+    for name in ("epochs", "lr", "seed"):
+        given = getattr(args, name)
+        if given is None:
+            setattr(args, name, started[name])
+        elif name in fixed and given != started[name]:
+            raise DataError(
+                "E606",
+                f"{path}: the run started with --{name} {started[name]}; resume with that value",
+            )
+
+
+# --overfit-batch: at least this many steps unless --epochs says otherwise
+OVERFIT_EPOCHS = 200
 
 
 def arguments(argv=None, description=None):
-    """The command line: every option overrides the spec's value."""
+    """The command line: every option overrides the spec's value (--resume: the run's own)."""
     parser = argparse.ArgumentParser(description=description)
+    overfit = f"--overfit-batch: at least {OVERFIT_EPOCHS}"
     parser.add_argument(
-        "--epochs",
-        type=_positive,
-        help=f"default: {EPOCHS} (--overfit-batch: at least {OVERFIT_EPOCHS})",
+        "--epochs", type=_positive, help=f"default: {EPOCHS} ({overfit})"
     )
     parser.add_argument(
-        "--lr", type=float, default=LR, help="learning rate (default: %(default)s)"
+        "--lr", type=_learning_rate, help=f"learning rate (default: {LR})"
     )
-    parser.add_argument("--seed", type=int, default=SEED, help="default: %(default)s")
+    parser.add_argument("--seed", type=_seed, help=f"default: {SEED}")
     parser.add_argument(
         "--device", default=DEVICE, help="auto, cpu, cuda or mps (default: %(default)s)"
     )
     parser.add_argument("--out", default=OUT, help="run folder (default: %(default)s)")
-    parser.add_argument(
-        "--resume", action="store_true", help="continue from OUT/last.pt"
-    )
+    parser.add_argument("--resume", action="store_true", help="continue the run in OUT")
     parser.add_argument(
         "--overfit-batch",
         action="store_true",
@@ -956,9 +1072,8 @@ def arguments(argv=None, description=None):
         "--data-root", default=here, help="folder the data paths are relative to"
     )
     args = parser.parse_args(argv)
-    args.epochs = args.epochs or (
-        max(EPOCHS, OVERFIT_EPOCHS) if args.overfit_batch else EPOCHS
-    )
+    if args.overfit_batch and args.epochs is None:
+        args.epochs = max(EPOCHS, OVERFIT_EPOCHS)
     return args
 
 
@@ -966,6 +1081,22 @@ def _positive(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seed(text):
+    value = int(text)
+    if not 0 <= value < 2**32:  # what NumPy's and torch's generators take
+        raise argparse.ArgumentTypeError(f"must be in 0..{2**32 - 1}, not {value}")
+    return value
+
+
+def _learning_rate(text):
+    value = float(text)
+    if not 0 <= value <= 3.0e38:  # float32 holds it
+        raise argparse.ArgumentTypeError(
+            f"must be a number >= 0 that float32 holds, not {text}"
+        )
     return value
 
 
@@ -990,25 +1121,6 @@ def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def start_run(out, resume):
-    """The run folder: a new run needs a folder without one; a resumed run its last.pt."""
-    started = any(
-        os.path.exists(os.path.join(out, name)) for name in ("metrics.csv", "last.pt")
-    )
-    if resume:
-        if not os.path.exists(os.path.join(out, "last.pt")):
-            raise DataError("E606", f"{out} holds no last.pt to resume from")
-        for name in os.listdir(out):  # left by a kill during a write
-            if name.endswith(".tmp"):
-                os.remove(os.path.join(out, name))
-    elif started:
-        raise DataError(
-            "E604",
-            f"{out} already holds a run; pass --resume to continue it or --out for a new one",
-        )
-    os.makedirs(out, exist_ok=True)
 
 
 class PrintReport:
@@ -1038,27 +1150,25 @@ class PrintReport:
 
 def train(args, report):
     """Train as the spec and the options say; returns the metrics rows."""
-    device = pick_device(args.device)
-    start_run(args.out, args.resume)
-    seed_everything(args.seed)
-    data = prepare_data(read_data(args.data_root), args.seed)
-    batches = make_batches(data, args.seed, device, args.overfit_batch)
-    model = build_model().to(device)
-    loss_fn = build_loss().to(device)
-    optimizer = build_optimizer(model, args.lr)
-    metrics = Metrics(build_metrics(), device)
-    return fit(
-        model,
-        batches,
-        loss_fn,
-        optimizer,
-        data,
-        args.out,
-        args.epochs,
-        report,
-        resume=args.resume,
-        metrics=metrics,
-    )
+    with RunFolder(args):
+        device = pick_device(args.device)
+        seed_everything(args.seed)
+        data = prepare_data(read_data(args.data_root), args.seed)
+        batches = make_batches(data, args.seed, device, args.overfit_batch)
+        model = build_model().to(device)
+        loss_fn = build_loss().to(device)
+        optimizer = build_optimizer(model, args.lr)
+        metrics = Metrics(build_metrics(), device)
+        return fit(
+            model,
+            batches,
+            loss_fn,
+            optimizer,
+            data,
+            args,
+            report,
+            metrics=metrics,
+        )
 
 
 def main(argv=None):
@@ -1067,6 +1177,9 @@ def main(argv=None):
         train(args, PrintReport())
     except (DataError, NonFiniteLoss) as e:
         print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as e:  # a full disk, a folder it may not write
+        print(f"error: {e.filename}: {e.strerror}", file=sys.stderr)
         sys.exit(1)
 
 

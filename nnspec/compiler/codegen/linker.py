@@ -42,6 +42,7 @@ MODULES = (
     "finetune",
     "fit",
     "infer",
+    "folder",
     "setup",
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.cost import NOTHING, Saved
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 
@@ -13,6 +14,18 @@ class Activation(Layer):
     def macs(self, args, ins, out):
         return 0  # element-wise: no multiply-adds in torchinfo's sense
 
+    keeps = "input"  # what its derivative is computed from: its input, or its output (ReLU, Tanh ...)
+
+    def saved(self, args, ins, out, flow):
+        if not flow.grads[0]:
+            return NOTHING
+        if self.keeps == "output" or args.get("inplace") is True:  # in place, the output is the input
+            return Saved(output=True)
+        return Saved(inputs=(0,))
+
+    def layout(self, args, ins):
+        return "view" if args.get("inplace") is True else "like"
+
 
 INPLACE_CAUTION = "overwrites its input: backward fails after layers that keep their output, and any other reader of that value sees it changed"
 _INPLACE = Param("inplace", Bool(), False, caution=INPLACE_CAUTION)
@@ -22,6 +35,7 @@ _EX = (Example({}, ((6,),)), Example({}, ((2, 5, 5),)))
 @LAYERS.register
 class ReLU(Activation):
     name, torch_class, params, examples = "ReLU", "nn.ReLU", (_INPLACE,), _EX
+    keeps = "output"
 
 
 @LAYERS.register
@@ -50,12 +64,14 @@ class SiLU(Activation):
 @LAYERS.register
 class Tanh(Activation):
     name, torch_class, examples = "Tanh", "nn.Tanh", _EX
+    keeps = "output"
 
 
 @LAYERS.register
 class Sigmoid(Activation):
     name, torch_class, examples = "Sigmoid", "nn.Sigmoid", _EX
     produces = "probabilities"
+    keeps = "output"
 
 
 @LAYERS.register
@@ -107,15 +123,22 @@ class PReLU(Activation):
     def parameters(self, args):
         return {"weight": (args["num_parameters"],)}
 
+    def saved(self, args, ins, out, flow):
+        return Saved(inputs=(0,))  # the slopes' gradient needs the input, the input's the slopes
+
 
 class _DimActivation(Activation):
     params = (Param("dim", Optional(Int()), None),)
     examples = (Example({"dim": -1}, ((6,),)), Example({"dim": 1}, ((3, 4),)))
+    keeps = "output"
 
     def infer(self, args, ins):
         if args["dim"] is not None:
             torch_dim(args["dim"], ins[0].rank, self.name, ins[0].batch)
         return ins[0]
+
+    def layout(self, args, ins):
+        return "new"  # computed over a contiguous copy of its input
 
 
 @LAYERS.register

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.cost import NOTHING, Saved, nbytes
 from nnspec.kinds.layer import LAYERS, Layer
 from nnspec.kinds.layers.layout import from_full, full, not_batch, position
 from nnspec.kinds.params import Bool, Float, Int, OneOf, Param, Seq, Str
@@ -31,6 +32,9 @@ class _Scalar(Layer):
 
     def _dtype(self, dtype: str, other) -> str:
         return "long" if dtype == "long" and isinstance(other, int) else "float"  # as PyTorch promotes
+
+    def layout(self, args, ins):
+        return "like"
 
     def forward(self, module, inputs, args):
         x, other = inputs[0], src(args["other"])
@@ -80,6 +84,11 @@ class DivideScalar(_Scalar):
     def _dtype(self, dtype, other):
         return "float"
 
+    def saved(self, args, ins, out, flow):
+        if flow.grads[0] and args["reverse"] is True:  # other * x.reciprocal(): the reciprocal
+            return Saved(own=nbytes(out))
+        return NOTHING
+
 
 @LAYERS.register
 class Abs(Layer):
@@ -87,6 +96,12 @@ class Abs(Layer):
 
     name, input_dtype, any_layout = "Abs", None, True
     examples = (Example({}, ((3, 4),)), Example({}, ((5,),), dtype="long"))
+
+    def saved(self, args, ins, out, flow):
+        return Saved(inputs=(0,)) if flow.grads[0] else NOTHING  # its sign
+
+    def layout(self, args, ins):
+        return "like"
 
     def forward(self, module, inputs, args):
         return f"{inputs[0]}.abs()"
@@ -105,6 +120,9 @@ class Cast(Layer):
 
     def infer(self, args, ins):
         return ins[0].with_dims(ins[0].dims, _DTYPES[args["dtype"]])
+
+    def layout(self, args, ins):
+        return "view" if _DTYPES[args["dtype"]] == ins[0].dtype else "like"  # .to() of its own type: itself
 
     def forward(self, module, inputs, args):
         dtype = args["dtype"]

@@ -4,7 +4,9 @@ encoder and decoder layers, and scaled dot-product attention over heads (N, H, T
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, Shape, ShapeError
+from nnspec.kinds.cost import BYTES, Flow, Saved, elements, size
 from nnspec.kinds.layer import LAYERS, Layer, feature_dim
+from nnspec.kinds.layers.attention_cost import Attention, Source, scaled_dot_product_saved
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 from nnspec.kinds.pysrc import src
 
@@ -127,6 +129,44 @@ class MultiheadAttention(Layer):
         tq, tk = _steps(ins[0]), _steps(ins[-1])
         return 2 * tq * e * e + tk * e * (k + v) + 2 * tq * tk * e
 
+    def _attention(self, args, ins, flow: Flow | None = None) -> Attention:
+        """Self-attention when one tensor is passed for all three; key and value one source when
+        they are one tensor."""
+        e, kdim, vdim = self._sizes(args)
+        shared = flow.shared if flow is not None else (lambda i, j: i == j)
+
+        def source(at: int, width: int) -> Source:
+            return Source(at, size(ins[at].dims[0]), width, flow is not None and flow.time_major(at))
+
+        q = source(0, e)
+        k_at, v_at = (1 if len(ins) > 1 else 0), len(ins) - 1
+        if shared(k_at, 0) and shared(v_at, 0):
+            return Attention(q, q, q, e, args["num_heads"], args["dropout"], self._extra(args))
+        k = source(k_at, kdim)  # PyTorch transposes each apart unless key is value
+        v = k if shared(v_at, k_at) else source(v_at, vdim)
+        return Attention(q, k, v, e, args["num_heads"], args["dropout"], self._extra(args))
+
+    def _extra(self, args) -> int:
+        return bool(args["add_bias_kv"]) + bool(args["add_zero_attn"])
+
+    def flops(self, args, ins, out):
+        return self._attention(args, ins).flops()  # the keys add_bias_kv and add_zero_attn append too
+
+    def backward_flops(self, args, ins, out, flow):
+        a = self._attention(args, ins, flow)
+        needs = {s: flow.grads[s.input] for s in (a.query, a.key, a.value)}
+        return a.backward(needs, flow.params)
+
+    def saved(self, args, ins, out, flow):
+        return self._attention(args, ins, flow).saved(flow.params)
+
+    def layout(self, args, ins):
+        return "time-major" if size(ins[0].dims[0]) > 1 else "new"
+
+    def largest(self, args, ins):
+        e, k, v = self._sizes(args)
+        return 3 * e * e if k == v == e else e * max(e, k, v)
+
     def forward(self, module, inputs, args):
         q = inputs[0]
         k, v = (q, q) if len(inputs) == 1 else (inputs[1], inputs[-1])
@@ -175,6 +215,48 @@ class _Transformer(Layer):
                 found[f"norm{i}.bias"] = (e,)
         return found
 
+    def largest(self, args, ins):
+        return args["d_model"] * max(3 * args["d_model"], args["dim_feedforward"])
+
+    def _self_attention(self, args, steps: int, flow: Flow) -> Attention:
+        """Over the layer's input, or (norm_first) over its normalised copy."""
+        if args["norm_first"]:
+            x = Source(None, steps, args["d_model"])
+        else:
+            x = Source(0, steps, args["d_model"], flow.time_major(0))
+        return Attention(x, x, x, args["d_model"], args["nhead"], args["dropout"])
+
+    def _norms(self, args, steps: int, count: int) -> int:
+        """Elements `count` layer norms keep (input, mean and 1/std per step); with norm_first the
+        first normalises the layer's input, which is kept as it is."""
+        return count * (steps * args["d_model"] + 2 * steps) - steps * args["d_model"] * bool(args["norm_first"])
+
+    def _dropouts(self, args, steps: int, count: int) -> int:
+        """Elements of the noise of `count` dropouts over (T, E) and the feed-forward's over (T, F)."""
+        return (count * steps * args["d_model"] + steps * args["dim_feedforward"]) * (0 < args["dropout"] < 1)
+
+    def _feedforward_kept(self, args, steps: int, params: bool) -> int:
+        """linear1's input, the activation's input (gelu) or output (relu), linear2's input
+        (relu's output itself when there is no dropout)."""
+        e, f = args["d_model"], args["dim_feedforward"]
+        second = f if args["dropout"] > 0 or args["activation"] == "gelu" else 0
+        return steps * (f + (e + second) * params)
+
+    def _feedforward_backward(self, args, steps: int, params: bool) -> int:
+        return 2 * 2 * steps * args["d_model"] * args["dim_feedforward"] * (1 + params)
+
+    def _saved(self, args, attentions, steps: int, layers: int, params: bool) -> Saved:
+        kept = Saved(inputs=(0,)) if args["norm_first"] else Saved()
+        for a in attentions:
+            kept += a.saved(params)
+        own = (
+            self._norms(args, steps, layers)
+            + self._dropouts(args, steps, layers)
+            + self._feedforward_kept(args, steps, params)
+        )
+        zeros = (layers + 1) * BYTES["float"] * (args["dropout"] == 1)  # dropout 1: a 0-d zero each, not noise
+        return kept + Saved(own=own * BYTES["float"], fixed=zeros)
+
 
 @LAYERS.register
 class TransformerEncoderLayer(_Transformer):
@@ -194,6 +276,16 @@ class TransformerEncoderLayer(_Transformer):
         t = _steps(ins[0])
         e, f = args["d_model"], args["dim_feedforward"]
         return t * (4 * e * e + 2 * e * f) + 2 * t * t * e
+
+    def backward_flops(self, args, ins, out, flow):
+        t = size(ins[0].dims[0])
+        a = self._self_attention(args, t, flow)
+        needs = {a.query: args["norm_first"] or flow.grads[0]}
+        return a.backward(needs, flow.params) + self._feedforward_backward(args, t, flow.params)
+
+    def saved(self, args, ins, out, flow):
+        t = size(ins[0].dims[0])
+        return self._saved(args, [self._self_attention(args, t, flow)], t, 2, flow.params)
 
     def forward(self, module, inputs, args):
         x = inputs[0]
@@ -229,6 +321,22 @@ class TransformerDecoderLayer(_Transformer):
         attention = 4 * t * e * e + 2 * t * t * e
         cross = 2 * t * e * e + 2 * s * e * e + 2 * t * s * e
         return attention + cross + 2 * t * e * f
+
+    def _cross_attention(self, args, steps: int, memory: int, flow: Flow) -> Attention:
+        q, m = Source(None, steps, args["d_model"]), Source(1, memory, args["d_model"], flow.time_major(1))
+        return Attention(q, m, m, args["d_model"], args["nhead"], args["dropout"])
+
+    def backward_flops(self, args, ins, out, flow):
+        t, s = size(ins[0].dims[0]), size(ins[1].dims[0])
+        own, cross = self._self_attention(args, t, flow), self._cross_attention(args, t, s, flow)
+        flops = own.backward({own.query: args["norm_first"] or flow.grads[0]}, flow.params)
+        flops += cross.backward({cross.query: True, cross.key: flow.grads[1]}, flow.params)
+        return flops + self._feedforward_backward(args, t, flow.params)
+
+    def saved(self, args, ins, out, flow):
+        t, s = size(ins[0].dims[0]), size(ins[1].dims[0])
+        attentions = [self._self_attention(args, t, flow), self._cross_attention(args, t, s, flow)]
+        return self._saved(args, attentions, t, 3, flow.params)
 
     def forward(self, module, inputs, args):
         tgt, memory = inputs
@@ -274,6 +382,16 @@ class ScaledDotProductAttention(Layer):
         if not all(isinstance(d, int) for d in (steps, width, q.dims[-1])):
             return 0
         return lead * steps * (q.dims[-1] + width)
+
+    def backward_flops(self, args, ins, out, flow):
+        """q's or k's gradient needs the scores' (one product with v), v's the weights' product."""
+        q, k, v = ins
+        scores, values = (2 * elements(q) // size(q.dims[-1]) * size(k.dims[-2]) * size(s.dims[-1]) for s in (q, v))
+        gq, gk, gv = flow.grads
+        return scores * (gq + gk) + values * ((gq or gk) + gv)
+
+    def saved(self, args, ins, out, flow):
+        return scaled_dot_product_saved(*ins, args["dropout_p"], flow)
 
     def forward(self, module, inputs, args):
         keywords = []

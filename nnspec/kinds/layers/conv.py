@@ -5,6 +5,7 @@ from __future__ import annotations
 from math import prod
 
 from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.cost import NOTHING, Saved, nbytes
 from nnspec.kinds.layer import LAYERS, Layer, channel_dim
 from nnspec.kinds.layers.sizes import transposed_out, window_out
 from nnspec.kinds.params import Bool, Int, OneOf, Param, Str, expand, int_or_tuple
@@ -106,6 +107,38 @@ class _ConvNd(Layer):
         if self.transposed:  # every input element scatters into out/groups channels
             return (ins[0].numel() or 0) * args["out_channels"] // args["groups"] * k
         return (out.numel() or 0) * args["in_channels"] // args["groups"] * k
+
+    def saved(self, args, ins, out, flow):
+        """The input, for the weights' gradient. Padding other than zeros, and "same" padding that
+        cannot be split evenly, makes a padded copy first, which the convolution keeps instead;
+        reflection and replication padding keep the input themselves."""
+        pads = self._explicit_padding(args)
+        if pads is None:
+            return Saved(inputs=(0,)) if flow.params else NOTHING
+        padded = ins[0].with_dims((ins[0].dims[0], *(_plus(d, p) for d, p in zip(ins[0].dims[1:], pads))))
+        kept = Saved(own=nbytes(padded)) if flow.params else NOTHING
+        if args["padding_mode"] in ("reflect", "replicate") and flow.grads[0]:
+            kept += Saved(inputs=(0,))
+        return kept
+
+    def _explicit_padding(self, args) -> list[int] | None:
+        """Total padding per spatial dim when it is made by a separate pad, else None."""
+        if self.transposed:
+            return None
+        k, d, padding = expand(args["kernel_size"], self.n), expand(args["dilation"], self.n), args["padding"]
+        if padding == "same":
+            totals = [di * (ki - 1) for ki, di in zip(k, d)]
+        else:
+            totals = [2 * p for p in expand(0 if padding == "valid" else padding, self.n)]
+        if args["padding_mode"] != "zeros":
+            return totals
+        if padding == "same" and any(t % 2 for t in totals):  # the odd one padded apart, the rest by the convolution
+            return [t % 2 for t in totals]
+        return None
+
+
+def _plus(size, pad: int):
+    return size + pad if isinstance(size, int) else size
 
 
 @LAYERS.register

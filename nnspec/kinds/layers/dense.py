@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, Shape, ShapeError
+from nnspec.kinds.cost import INDEX, NOTHING, Saved, as_rows, contiguous, size
 from nnspec.kinds.layer import LAYERS, Layer, feature_dim
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 
@@ -46,6 +47,12 @@ class Linear(Layer):
     def macs(self, args, ins, out):
         return _rows(ins[0]) * args["in_features"] * args["out_features"]
 
+    def saved(self, args, ins, out, flow):
+        return as_rows(flow, 0, ins[0]) if flow.params else NOTHING  # x for the weight's gradient
+
+    def largest(self, args, ins):
+        return args["in_features"] * args["out_features"]
+
 
 @LAYERS.register
 class Bilinear(Layer):
@@ -76,6 +83,9 @@ class Bilinear(Layer):
     def macs(self, args, ins, out):
         return _rows(ins[0]) * args["in1_features"] * args["in2_features"] * args["out_features"]
 
+    def saved(self, args, ins, out, flow):
+        return as_rows(flow, 0, ins[0]) + as_rows(flow, 1, ins[1])  # each folded into rows apart
+
 
 @LAYERS.register
 class Embedding(Layer):
@@ -105,6 +115,9 @@ class Embedding(Layer):
 
     def parameters(self, args):
         return {"weight": (args["num_embeddings"], args["embedding_dim"])}
+
+    def saved(self, args, ins, out, flow):
+        return Saved(inputs=(0,))  # the indices, to scatter the gradient into the table
 
 
 def _sparse_scaling(args) -> list:
@@ -148,6 +161,16 @@ class EmbeddingBag(Layer):
     def parameters(self, args):
         return {"weight": (args["num_embeddings"], args["embedding_dim"])}
 
+    def saved(self, args, ins, out, flow):
+        """The indices, and per bag its offset, size and (max) the winning index of each feature;
+        mean and max also map each index to its bag (one more, for the whole batch)."""
+        mode, length = args["mode"], size(ins[0].dims[0])
+        per_bag = 3 * INDEX if mode != "max" else (2 + args["embedding_dim"]) * INDEX
+        indices = contiguous(flow, 0, ins[0])  # flattened into one list
+        if mode == "sum":
+            return indices + Saved(own=per_bag)
+        return indices + Saved(own=per_bag + length * INDEX, fixed=INDEX)
+
 
 @LAYERS.register
 class PositionEmbedding(Layer):
@@ -173,6 +196,9 @@ class PositionEmbedding(Layer):
     def parameters(self, args):
         return {"weight": (args["num_embeddings"], args["embedding_dim"])}
 
+    def saved(self, args, ins, out, flow):
+        return Saved(fixed=size(ins[0].dims[0]) * INDEX) if flow.params else NOTHING  # the positions, once
+
     def forward(self, module, inputs, args):
         x = inputs[0]
         return f"{x} + {module}(torch.arange({x}.size(1), device={x}.device))"
@@ -186,3 +212,6 @@ class Identity(Layer):
     any_layout = True
     transparent = True
     examples = (Example({}, ((3, 4),)),)
+
+    def layout(self, args, ins):
+        return "view"

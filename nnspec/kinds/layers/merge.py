@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, Shape, ShapeError
+from nnspec.kinds.cost import NOTHING, Saved, backward, nbytes
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
 from nnspec.kinds.layers.layout import position
 from nnspec.kinds.layers.sizes import add_dims
@@ -36,6 +37,9 @@ class _Elementwise(Layer):
             dims = broadcast(self.symbol, ins[0].with_dims(dims), other)
         return ins[0].with_dims(dims)
 
+    def layout(self, args, ins):
+        return "like"
+
     def forward(self, module, inputs, args):
         return f" {self.symbol} ".join(inputs)
 
@@ -63,6 +67,9 @@ class Multiply(_Elementwise):
     name, operator, symbol = "Multiply", "*", "*"
     examples = (Example({}, ((6,), (6,))), Example({}, ((8, 5, 5), (8, 1, 1))))
 
+    def saved(self, args, ins, out, flow):
+        return Saved(inputs=tuple(k for k, other in ((0, 1), (1, 0)) if flow.grads[other]))  # d(ab)/da = b
+
 
 @LAYERS.register
 class Divide(_Elementwise):
@@ -70,6 +77,9 @@ class Divide(_Elementwise):
 
     name, operator, symbol = "Divide", "/", "/"
     examples = (Example({}, ((3, 4), (3, 4))), Example({}, ((2, 6), (1, 6))))
+
+    def saved(self, args, ins, out, flow):
+        return Saved(inputs=(0, 1) if flow.grads[1] else (1,))  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
 
 
 @LAYERS.register
@@ -100,6 +110,24 @@ class MatMul(Layer):
     def macs(self, args, ins, out):
         inner = ins[0].dims[-1]
         return (out.numel() or 0) * inner if isinstance(inner, int) else 0
+
+    def backward_flops(self, args, ins, out, flow):
+        return backward((self.flops(args, ins, out), flow.grads))
+
+    def saved(self, args, ins, out, flow):
+        """Each side keeps the other: as it is, or, broadcast into a batch of matrices, a copy of
+        that size."""
+        kept = NOTHING
+        for k, other in ((0, 1), (1, 0)):
+            if flow.grads[other]:
+                kept += self._operand(k, ins, out, flow)
+        return kept
+
+    def _operand(self, k, ins, out, flow) -> Saved:
+        shape, lead = ins[k], out.dims[:-2]
+        if shape.dims[:-2] != lead:
+            return Saved(own=nbytes(shape.with_dims((*lead, *shape.dims[-2:]))))
+        return Saved(inputs=(k,))
 
     def forward(self, module, inputs, args):
         return " @ ".join(inputs)

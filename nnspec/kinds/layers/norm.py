@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from math import prod
+
 from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.cost import BYTES, INDEX, NOTHING, Saved, contiguous, elements, nbytes
 from nnspec.kinds.layer import LAYERS, Layer, channel_dim, feature_dim
 from nnspec.kinds.layers.activation import INPLACE_CAUTION
 from nnspec.kinds.params import Bool, Float, Int, OneOf, Param, Seq
@@ -33,6 +36,13 @@ class _BatchNorm(Layer):
         """One value per channel in each sample: (N, C) or (N, C, 1 ...)."""
         return all(d == 1 for d in ins[0].dims[1:])
 
+    def saved(self, args, ins, out, flow):
+        return Saved(inputs=(0,), fixed=2 * args["num_features"] * BYTES["float"])  # x, mean and 1/std
+
+    def buffers(self, args, ins):
+        """The running mean and variance, and the count of batches seen."""
+        return (2 * args["num_features"] * BYTES["float"] + INDEX) * bool(args["track_running_stats"])
+
 
 @LAYERS.register
 class BatchNorm1d(_BatchNorm):
@@ -55,6 +65,12 @@ class _InstanceNorm(_BatchNorm):
         if ins[0].numel() is not None and ins[0].numel() == ins[0].dims[0]:  # PyTorch refuses a single position
             raise ShapeError("E402", f"{self.name} needs more than one spatial position per channel, got {ins[0]}")
         return ins[0]
+
+    def saved(self, args, ins, out, flow):
+        """Batch norm over (1, N*C, ...): x, a mean and 1/std per sample and channel, and the
+        weights and running statistics it is given, repeated per sample."""
+        per_channel = 2 + bool(args["affine"]) + 2 * bool(args["track_running_stats"])
+        return contiguous(flow, 0, ins[0]) + Saved(own=per_channel * args["num_features"] * BYTES["float"])
 
 
 @LAYERS.register
@@ -101,6 +117,12 @@ class LayerNorm(Layer):
             return {}
         return {"weight": shape, **({"bias": shape} if args["bias"] else {})}
 
+    def saved(self, args, ins, out, flow):
+        shape = args["normalized_shape"]
+        n = prod(shape) if isinstance(shape, list) else shape
+        rows = elements(ins[0]) // n
+        return Saved(inputs=(0,), own=2 * rows * BYTES["float"])  # x, and a mean and 1/std per row
+
 
 @LAYERS.register
 class GroupNorm(Layer):
@@ -128,6 +150,11 @@ class GroupNorm(Layer):
     def parameters(self, args):
         return _affine(args["num_channels"], args["affine"])
 
+    def saved(self, args, ins, out, flow):
+        return contiguous(flow, 0, ins[0]) + Saved(
+            own=2 * args["num_groups"] * BYTES["float"]
+        )  # x, mean and 1/std per group
+
 
 def _affine(channels: int, affine: bool) -> dict:
     """A learned scale and shift per channel."""
@@ -135,9 +162,25 @@ def _affine(channels: int, affine: bool) -> dict:
 
 
 class _Dropout(Layer):
+    """On CPU, training multiplies by a noise tensor of the input's type, which backward keeps: as
+    large as the input, or (feature dropout) one value per channel."""
+
     transparent = True
     regularizer = True
     params = (Param("p", Float(0, 1), 0.5), Param("inplace", Bool(), False, caution=INPLACE_CAUTION))
+    features = False
+
+    def saved(self, args, ins, out, flow):
+        p = args["p"]
+        if not flow.grads[0] or p == 0:
+            return NOTHING
+        if p == 1:  # multiplied by a 0-d zero
+            return Saved(fixed=BYTES[ins[0].dtype])
+        noise = ins[0].with_dims(ins[0].dims[:1]) if self.features else ins[0]
+        return Saved(own=nbytes(noise))
+
+    def layout(self, args, ins):
+        return "view" if args["p"] == 0 or args["inplace"] is True else "like"  # p=0 returns the input
 
 
 @LAYERS.register
@@ -151,9 +194,11 @@ class Dropout(_Dropout):
 class Dropout1d(_Dropout):
     name, torch_class, ranks = "Dropout1d", "nn.Dropout1d", (2,)
     examples = (Example({"p": 0.3}, ((4, 6),)),)
+    features = True
 
 
 @LAYERS.register
 class Dropout2d(_Dropout):
     name, torch_class, ranks = "Dropout2d", "nn.Dropout2d", (3,)
     examples = (Example({}, ((4, 6, 6),)),)
+    features = True

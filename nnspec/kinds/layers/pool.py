@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, ShapeError
+from nnspec.kinds.cost import INDEX, NOTHING, Saved, elements
 from nnspec.kinds.layer import LAYERS, Layer
 from nnspec.kinds.layers.sizes import window_out
 from nnspec.kinds.params import Bool, Int, OneOf, Optional, Param, Seq, expand, int_or_tuple
@@ -12,6 +13,7 @@ class _PoolNd(Layer):
     n: int = 2
     with_dilation = False
     whole_kernel = False  # the input itself, padding aside, must be as large as the kernel
+    argmax = False  # max pooling: backward also keeps the index of each window's maximum
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -36,6 +38,11 @@ class _PoolNd(Layer):
         if self.whole_kernel and isinstance(size, int) and size < k:
             raise ShapeError("E403", f"{self.name}: input size {size} is smaller than the kernel {k} (padding aside)")
         return window_out(size, k, s, p, d, args["ceil_mode"])
+
+    def saved(self, args, ins, out, flow):
+        if not flow.grads[0]:
+            return NOTHING
+        return Saved(inputs=(0,), own=elements(out) * INDEX * self.argmax)
 
 
 def _max_params(n):
@@ -62,6 +69,7 @@ def _avg_params(n):
 @LAYERS.register
 class MaxPool1d(_PoolNd):
     name, torch_class, n, with_dilation, params = "MaxPool1d", "nn.MaxPool1d", 1, True, _max_params(1)
+    argmax = True
     examples = (
         Example({"kernel_size": 2}, ((3, 11),)),
         Example({"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, ((2, 10),)),
@@ -71,6 +79,7 @@ class MaxPool1d(_PoolNd):
 @LAYERS.register
 class MaxPool2d(_PoolNd):
     name, torch_class, n, with_dilation, params = "MaxPool2d", "nn.MaxPool2d", 2, True, _max_params(2)
+    argmax = True
     examples = (
         Example({"kernel_size": 2}, ((3, 24, 24),)),
         Example({"kernel_size": 3, "stride": 2, "padding": 1}, ((64, 112, 112),)),
@@ -81,6 +90,7 @@ class MaxPool2d(_PoolNd):
 @LAYERS.register
 class MaxPool3d(_PoolNd):
     name, torch_class, n, with_dilation, params = "MaxPool3d", "nn.MaxPool3d", 3, True, _max_params(3)
+    argmax = True
     examples = (
         Example({"kernel_size": 2}, ((3, 8, 6, 7),)),
         Example(
@@ -117,6 +127,7 @@ class AvgPool3d(_PoolNd):
 
 class _AdaptiveNd(Layer):
     n: int = 2
+    argmax = False
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -129,6 +140,15 @@ class _AdaptiveNd(Layer):
         wanted = expand(args["output_size"], self.n)
         sizes = [old if new is None else new for old, new in zip(ins[0].dims[1:], wanted)]
         return ins[0].with_dims((ins[0].dims[0], *sizes))
+
+    def saved(self, args, ins, out, flow):
+        if not flow.grads[0]:
+            return NOTHING
+        if self.argmax:
+            return Saved(inputs=(0,), own=elements(out) * INDEX)
+        if all(d == 1 for d in out.dims[1:]):  # a mean over the positions, which keeps nothing
+            return NOTHING
+        return Saved(inputs=(0,))
 
 
 @LAYERS.register
@@ -152,10 +172,12 @@ class AdaptiveAvgPool3d(_AdaptiveNd):
 @LAYERS.register
 class AdaptiveMaxPool1d(_AdaptiveNd):
     name, torch_class, n = "AdaptiveMaxPool1d", "nn.AdaptiveMaxPool1d", 1
+    argmax = True
     examples = (Example({"output_size": 3}, ((4, 10),)),)
 
 
 @LAYERS.register
 class AdaptiveMaxPool2d(_AdaptiveNd):
     name, torch_class, n = "AdaptiveMaxPool2d", "nn.AdaptiveMaxPool2d", 2
+    argmax = True
     examples = (Example({"output_size": [2, 3]}, ((4, 7, 9),)), Example({"output_size": [None, 1]}, ((3, 5, 6),)))

@@ -8,13 +8,20 @@ LSTM) binds the final states too, shaped as PyTorch gives them whatever the inpu
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, Shape, ShapeError
+from nnspec.kinds.cost import BYTES, Saved, size
 from nnspec.kinds.layer import LAYERS, Layer, feature_dim
 from nnspec.kinds.params import Bool, Float, Int, Param, Str
 
 
 class _Recurrent(Layer):
+    """PyTorch's own CPU loop (oneDNN's LSTM kernel keeps a workspace of its own layout instead):
+    per step and direction a product of the input with each layer's input weights (precomputed over
+    the sequence), one of the previous hidden state with its hidden weights, and the gates."""
+
     gates: int = 1
     states: int = 1  # h (RNN, GRU), or h and c (LSTM)
+    kept_per_step = 7  # hidden-size tensors a step keeps: gates, states and their products
+    initial_kept = False  # the initial hidden state kept apart (RNN: its step keeps one tensor)
     ranks = (2,)
     any_layout = True  # batch_first is read from the input
     mixed_layouts = True  # (N, T, F) with (L, N, H) states
@@ -108,6 +115,38 @@ class _Recurrent(Layer):
         first, later, n, dirs = self._layer_inputs(args)
         return steps * dirs * (g * h * (first + h) + n * g * h * (later + h))
 
+    def backward_flops(self, args, ins, out, flow):
+        """The weights' gradient for every product; the data's for each layer's input (the first
+        layer's only if the model's input needs one) and each step's previous state but the first."""
+        steps = size(ins[0].dims[0])
+        first, later, n, dirs = self._layer_inputs(args)
+        h, g = args["hidden_size"], self.gates
+        ih0, ih, hh = (2 * steps * dirs * g * h * w for w in (first, later, h))
+        weights = (ih0 + n * ih + (n + 1) * hh) * flow.params
+        first_step = len(flow.grads) > 1 and flow.grads[1]  # a given h_0 that needs a gradient
+        return weights + ih0 * flow.grads[0] + n * ih + (n + 1) * hh // steps * (steps - 1 + first_step)
+
+    def saved(self, args, ins, out, flow):
+        """Each layer's input (the first's as a time-major copy per direction, unless it is one), its
+        gates and states per step, and the layers' outputs in between (with dropout, the noise too)."""
+        steps, hidden = size(ins[0].dims[0]), args["hidden_size"]
+        first, later, n, dirs = self._layer_inputs(args)
+        layers = n + 1
+        between = n * later * (1 + (0 < args["dropout"] < 1))
+        per_step = layers * dirs * hidden * self.kept_per_step + between
+        own = steps * per_step + layers * dirs * hidden * self.initial_kept
+        dropped = n * BYTES["float"] * (args["dropout"] == 1)  # dropout 1: a 0-d zero per layer between
+        if steps > 1 and not flow.time_major(0):  # another recurrent layer's output needs no copy
+            return Saved(own=(own + dirs * steps * first) * BYTES["float"], fixed=dropped)
+        return Saved(inputs=(0,), own=own * BYTES["float"], fixed=dropped)
+
+    def layout(self, args, ins):
+        return "time-major" if size(ins[0].dims[0]) > 1 else "new"
+
+    def largest(self, args, ins):
+        first, later, n, dirs = self._layer_inputs(args)
+        return self.gates * args["hidden_size"] * max(first, args["hidden_size"], later if n else 0)
+
     def forward(self, module, inputs, args):
         return f"{self.forward_all(module, inputs, args)}[0]"  # the output sequence alone
 
@@ -122,6 +161,7 @@ class _Recurrent(Layer):
 @LAYERS.register
 class RNN(_Recurrent):
     name, torch_class, gates = "RNN", "nn.RNN", 1
+    kept_per_step, initial_kept = 1, True
 
 
 @LAYERS.register

@@ -14,11 +14,16 @@ class _Reshaping(Layer):
     transparent = True
     input_dtype = None
     any_layout = True  # dims are counted as PyTorch counts them, the batch where it is
+    moves = "view"  # its `layout`: a view as laid out as its input; or "strided", "reshape"
+
+    def layout(self, args, ins):
+        return self.moves
 
 
 @LAYERS.register
 class Flatten(_Reshaping):
     name, torch_class = "Flatten", "nn.Flatten"
+    moves = "reshape"
     params = (Param("start_dim", Int(), 1), Param("end_dim", Int(), -1))
     examples = (
         Example({}, ((16, 5, 5),)),
@@ -56,6 +61,7 @@ class Reshape(_Reshaping):
     """Reshape each sample: `Reshape([16, 4, 4])`; one size may be -1."""
 
     name, any_layout = "Reshape", False  # its forward keeps len(x) rows
+    moves = "reshape"
     params = (Param("shape", Seq(Int(-1), min_len=1)),)
     examples = (Example({"shape": [4, 4]}, ((16,),)), Example({"shape": [-1, 3]}, ((2, 6),)))
 
@@ -74,6 +80,7 @@ class Transpose(_Reshaping):
     """Swaps two dims, counted as PyTorch counts them: `Transpose(1, 2)`; `Transpose(0, 1)` makes (N, T, F) a (T, N, F)."""
 
     name = "Transpose"
+    moves = "strided"
     params = (Param("dim0", Int()), Param("dim1", Int()))
     examples = (
         Example({"dim0": 1, "dim1": 2}, ((3, 5),)),
@@ -88,6 +95,11 @@ class Transpose(_Reshaping):
         dims[i], dims[j] = dims[j], dims[i]
         return from_full(dims, ins[0])
 
+    def layout(self, args, ins):
+        n = ins[0].rank + 1
+        same = position(args["dim0"], n, self.name) == position(args["dim1"], n, self.name)
+        return "view" if same else "strided"
+
     def forward(self, module, inputs, args):
         return f"{inputs[0]}.transpose({src(args['dim0'])}, {src(args['dim1'])})"
 
@@ -97,6 +109,7 @@ class Permute(_Reshaping):
     """Reorders all dims, the batch among them: `Permute([0, 2, 1])`."""
 
     name = "Permute"
+    moves = "strided"
     params = (Param("dims", Seq(Int(), min_len=1)),)
     examples = (
         Example({"dims": [0, 2, 1]}, ((3, 5),)),
@@ -110,6 +123,10 @@ class Permute(_Reshaping):
         if len(order) != n or sorted(d % n for d in order if -n <= d < n) != list(range(n)):
             raise ShapeError("E402", f"Permute: {order} is not an order of the {n} dims of {ins[0]}", arg="dims")
         return from_full([dims[d % n] for d in order], ins[0])  # the batch goes where the order puts it
+
+    def layout(self, args, ins):
+        n = ins[0].rank + 1
+        return "view" if [d % n for d in args["dims"]] == list(range(n)) else "strided"
 
     def forward(self, module, inputs, args):
         order = args["dims"]
@@ -166,6 +183,7 @@ class LastStep(_Reshaping):
     """The last time step of a batch-first sequence: (N, T, F) -> (N, F)."""
 
     name, ranks, any_layout = "LastStep", (2,), False
+    moves = "strided"
     examples = (Example({}, ((7, 5),)),)
 
     def infer(self, args, ins):

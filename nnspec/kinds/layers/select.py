@@ -24,6 +24,9 @@ class _Parts(Layer):
     def infer(self, args, ins):
         return self.infer_all(args, ins, 1)[0]  # one value: always refused
 
+    def layout(self, args, ins):
+        return "strided"  # views of the input; a piece of a batch's rows is not contiguous
+
     def infer_all(self, args, ins, count):
         x = ins[0]
         dims = full(x)
@@ -164,6 +167,9 @@ class Index(Layer):
         if length is None:
             raise ShapeError("E402", f"Index: cannot slice the symbolic size {size} with {_slice_text(item)}")
         return [length]
+
+    def layout(self, args, ins):
+        return "strided"  # ints, slices and none index a view
 
     def forward(self, module, inputs, args):
         index = args["index"]

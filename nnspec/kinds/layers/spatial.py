@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnspec.kinds.base import Dim, Example, ShapeError
+from nnspec.kinds.cost import NOTHING, Saved
 from nnspec.kinds.layer import LAYERS, Layer, channel_dim
 from nnspec.kinds.layers.sizes import product
 from nnspec.kinds.params import Bool, Float, Int, OneOf, Optional, Param, Seq, Str, expand
@@ -15,6 +16,7 @@ class _PadNd(Layer):
     n: int = 1
     lo: int | None = 0  # the smallest padding allowed; None: negative ones too, which crop
     reflect: bool = False  # each padding must be smaller than the size it reflects
+    keeps_input = True  # reflection and replication padding keep it for backward; zeros do not
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -40,6 +42,9 @@ class _PadNd(Layer):
         if size + min(before, 0) + min(after, 0) < 0 or size + before + after < 1:  # negative ones crop first
             raise ShapeError("E403", f"{self.name}: padding {before}, {after} crops more than the size {size}")
         return size + before + after
+
+    def saved(self, args, ins, out, flow):
+        return Saved(inputs=(0,)) if self.keeps_input and flow.grads[0] else NOTHING
 
 
 @LAYERS.register
@@ -69,6 +74,7 @@ class ReplicationPad2d(_PadNd):
 @LAYERS.register
 class ZeroPad2d(_PadNd):
     name, torch_class, n, lo = "ZeroPad2d", "nn.ZeroPad2d", 2, None
+    keeps_input = False
     examples = (Example({"padding": 2}, ((3, 4, 4),)), Example({"padding": [-1, 1, 0, -2]}, ((2, 5, 5),)))
 
 

@@ -14,9 +14,13 @@ def load_csv(path, delimiter=",", target=None, features=None):
     missing = [name for name in names if name not in table.header]
     if missing:
         shown = ", ".join(map(repr, missing))
-        raise DataError("E502", f"{path}: no column {shown}; the columns are {', '.join(table.header)}")
+        raise DataError(
+            "E502",
+            f"{path}: no column {shown}; the columns are {', '.join(table.header)}",
+        )
     columns = [numeric_column(table, name) for name in names]
-    x = torch.tensor(columns, dtype=torch.float64).T.contiguous()  # (N, features), exact for integers
+    # (N, features), exact for integers
+    x = torch.tensor(columns, dtype=torch.float64).T.contiguous()
     labels = label_column(table, target) if target in table.header else None
     unused = [c for c in table.header if c not in names and c != target]
     return Samples(x, labels, path, names, unused)

@@ -32,9 +32,14 @@ class ImageFolder:
                 image = image.convert(self.mode).resize((self.width, self.height))
                 data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
         except (OSError, ValueError, Image.DecompressionBombError) as e:
-            raise DataError("E501", f"{self.files[i]}: cannot read the image ({e})") from None
+            raise DataError(
+                "E501", f"{self.files[i]}: cannot read the image ({e})"
+            ) from None
         channels = 1 if self.mode == "L" else 3
-        return data.view(self.height, self.width, channels).permute(2, 0, 1).float() / 255.0
+        return (
+            data.view(self.height, self.width, channels).permute(2, 0, 1).float()
+            / 255.0
+        )
 
 
 def open_images(path, size, grayscale=False):
@@ -46,4 +51,6 @@ def open_images(path, size, grayscale=False):
 def load_images(path, size, grayscale=False):
     """All images in memory, (N, C, H, W); labels are the folder names."""
     images = ImageFolder(path, size, grayscale)
-    return Samples(torch.stack([images[i] for i in range(len(images))]), images.labels, path)
+    return Samples(
+        torch.stack([images[i] for i in range(len(images))]), images.labels, path
+    )

@@ -5,7 +5,15 @@ import torch
 from nnspec.program.samples import Samples
 
 
-def load_synthetic(task="classification", samples=1000, features=8, classes=2, outputs=1, noise=0.1, seed=0):
+def load_synthetic(
+    task="classification",
+    samples=1000,
+    features=8,
+    classes=2,
+    outputs=1,
+    noise=0.1,
+    seed=0,
+):
     """Gaussian blobs, one per class (classification), or a noisy linear map (regression)."""
     g = torch.Generator().manual_seed(seed)
     if task == "classification":
@@ -15,4 +23,8 @@ def load_synthetic(task="classification", samples=1000, features=8, classes=2, o
         return Samples(x, labels, "synthetic data")
     weights = torch.randn(features, outputs, generator=g)
     x = torch.randn(samples, features, generator=g)
-    return Samples(x, x @ weights + noise * torch.randn(samples, outputs, generator=g), "synthetic data")
+    return Samples(
+        x,
+        x @ weights + noise * torch.randn(samples, outputs, generator=g),
+        "synthetic data",
+    )
