@@ -330,3 +330,8 @@ def test_summary_symbolic_sizes(spec, capsys):
     assert shapes[0] == ["N", 8, "H-2", "W-2"]
     assert shapes[1] == ["N", 4, "(H-2-1)//2+1", "(W-2-1)//2+1"]
     assert shapes[2] == ["N", "4*((H-2-1)//2+1)*((W-2-1)//2+1)"]
+
+
+def test_a_csv_with_another_delimiter_says_which(capsys):
+    code, out, _ = run_cli(capsys, "lint", "tests/errors/e502_another_delimiter.nn")
+    assert code == 1 and 'delimiter=";"' in out

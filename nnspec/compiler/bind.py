@@ -113,13 +113,6 @@ def _check_value(kind, param: Param, value, span, sink) -> None:
         lo, hi = param.advise
         if not lo <= value <= hi:
             sink.warn("W301", f"{kind.name}: `{param.name}` = {value} is outside the usual range {lo}..{hi}", span)
-    if param.caution and value is True:
-        sink.warn(
-            "W302",
-            f"{kind.name}: `{param.name}=true` {param.caution}",
-            span,
-            help=f"leave `{param.name}` out unless memory is short",
-        )
 
 
 def signature(name: str, params) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from nnspec.compiler.ir import BoundCall, Graph, Node, Program, Settings
 from nnspec.compiler.settings import pick
-from nnspec.compiler.weights import covered, frozen_count, frozen_patterns
+from nnspec.compiler.walk import covered
+from nnspec.compiler.weights import frozen_count, frozen_patterns
 from nnspec.kinds.base import Shape
 from nnspec.kinds.cost import BYTES, Flow, nbytes
 from nnspec.kinds.layer import LAYERS
@@ -57,8 +58,8 @@ def trains(name: str, node: Node, patterns) -> bool:
     """Whether some parameter of the layer trains, as the training program freezes (a pattern
     naming it, a block around it or one of its parameters). A later call of a module and a layer
     whose weight is tied to another's have weights whose gradient backward computes too."""
-    own = LAYERS.get(node.kind).parameters(node.args) if node.args is not None else {}
-    if node.reused or node.tied:
+    if node.reused or node.tied:  # listing the parameters costs an RNN's layers: only here
+        own = LAYERS.get(node.kind).parameters(node.args) if node.args is not None else {}
         return bool(own) and not covered(name, patterns)
     return node.params > frozen_count(name, node, patterns)
 
@@ -90,15 +91,22 @@ def trainer(program: Program, graph: Graph) -> Settings | None:
 
 def estimate(graph: Graph, batch: int, frozen=(), optimizer: BoundCall | None = None) -> Cost:
     """`frozen`: a train section's patterns; the model's own `freeze` patterns are added."""
-    walk = _Walk(batch, (*frozen, *frozen_patterns(graph)))
-    scope = {i.name: walk.new(i.shape, grad=False) for i in graph.inputs}
-    loose = [scope[i.name] for i in graph.inputs]
-    walk.graph(graph, scope, "")
-    outputs = [scope[ref] for _, ref, _ in graph.outputs]
-    walk.settle(outputs)
+    walk = forward_pass(graph, batch, frozen)
     rows = walk.rows()
     total = sum((r for r, at in zip(rows, walk.at) if isinstance(at, int)), LayerCost())
-    return Cost(rows, total.forward, total.backward, walk.memory(optimizer, {v.root for v in loose + outputs}))
+    loose = {v.root for v in walk.inputs + walk.outputs}
+    return Cost(rows, total.forward, total.backward, walk.memory(optimizer, loose))
+
+
+def forward_pass(graph: Graph, batch: int = 1, frozen=()) -> _Walk:
+    """The layers as one training step runs them, settled: what each reads, makes and keeps."""
+    walk = _Walk(batch, (*frozen, *frozen_patterns(graph)))
+    scope = {i.name: walk.new(i.shape, grad=False) for i in graph.inputs}
+    walk.inputs = [scope[i.name] for i in graph.inputs]
+    walk.graph(graph, scope, "")
+    walk.outputs = [scope[ref] for _, ref, _ in graph.outputs]
+    walk.settle(walk.outputs)
+    return walk
 
 
 @record(eq=False)
@@ -139,6 +147,9 @@ class _Walk:
         self.saved: list[int] = []  # per step: the bytes counted at it
         self.kept: set[int] = set()
         self.params = self.buffers = 0
+        self.nodes: list = []  # per step: its node
+        self.inputs: list[_Value] = []  # the model's
+        self.outputs: list[_Value] = []
 
     def new(self, shape: Shape, grad: bool, layout: str = "contiguous") -> _Value:
         self.roots.append(nbytes(shape) * self.batch)
@@ -180,6 +191,7 @@ class _Walk:
             step = _Step(tuple(ins), result, step.forward, backward, kept, own, node.params * learns, largest, more)
         self.at.append(len(self.steps))
         self.steps.append(step)
+        self.nodes.append(node)
         return [result, *more]
 
     def output(self, layout: str, ins: list[_Value], out: Shape, grad: bool) -> _Value:

@@ -134,7 +134,7 @@ def _columns_exist(header: list, data: Settings, source: BoundCall, sink: Sink) 
     for key, columns in (("target", [target] if target else []), ("features", features or [])):
         for i, column in enumerate(columns):
             if column not in header:
-                _unknown_column(column, header, source.args()["path"], _item_span(data, key, i), sink)
+                _unknown_column(column, header, source, _item_span(data, key, i), sink)
                 ok = False
     return ok
 
@@ -145,8 +145,15 @@ def _item_span(data: Settings, key: str, i: int):
     return items[i] if i < len(items) else data.spans.get(key, data.span)
 
 
-def _unknown_column(column: str, header: list, path: str, span, sink: Sink) -> None:
-    close = close_matches(column, header)
+SEPARATORS = {";": ";", "\t": "\\t", "|": "|"}  # other delimiters people use, as a spec writes them
+
+
+def _unknown_column(column: str, header: list, source: BoundCall, span, sink: Sink) -> None:
+    args = source.args()
+    path, close = args["path"], close_matches(column, header)
     more = f" and {len(header) - SHOWN} more" if len(header) > SHOWN else ""
     help = f"did you mean `{close[0]}`?" if close else f"the columns are {', '.join(header[:SHOWN])}{more}"
+    other = next((c for c in SEPARATORS if c != args["delimiter"] and any(c in h for h in header)), None)
+    if other is not None:  # one wide column holding the real ones: the file has another delimiter
+        help = f'the header holds `{SEPARATORS[other]}`: read it with {source.kind.name}("{path}", delimiter="{SEPARATORS[other]}")'
     sink.error("E502", f"{path} has no column `{column}`", span, help=help)

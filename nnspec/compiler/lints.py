@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnspec.compiler.datacheck import check_data
+from nnspec.compiler.inplace import check_in_place
 from nnspec.compiler.ir import BoundCall, Graph, Program
 from nnspec.compiler.settings import pick
 from nnspec.compiler.trainable import check_trainable
@@ -15,6 +16,7 @@ def lint_graphs(models: dict, sink: Sink) -> None:
     for graph in models.values():
         trails = {id(n): body.trail for body in _bodies(graph) for n in body.nodes}
         _collapsible_pairs(graph, sink, trails)
+        check_in_place(graph, sink)
         for name, ref, _ in graph.outputs:
             node = producer(graph, ref, stop=lambda n: LAYERS.get(n.kind).regularizer)  # Dropout -> Flatten too
             if node is not None and LAYERS.get(node.kind).regularizer:

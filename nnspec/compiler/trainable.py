@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 from nnspec.compiler.ir import BoundCall, Graph, Settings
-from nnspec.compiler.walk import flat_nodes, output_shapes
+from nnspec.compiler.walk import covered, flat_nodes, output_shapes
 from nnspec.compiler.weights import pattern_names
 from nnspec.diagnostics import Sink
 
@@ -28,6 +28,7 @@ def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: 
         _batch_first(train, graph, sink)
     for key in ("init", "freeze", "layer_lr"):
         _patterns(train, key, graph, sink)
+    _rate_unused(train, graph, sink)
     _monitor(train, sink)
     if data is not None:
         _targets_fit_loss(data, train.values["loss"], sink)
@@ -69,6 +70,22 @@ def _patterns(train: Settings, key: str, graph: Graph, sink: Sink) -> None:
                 train.spans[key],
                 help=f"layers: {shown}",
             )
+
+
+def _rate_unused(train: Settings, graph: Graph, sink: Sink) -> None:
+    """W512: `layer_lr` covers every layer, so the optimizer's own `lr` trains nothing."""
+    optimizer, patterns = train.values["optimizer"], list(train.values["layer_lr"])
+    if not patterns or not isinstance(optimizer, BoundCall) or "lr" not in optimizer.written:
+        return
+    names = [name for name, _, node in flat_nodes(graph) if node.params and not node.is_block]
+    if names and all(covered(name, patterns) for name in names):
+        sink.warn(
+            "W512",
+            f"`layer_lr` gives every layer its rate: the optimizer's lr={optimizer.written['lr']} applies to none",
+            train.spans["layer_lr"],
+            labels=[(optimizer.span, "this lr is unused")],
+            help="leave `lr` out of the optimizer, or `layer_lr` only for the layers that differ",
+        )
 
 
 def monitor_columns(train: Settings) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 from nnspec.compiler.ir import Graph, Node, split_ref
 from nnspec.kinds.layer import LAYERS
 
@@ -65,3 +67,10 @@ def flat_nodes(graph: Graph, prefix: str = "", depth: int = 0):
         yield prefix + node.path, depth, node
         if node.is_block and node.body is not None:
             yield from flat_nodes(node.body, f"{prefix}{node.path}.", depth + 1)
+
+
+def covered(name: str, patterns) -> bool:
+    """Whether a layer-name pattern names the layer `name` or a block that encloses it, as the
+    training program applies `freeze` and `layer_lr`."""
+    parts = name.split(".")
+    return any(fnmatch.fnmatchcase(".".join(parts[:n]), p) for p in patterns for n in range(1, len(parts) + 1))

@@ -13,6 +13,7 @@ import math
 
 from nnspec.compiler.ir import Graph, Node
 from nnspec.compiler.names import safe_attribute
+from nnspec.compiler.walk import covered
 from nnspec.diagnostics import Sink
 from nnspec.kinds.layer import LAYERS
 from nnspec.record import replace
@@ -138,13 +139,6 @@ def frozen_count(name: str, node: Node, patterns) -> int:
     return sum(
         n for p, n in own_parameters(node).items() if any(fnmatch.fnmatchcase(f"{name}.{p}", q) for q in patterns)
     )
-
-
-def covered(name: str, patterns) -> bool:
-    """Whether a pattern names the layer or a block that encloses it (as the program freezes)."""
-    parts = name.split(".")
-    prefixes = [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
-    return any(fnmatch.fnmatchcase(prefix, p) for p in patterns for prefix in prefixes)
 
 
 def check_frozen(graph: Graph, sink: Sink) -> None:

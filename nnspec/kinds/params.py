@@ -180,7 +180,7 @@ class Param:
     default: object = REQUIRED
     inferred: bool = False  # derived from the input shape (or the training setup) when omitted
     advise: tuple | None = None  # (lo, hi): outside it is legal but suspicious -> W301
-    caution: str = ""  # written as true: legal but risky -> W302 with this explanation
+    in_place: bool = False  # written as true, the layer overwrites its input: W302 where that is unsafe
     forward: bool = False  # an argument of the module's forward call, not of its constructor: keyword only
     doc: str = ""
 

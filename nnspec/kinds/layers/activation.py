@@ -27,8 +27,7 @@ class Activation(Layer):
         return "view" if args.get("inplace") is True else "like"
 
 
-INPLACE_CAUTION = "overwrites its input: backward fails after layers that keep their output, and any other reader of that value sees it changed"
-_INPLACE = Param("inplace", Bool(), False, caution=INPLACE_CAUTION)
+_INPLACE = Param("inplace", Bool(), False, in_place=True)
 _EX = (Example({}, ((6,),)), Example({}, ((2, 5, 5),)))
 
 

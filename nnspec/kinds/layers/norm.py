@@ -7,7 +7,6 @@ from math import prod
 from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.cost import BYTES, INDEX, NOTHING, Saved, contiguous, elements, nbytes
 from nnspec.kinds.layer import LAYERS, Layer, channel_dim, feature_dim
-from nnspec.kinds.layers.activation import INPLACE_CAUTION
 from nnspec.kinds.params import Bool, Float, Int, OneOf, Param, Seq
 
 _EPS = Param("eps", Float(0, lo_open=True), 1e-05)
@@ -167,7 +166,7 @@ class _Dropout(Layer):
 
     transparent = True
     regularizer = True
-    params = (Param("p", Float(0, 1), 0.5), Param("inplace", Bool(), False, caution=INPLACE_CAUTION))
+    params = (Param("p", Float(0, 1), 0.5), Param("inplace", Bool(), False, in_place=True))
     features = False
 
     def saved(self, args, ins, out, flow):
