@@ -18,6 +18,9 @@ def err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+OUT_OF_MEMORY = "out of memory: lower batch_size, read the data with `in_memory = false`, or use a smaller model"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -35,14 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as e:  # raised by the program library nnspec imports (a run folder's lock)
         err(UserError(e.message, e.code).render())
         return EXIT_ERRORS
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): before OSError, its base
+        return EXIT_OK
     except OSError as e:  # a path nnspec was told to read or write
         err(from_os_error(e).render())
+        return EXIT_ERRORS
+    except MemoryError:
+        err(UserError(OUT_OF_MEMORY, "E613").render())
         return EXIT_ERRORS
     except KeyboardInterrupt:
         err("interrupted")
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
     except Exception:
         err("internal error: this is a bug in nnspec, please report it with the spec that caused it")
         import traceback

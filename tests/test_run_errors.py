@@ -93,6 +93,7 @@ def same_test_results(run: str, evaluated_output: str):
 
 
 RUN = ["run", "spec.nn", "--out", "run"]
+PREDICT = ["predict", "spec.nn", "--checkpoint", "run/best.pt", "--input", "data.csv", "--output", "p.csv"]
 
 
 def _header_is(path, header: list) -> None:
@@ -265,6 +266,56 @@ CASES = {
         ]
         + [lambda folder: not (folder / "run").exists() or pytest.fail("a refused run made its folder")],
     ),
+    "predict_and_evaluate_on_a_device_this_torch_lacks": Case(
+        {"spec.nn": spec(), "data.csv": DATA},
+        [
+            (RUN, 0, None),
+            (["evaluate", "spec.nn", "--checkpoint", "run/best.pt", "--device", "cuda"], 1, "E607"),
+            (PREDICT + ["--device", "mps"], 1, "E607"),
+        ]
+        if not torch.cuda.is_available() and not torch.backends.mps.is_available()
+        else [],
+    ),
+    "from_a_foreign_checkpoint": Case(
+        {"spec.nn": spec(train='    from = "list.pt"\n'), "data.csv": DATA, "list.pt": torch_file([1, 2])},
+        [(RUN, 1, "E608")],
+    ),
+    "resume_another_architecture": Case(
+        {
+            "spec.nn": spec(),
+            "wide.nn": spec(body="    output x -> Linear(16) -> ReLU() -> Linear(3)\n"),
+            "data.csv": DATA,
+        },
+        [(RUN, 0, None), (["run", "wide.nn", "--out", "run", "--resume"], 1, "E606")],
+    ),
+    "run_out_under_a_file": Case(
+        {"spec.nn": spec(), "data.csv": DATA, "f": "x"}, [(["run", "spec.nn", "--out", "f/run"], 1, "E603")]
+    ),
+    "a_dangling_symlink_as_output": Case(
+        {"spec.nn": spec(), "data.csv": DATA},
+        [
+            (RUN, 0, None),
+            lambda folder: (folder / "p.csv").symlink_to(folder / "nowhere"),
+            (PREDICT, 1, "E612"),
+            lambda folder: (folder / "p.csv").is_symlink() or pytest.fail("the link was replaced"),
+            (["compile", "spec.nn", "-o", "p.csv"], 1, "E612"),
+        ],
+    ),
+    "resume_a_one_cycle_schedule_for_more_epochs": Case(
+        {"spec.nn": spec(train="    scheduler = OneCycleLR(max_lr=0.5)\n"), "data.csv": DATA},
+        [
+            ([*RUN, "--epochs", "1"], 0, None),
+            ([*RUN, "--resume", "--epochs", "3"], 1, "E606"),
+            ([*RUN, "--resume"], 0, None),  # the run's own --epochs 1, remembered
+        ],
+    ),
+    "data_beyond_the_machines_memory": Case(
+        {"spec.nn": spec(source="synthetic(samples=1000000000000, features=2, classes=3)", data="")},
+        [
+            (RUN, 1, "E613"),
+            lambda folder: not (folder / "run").exists() or pytest.fail("a refused run made its folder"),
+        ],
+    ),
     "a_run_folder_another_run_holds": Case(
         {"spec.nn": spec(), "data.csv": DATA},
         [(RUN, 0, None), lambda folder: HELD.append(_hold(folder / "run")), ([*RUN, "--resume"], 1, "E605")],
@@ -376,3 +427,23 @@ def test_a_full_disk_keeps_the_last_checkpoint(small_disk, tmp_path, monkeypatch
     for name in ("last.pt", "best.pt"):
         if name in left:
             torch.load(small_disk / "run" / name, weights_only=True)
+
+
+def test_running_out_of_memory_is_an_error_not_a_crash(tmp_path, monkeypatch, capsys):
+    """Memory a check could not foresee (a device's, a batch's) ends in E613 too."""
+
+    def exhausted(args):
+        raise MemoryError
+
+    monkeypatch.setitem(cli.COMMANDS, "run", exhausted)
+    assert cli.main(["run", "spec.nn"]) == 1
+    assert CODE.findall(capsys.readouterr().err) == ["E613"]
+
+
+def test_synthetic_data_beyond_memory_is_refused_before_allocating():
+    from nnspec.program.errors import DataError
+    from nnspec.program.sources.synthetic_source import load_synthetic
+
+    with pytest.raises(DataError) as e:
+        load_synthetic(samples=10**12, features=8)  # 40 TB: allocating it would fail or swap
+    assert e.value.code == "E613"

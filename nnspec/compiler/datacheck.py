@@ -9,7 +9,14 @@ from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.compiler.walk import batch_statistics, output_shapes
 from nnspec.diagnostics import Sink
 from nnspec.kinds.sources import SOURCES, Peek
-from nnspec.program.contract import declared_problem, input_problem, split_counts, split_problem, target_problem
+from nnspec.program.contract import (
+    declared_problem,
+    input_problem,
+    memory_problem,
+    split_counts,
+    split_problem,
+    target_problem,
+)
 from nnspec.program.errors import DataError
 from nnspec.suggest import close_matches
 
@@ -55,6 +62,10 @@ def _contract(train: Settings, data: Settings, graph: Graph, peek: Peek, sink: S
         if problem:
             sink.error(problem[0], f"data `{data.name}` and {loss.kind.name}: {problem[1]}", span)
         _declared_classes(peek, data, output, encoding, sink)
+    if peek.samples is not None and peek.features is not None and values["in_memory"]:
+        problem = memory_problem(peek.samples, peek.features, f"data `{data.name}`")
+        if problem:
+            sink.error(*problem, span, help=_streaming_help(data.values["source"]))
     if peek.samples is not None:
         counts = split_counts(peek.samples, values["split"])
         problem = split_problem(counts, values["batch_size"], values["drop_last"], batch_statistics(graph))
@@ -74,6 +85,12 @@ def _declared_classes(peek: Peek, data: Settings, output: tuple, encoding: str, 
         sink.error(problem[0], f"data `{data.name}`: {problem[1]}", span)
     if isinstance(output[-1], int) and output[-1] < declared:
         sink.error("E517", f"num_classes = {declared}, but the model's output scores {output[-1]} classes", span)
+
+
+def _streaming_help(source: BoundCall) -> str:
+    if source.kind.streams:
+        return "read it sample by sample with `in_memory = false`, or use fewer samples"
+    return "use fewer samples"
 
 
 def _loading_fits(source: BoundCall, data: Settings, sink: Sink) -> None:

@@ -5,6 +5,7 @@ Torch-free: lint imports it, and generated programs copy it.
 """
 
 import math
+import os
 
 from nnspec.program.sources.table import label_order, number
 
@@ -230,3 +231,29 @@ def _dims(shape):
     return (
         "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
     )
+
+
+def physical_memory():
+    """Bytes of memory this machine has; None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_problem(samples, shape, where, memory=None):
+    """E613: samples of `shape` held in memory as float32 (with int64 targets) need more than
+    the machine has. Checked before anything is allocated."""
+    memory = physical_memory() if memory is None else memory
+    needed = samples * (4 * math.prod(shape) + 8)
+    if memory is None or needed <= memory:
+        return None
+    return (
+        "E613",
+        f"{where}: {samples:,} samples of {list(shape)} take {_gigabytes(needed)} in memory;"
+        f" this machine has {_gigabytes(memory)}",
+    )
+
+
+def _gigabytes(n):
+    return f"{n / 1e9:,.1f} GB"

@@ -114,6 +114,13 @@ def _ready(out, resume):
         raise DataError("E604", message)
 
 
+REASONS = {
+    "lr": "the optimizer keeps its learning rate",
+    "seed": "the seed splits the data",
+    "schedule": "the per-batch schedule is as long as the epochs it was built for",
+}
+
+
 def _resumed_options(args):
     """The options the run started with, where the command line gives none; another value is
     refused where it would change the run (a seed splits the data otherwise, the optimizer keeps
@@ -131,7 +138,9 @@ def _resumed_options(args):
         if given is None:
             setattr(args, name, started[name])
         elif name in fixed and given != started[name]:
+            why = REASONS[name] if name != "epochs" else REASONS["schedule"]
             raise DataError(
                 "E606",
-                f"{path}: the run started with --{name} {started[name]}; resume with that value",
+                f"{path}: the run started with --{name} {started[name]} ({why});"
+                " resume with that value",
             )

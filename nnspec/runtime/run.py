@@ -60,7 +60,7 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
     source = program_source(program, train)
     namespace = load_program(source, program.file.path)
     args = namespace["arguments"](_argv(program, options))
-    fingerprint = hashlib.sha256(source.encode()).hexdigest()
+    fingerprint = spec_fingerprint(program, train)
     if options.resume and _started_from(options.out) not in (None, fingerprint):
         message = (
             f"the spec changed since the run in {options.out} started; resume it unchanged or pass --out for a new run"
@@ -81,9 +81,17 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
         raise RunError(f"{e}; {kept}", "E610") from None
     except namespace["DataError"] as e:
         raise RunError.of(e) from None
+    except namespace["torch"].OutOfMemoryError:  # a device's memory; the host's is MemoryError
+        raise MemoryError from None
     if rows:
         plot_curves(rows, os.path.join(options.out, "curves.png"))
     return rows
+
+
+def spec_fingerprint(program: Program, train: Settings) -> str:
+    """What makes a run the same run: its spec's text and the train section, wherever the spec,
+    the run folder or the working directory are, and whichever nnspec wrote the program."""
+    return hashlib.sha256(f"{train.name}\0{program.file.source}".encode()).hexdigest()
 
 
 def _argv(program: Program, options: RunOptions) -> list[str]:
@@ -107,7 +115,7 @@ def _started_from(out: str) -> str | None:
     """The fingerprint of the program a run in `out` started with (None: not recorded)."""
     try:
         with open(os.path.join(out, "resolved.json"), encoding="utf-8") as f:
-            return json.load(f)["program_sha256"]
+            return json.load(f)["spec_sha256"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -137,5 +145,5 @@ def _write_resolved(out: str, train: Settings, namespace: dict, args, fingerprin
     """resolved.json: the settings this run used, spec defaults and command-line overrides applied."""
     settings = {k: v for k, v in namespace.items() if is_setting(k) and _plain(v)}
     overrides = {k: getattr(args, k) for k in ("epochs", "lr", "seed", "device")}
-    resolved = {"train": train.name, "overrides": overrides, "settings": settings, "program_sha256": fingerprint}
+    resolved = {"train": train.name, "overrides": overrides, "settings": settings, "spec_sha256": fingerprint}
     write_atomic(os.path.join(out, "resolved.json"), json.dumps(resolved, indent=2) + "\n")

@@ -275,6 +275,32 @@ def _dims(shape):
     )
 
 
+def physical_memory():
+    """Bytes of memory this machine has; None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def memory_problem(samples, shape, where, memory=None):
+    """E613: samples of `shape` held in memory as float32 (with int64 targets) need more than
+    the machine has. Checked before anything is allocated."""
+    memory = physical_memory() if memory is None else memory
+    needed = samples * (4 * math.prod(shape) + 8)
+    if memory is None or needed <= memory:
+        return None
+    return (
+        "E613",
+        f"{where}: {samples:,} samples of {list(shape)} take {_gigabytes(needed)} in memory;"
+        f" this machine has {_gigabytes(memory)}",
+    )
+
+
+def _gigabytes(n):
+    return f"{n / 1e9:,.1f} GB"
+
+
 class Samples:
     """Features (N, ...) in the source's own dtype (a tensor, or a dataset read sample by sample
     when streamed), raw labels (a list of text or a tensor; None when the source has none), where
@@ -395,6 +421,10 @@ class ImageFolder:
 def open_images(path, size, grayscale=False):
     """The images as a dataset, each read when a batch needs it."""
     images = ImageFolder(path, size, grayscale)
+    channels = 1 if grayscale else 3
+    problem = memory_problem(len(images), (channels, images.height, images.width), path)
+    if problem:
+        raise DataError(*problem)
     return Samples(images, images.labels, path)
 
 
@@ -1034,6 +1064,13 @@ def _ready(out, resume):
         raise DataError("E604", message)
 
 
+REASONS = {
+    "lr": "the optimizer keeps its learning rate",
+    "seed": "the seed splits the data",
+    "schedule": "the per-batch schedule is as long as the epochs it was built for",
+}
+
+
 def _resumed_options(args):
     """The options the run started with, where the command line gives none; another value is
     refused where it would change the run (a seed splits the data otherwise, the optimizer keeps
@@ -1051,9 +1088,11 @@ def _resumed_options(args):
         if given is None:
             setattr(args, name, started[name])
         elif name in fixed and given != started[name]:
+            why = REASONS[name] if name != "epochs" else REASONS["schedule"]
             raise DataError(
                 "E606",
-                f"{path}: the run started with --{name} {started[name]}; resume with that value",
+                f"{path}: the run started with --{name} {started[name]} ({why});"
+                " resume with that value",
             )
 
 
@@ -1196,6 +1235,12 @@ def main(argv=None):
         sys.exit(1)
     except OSError as e:  # a full disk, a folder it may not write
         print(f"error: {e.filename}: {e.strerror}", file=sys.stderr)
+        sys.exit(1)
+    except (MemoryError, torch.OutOfMemoryError):
+        print(
+            "error[E613]: out of memory: lower the batch size or stream the data",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 

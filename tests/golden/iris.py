@@ -1019,6 +1019,13 @@ def _ready(out, resume):
         raise DataError("E604", message)
 
 
+REASONS = {
+    "lr": "the optimizer keeps its learning rate",
+    "seed": "the seed splits the data",
+    "schedule": "the per-batch schedule is as long as the epochs it was built for",
+}
+
+
 def _resumed_options(args):
     """The options the run started with, where the command line gives none; another value is
     refused where it would change the run (a seed splits the data otherwise, the optimizer keeps
@@ -1036,9 +1043,11 @@ def _resumed_options(args):
         if given is None:
             setattr(args, name, started[name])
         elif name in fixed and given != started[name]:
+            why = REASONS[name] if name != "epochs" else REASONS["schedule"]
             raise DataError(
                 "E606",
-                f"{path}: the run started with --{name} {started[name]}; resume with that value",
+                f"{path}: the run started with --{name} {started[name]} ({why});"
+                " resume with that value",
             )
 
 
@@ -1180,6 +1189,12 @@ def main(argv=None):
         sys.exit(1)
     except OSError as e:  # a full disk, a folder it may not write
         print(f"error: {e.filename}: {e.strerror}", file=sys.stderr)
+        sys.exit(1)
+    except (MemoryError, torch.OutOfMemoryError):
+        print(
+            "error[E613]: out of memory: lower the batch size or stream the data",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 

@@ -3,6 +3,7 @@
 import torch
 from PIL import Image
 
+from nnspec.program.contract import memory_problem
 from nnspec.program.errors import DataError
 from nnspec.program.samples import Samples
 from nnspec.program.sources.folders import class_images
@@ -45,12 +46,20 @@ class ImageFolder:
 def open_images(path, size, grayscale=False):
     """The images as a dataset, each read when a batch needs it."""
     images = ImageFolder(path, size, grayscale)
+    channels = 1 if grayscale else 3
+    problem = memory_problem(len(images), (channels, images.height, images.width), path)
+    if problem:
+        raise DataError(*problem)
     return Samples(images, images.labels, path)
 
 
 def load_images(path, size, grayscale=False):
     """All images in memory, (N, C, H, W); labels are the folder names."""
     images = ImageFolder(path, size, grayscale)
+    channels = 1 if grayscale else 3
+    problem = memory_problem(len(images), (channels, images.height, images.width), path)
+    if problem:
+        raise DataError(*problem)
     return Samples(
         torch.stack([images[i] for i in range(len(images))]), images.labels, path
     )

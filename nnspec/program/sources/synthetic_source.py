@@ -2,6 +2,8 @@
 
 import torch
 
+from nnspec.program.contract import memory_problem
+from nnspec.program.errors import DataError
 from nnspec.program.samples import Samples
 
 
@@ -15,6 +17,9 @@ def load_synthetic(
     seed=0,
 ):
     """Gaussian blobs, one per class (classification), or a noisy linear map (regression)."""
+    problem = memory_problem(samples, (features,), "synthetic data")
+    if problem:
+        raise DataError(*problem)
     g = torch.Generator().manual_seed(seed)
     if task == "classification":
         centers = torch.randn(classes, features, generator=g) * 2
