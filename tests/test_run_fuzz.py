@@ -157,3 +157,84 @@ def test_broken_data_is_refused_before_training(
     assert exit == 1 and "Traceback" not in err, (fault, fmt, name, err)
     assert CODE.search(err), err
     assert not (folder / "run" / "metrics.csv").exists()
+
+
+# --- faults around valid specs --------------------------------------------------------------
+
+OVERRIDES = [("--seed", "-1"), ("--seed", "4294967296"), ("--lr", "-0.5"), ("--lr", "1e39"), ("--epochs", "0")]
+OVERRIDES += [("--lr", "fast"), ("--device", "tpu")]
+FOREIGN = [torch.zeros(3), [1, 2], {"model": 3}, {"weights": torch.ones(2)}, b"not a checkpoint"]
+ENVIRONMENT = ("missing_data", "out_under_a_file", "foreign_checkpoint", "malformed_data", "override", "output_taken")
+
+
+def _environment_fault(fault: str, fmt: str, folder, rng) -> list[str]:
+    """Applies `fault` to a folder holding a valid spec and its data; the command that meets it."""
+    data = folder / f"data.{fmt}"
+    if fault == "missing_data":
+        data.unlink()
+    elif fault == "out_under_a_file":
+        (folder / "notes.txt").write_text("mine\n")
+        return ["run", "spec.nn", "--out", "notes.txt/run"]
+    elif fault == "malformed_data":
+        torn = {"csv": data.read_bytes()[:-9] + b"\xff,\n", "npz": b"just text", "pt": b"\x80\x02garbage"}
+        data.write_bytes(torn[fmt])
+    elif fault == "override":
+        return ["run", "spec.nn", "--out", "run", *OVERRIDES[rng.randint(len(OVERRIDES))]]
+    elif fault in ("foreign_checkpoint", "output_taken"):
+        value = FOREIGN[rng.randint(len(FOREIGN))]
+        (folder / "c.pt").write_bytes(value if isinstance(value, bytes) else torch_bytes(value))
+        if fault == "output_taken":
+            (folder / "p.csv").write_text("my results\n")
+        if rng.randint(2) and fault == "foreign_checkpoint":
+            return ["evaluate", "spec.nn", "--checkpoint", "c.pt"]
+        return ["predict", "spec.nn", "--checkpoint", "c.pt", "--input", data.name, "--output", "p.csv"]
+    return ["run", "spec.nn", "--out", "run"]
+
+
+def torch_bytes(value) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    return buffer.getvalue()
+
+
+def _files_in(folder) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@FUZZ
+@given(
+    fault=st.sampled_from(ENVIRONMENT),
+    fmt=st.sampled_from(FORMATS),
+    loss=st.sampled_from(LOSSES),
+    features=st.integers(1, 4),
+    classes=st.integers(2, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_a_fault_around_a_valid_spec_is_a_coded_message(
+    tmp_path_factory, capsys, fault, fmt, loss, features, classes, seed
+):
+    rng = np.random.RandomState(seed)
+    name, kind = loss
+    x = rng.randn(32, features).astype("float32")
+    folder = tmp_path_factory.mktemp("fault")
+    for file, content in _files(fmt, "", x, _targets(kind, 32, classes, rng)).items():
+        (folder / file).write_bytes(content if isinstance(content, bytes) else content.encode())
+    (folder / "spec.nn").write_text(_spec(fmt, name, kind, features, classes, {}))
+    argv = _environment_fault(fault, fmt, folder, rng)
+    before = _files_in(folder)
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        with time_limit(60):
+            try:
+                exit = cli.main(argv)
+            except SystemExit as e:  # argparse's usage errors
+                exit = e.code
+    finally:
+        os.chdir(old)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, (fault, argv, err)
+    assert exit == 2 if fault == "override" else exit == 1 and CODE.search(err), (fault, argv, exit, err)
+    after = _files_in(folder)
+    assert {k: after.get(k) for k in before} == before, (fault, argv)  # nothing of the user's changed
+    assert all(k.parts[0] == "run" for k in after.keys() - before.keys()), (fault, argv)  # or written elsewhere

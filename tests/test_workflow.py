@@ -304,3 +304,28 @@ def test_class_order_does_not_depend_on_the_hash_seed(flowers, capsys):
         assert done.returncode == 0, done.stderr
         printed.add(done.stdout)
     assert len(printed) == 1
+
+
+def test_an_unreadable_image_in_a_worker_is_e501_not_a_hang(tmp_path, capsys):
+    """A worker process's error reaches the main process as the same coded message, in
+    `nnspec run` and in the compiled program."""
+    from tests.timeouts import time_limit
+
+    _noisy_images(tmp_path / "img")
+    (tmp_path / "img" / "dog" / "7.png").write_bytes(b"\x89PNG\r\n\x1a\n torn")  # a header, then nothing
+    spec = tmp_path / "s.nn"
+    spec.write_text(
+        STREAMED.format(source=IMAGES, normalize="none", loading="    in_memory = false\n    num_workers = 2")
+    )
+    with time_limit(120):
+        code = main(["run", str(spec), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error[E50") and "7.png" in err, err
+    assert main(["compile", str(spec), "-o", str(tmp_path / "train.py")]) == 0
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "train.py"), "--out", str(tmp_path / "compiled")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "7.png" in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -86,7 +86,14 @@ def build_metrics():
 class DataError(ValueError):
     """A problem with the data, a file or a checkpoint, found before the first training step."""
 
-    def __init__(self, code, message):
+    def __init__(self, code, message=None):
+        if (
+            message is None
+        ):  # a DataLoader worker's error, rebuilt from its traceback's text
+            last = code.rstrip().rpartition("\n")[
+                2
+            ]  # "module.DataError: E501 path: why"
+            code, _, message = last.rpartition("DataError: ")[2].partition(" ")
         super().__init__(f"{code} {message}" if code else message)
         self.code, self.message = code, message
 
@@ -1184,8 +1191,11 @@ def main(argv=None):
     args = arguments(argv, __doc__)
     try:
         train(args, PrintReport())
-    except (DataError, NonFiniteLoss) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except DataError as e:
+        print(f"error[{e.code}]: {e.message}", file=sys.stderr)
+        sys.exit(1)
+    except NonFiniteLoss as e:
+        print(f"error[E610]: {e}", file=sys.stderr)
         sys.exit(1)
     except OSError as e:  # a full disk, a folder it may not write
         print(f"error: {e.filename}: {e.strerror}", file=sys.stderr)
