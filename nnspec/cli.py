@@ -18,6 +18,7 @@ def err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+SHOWN_RUN_FILES = ("metrics.csv", "test.json", "last.pt", "best.pt", "curves.png", "graph.svg", "graph.dot")
 OUT_OF_MEMORY = "out of memory: lower batch_size, read the data with `in_memory = false`, or use a smaller model"
 
 
@@ -258,7 +259,8 @@ def cmd_run(args) -> int:
         report.close()  # the progress line goes, the terminal's streams come back
     if args.overfit_batch:
         return _overfit_verdict(rows)
-    report.message(f"run folder: {out_dir} (metrics.csv, last.pt, best.pt, curves.png)")
+    shown = [f for f in SHOWN_RUN_FILES if os.path.exists(os.path.join(out_dir, f))]
+    report.message(f"run folder: {out_dir} ({', '.join(shown)})")
     return EXIT_OK
 
 

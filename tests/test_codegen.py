@@ -17,6 +17,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -827,5 +828,5 @@ def test_data_error_exits_1_with_a_message(tiny, case, tmp_path, capsys):
         scope["main"](["--data-root", str(tmp_path), "--out", str(tmp_path / "run"), "--device", "cpu"])
     err = capsys.readouterr().err
     assert exit.value.code == 1
-    assert err.startswith("error: ") and message in err
+    assert re.match(r"error\[E\d{3}\]: ", err) and message in err
     assert not (tmp_path / "run" / "metrics.csv").exists()

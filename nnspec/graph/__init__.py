@@ -17,7 +17,7 @@ def pick_format(written: str | None, output: str | None) -> str:
     return SUFFIXES.get(suffix, "dot")
 
 
-def render(graph, fmt: str, spec: str, depth: int | None = None) -> str | bytes:
+def render(graph, fmt: str, spec: str, depth: int | None = None, timeout: float | None = None) -> str | bytes:
     """The drawing of a checked model in `fmt`; svg and png raise GraphvizError without Graphviz."""
     from nnspec.graph import dot, layout
 
@@ -31,9 +31,10 @@ def render(graph, fmt: str, spec: str, depth: int | None = None) -> str | bytes:
     source = dot.to_dot(drawing, header)
     if fmt == "dot":
         return source
+    from nnspec.graph.graphviz import TIMEOUT
     from nnspec.graph.graphviz import render as run_dot
 
-    return run_dot(source, fmt)
+    return run_dot(source, fmt, timeout or TIMEOUT)
 
 
 def written_by_nnspec(path: str) -> bool:

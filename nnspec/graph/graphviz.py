@@ -27,7 +27,7 @@ class GraphvizError(UserError):
         super().__init__(message, code, help)
 
 
-def render(dot_source: str, fmt: str) -> str | bytes:
+def render(dot_source: str, fmt: str, timeout: float = TIMEOUT) -> str | bytes:
     """`dot -T<fmt>` of the source: SVG text, or PNG bytes."""
     import shutil
     import subprocess
@@ -36,9 +36,9 @@ def render(dot_source: str, fmt: str) -> str | bytes:
     if program is None:
         raise GraphvizError("E601", f"--format {fmt} needs Graphviz's `dot` program, which is not on PATH", INSTALL)
     try:
-        done = subprocess.run([program, f"-T{fmt}"], input=dot_source.encode(), capture_output=True, timeout=TIMEOUT)
+        done = subprocess.run([program, f"-T{fmt}"], input=dot_source.encode(), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise GraphvizError("E602", f"Graphviz's `dot` did not finish in {TIMEOUT} s", _SMALLER) from None
+        raise GraphvizError("E602", f"Graphviz's `dot` did not finish in {timeout:g} s", _SMALLER) from None
     except OSError as e:
         raise GraphvizError("E602", f"Graphviz's `dot` ({program}) could not run: {e.strerror or e}", INSTALL) from None
     if done.returncode != 0:

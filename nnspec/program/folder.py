@@ -16,7 +16,15 @@ SCHEDULER_STEPS = None  # "batch": a per-batch schedule has a fixed length
 MARK = ".nnspec-run"  # written into every run folder nnspec makes
 LOCK = ".nnspec-lock"  # held while a run uses the folder; its text is the holder's process id
 RUN_FILES = {"metrics.csv", "last.pt", "best.pt", "test.json", "spec.nn", "program.py"}
-RUN_FILES |= {"resolved.json", "curves.png", "graph.svg", "log.txt", MARK, LOCK}
+RUN_FILES |= {
+    "resolved.json",
+    "curves.png",
+    "graph.svg",
+    "graph.dot",
+    "log.txt",
+    MARK,
+    LOCK,
+}
 _HELD = {}  # folder -> [open lock file, users]: one process takes a folder's lock once
 
 

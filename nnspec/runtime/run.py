@@ -109,6 +109,22 @@ def _record(out: str, source: str, program: Program, train: Settings, namespace:
     write_atomic(os.path.join(out, "spec.nn"), program.file.source)
     write_atomic(os.path.join(out, PROGRAM_FILE), source)
     _write_resolved(out, train, namespace, args, fingerprint)
+    _draw(out, program, train)
+
+
+DRAWING_SECONDS = 20  # a run does not wait longer for Graphviz: it writes the DOT text instead
+
+
+def _draw(out: str, program: Program, train: Settings) -> None:
+    """graph.svg of the model the run trains; graph.dot where Graphviz is missing or too slow."""
+    from nnspec.graph import render
+    from nnspec.graph.graphviz import GraphvizError
+
+    graph, spec = pick(train, "model", program.models), os.path.basename(program.file.path)
+    try:
+        write_atomic(os.path.join(out, "graph.svg"), render(graph, "svg", spec, timeout=DRAWING_SECONDS))
+    except GraphvizError:
+        write_atomic(os.path.join(out, "graph.dot"), render(graph, "dot", spec))
 
 
 def _started_from(out: str) -> str | None:

@@ -200,21 +200,39 @@ def _unused_keywords(tree) -> dict[str, set[str]]:
 
 
 def _drop(text: str, tree, unused: dict) -> str:
-    """One pass: the first function's signature or one call rewritten."""
+    """One pass: every call and signature that names an unused keyword, rewritten (a call inside
+    another one rewritten waits for the next pass)."""
     lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, col: int) -> int:  # ast's line and UTF-8 byte column
+        return starts[line - 1] + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8"))
+
+    edits = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in unused:
             keywords = [k for k in node.keywords if k.arg not in unused[node.func.id]]
             if len(keywords) < len(node.keywords):
-                call = ast.Call(node.func, node.args, keywords)
-                return _replace(lines, node, ast.unparse(call))
+                span = offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
+                edits.append((*span, ast.unparse(ast.Call(node.func, node.args, keywords))))
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in unused:
-            return _new_signature(lines, node, unused[node.name])
-    raise AssertionError("nothing to drop")
+            header = starts[node.lineno - 1], starts[_header_end(lines, node)]
+            edits.append((*header, _new_signature(node, unused[node.name])))
+    assert edits, "nothing to drop"
+    chosen, end = [], -1
+    for edit in sorted(edits, key=lambda e: (e[0], -e[1])):  # outermost first, none overlapping
+        if edit[0] >= end:
+            chosen.append(edit)
+            end = edit[1]
+    for start, stop, new in reversed(chosen):
+        text = text[:start] + new + text[stop:]
+    return text
 
 
-def _new_signature(lines: list[str], node: ast.FunctionDef, names: set[str]) -> str:
+def _new_signature(node: ast.FunctionDef, names: set[str]) -> str:
     args = node.args
     kept = [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if a.arg not in names]
     new = ast.arguments(
@@ -226,9 +244,7 @@ def _new_signature(lines: list[str], node: ast.FunctionDef, names: set[str]) -> 
         kwarg=args.kwarg,
         defaults=args.defaults,
     )
-    header_end = _header_end(lines, node)
-    indent = " " * node.col_offset
-    return _splice(lines, node.lineno, header_end, f"{indent}def {node.name}({ast.unparse(new)}):\n")
+    return f"{' ' * node.col_offset}def {node.name}({ast.unparse(new)}):\n"
 
 
 def _header_end(lines: list[str], node: ast.FunctionDef) -> int:
