@@ -20,18 +20,18 @@ IDS = [f"{k.name}-{i}" for k, i, _ in CASES]
 
 
 def _shapes(example) -> list[Shape]:
-    return [Shape(tuple(s), example.dtype) for s in example.inputs]
+    return example.shapes()
 
 
 def _call(positional: list, keywords: dict) -> list[ArgValue]:
     return [ArgValue(None, v, SPAN) for v in positional] + [ArgValue(k, v, SPAN) for k, v in keywords.items()]
 
 
-def _bound(kind, args: list[ArgValue], ins: list[Shape]) -> dict:
+def _bound(kind, args: list[ArgValue], ins: list[Shape], results: int = 1) -> dict:
     sink = Sink()
     written = bind_call(kind, kind.params, args, SPAN, sink)
     assert written is not None, [(d.code, d.message) for d in sink.items]
-    return apply_layer(kind, written, ins).args
+    return apply_layer(kind, written, ins, results).args
 
 
 def _positional(params) -> list:
@@ -72,18 +72,18 @@ def _short_forms(kind, args: dict, example_args: dict, derived: dict):
 @pytest.mark.parametrize("kind,i,example", CASES, ids=IDS)
 def test_both_forms_bind_alike(kind, i, example):
     ins = _shapes(example)
-    want = apply_layer(kind, example.args, ins).args
+    want = apply_layer(kind, example.args, ins, example.results).args
     forms = [*_full_forms(kind, want, example.args), *_short_forms(kind, want, example.args, kind.derive(ins))]
     assert forms
     for positional, keywords in forms:
-        assert _bound(kind, _call(positional, keywords), ins) == want, (positional, keywords)
+        assert _bound(kind, _call(positional, keywords), ins, example.results) == want, (positional, keywords)
 
 
 def test_every_kind_with_inferred_sizes_has_a_short_form():
     for kind, _, example in CASES:
         if any(p.inferred for p in kind.params):
             ins = _shapes(example)
-            want = apply_layer(kind, example.args, ins).args
+            want = apply_layer(kind, example.args, ins, example.results).args
             assert list(_short_forms(kind, want, example.args, kind.derive(ins))), kind.name
 
 

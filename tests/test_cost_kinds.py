@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 import nnspec.kinds.layers  # noqa: F401  (registers the kinds)
 from nnspec.kinds.apply import apply_layer
@@ -49,6 +50,12 @@ MORE = {
     "GRU": [({"hidden_size": 4, "num_layers": 2, "dropout": 1.0}, ((3, 2),))],
     "DivideScalar": [({"other": 2.0, "reverse": True}, ((4,),))],
     "AdaptiveAvgPool1d": [({"output_size": 1}, ((3, 5),))],
+    "ScaledDotProductAttention": [  # the fused kernel and the reference path, with and without dropout
+        ({}, ((2, 5, 4), (2, 7, 4), (2, 7, 4))),
+        ({}, ((5, 4), (7, 4), (7, 4))),
+        ({"dropout_p": 0.2}, ((2, 5, 4), (2, 7, 4), (2, 7, 3))),
+        ({"dropout_p": 0.2, "is_causal": True}, ((3, 6, 8), (3, 6, 8), (3, 6, 8))),
+    ],
 }
 CASES = [(kind, i, ex) for kind in LAYERS for i, ex in enumerate(kind.examples)]
 CASES += [
@@ -60,29 +67,41 @@ IDS = [f"{k.name}-{i}" for k, i, _ in CASES]
 
 
 def applied(kind, example):
-    ins = [Shape(tuple(s), example.dtype) for s in example.inputs]
-    return ins, apply_layer(kind, example.args, ins)
+    """Its inputs (the batch where the example puts it) and nnspec's reading, every value bound."""
+    ins = example.shapes()
+    return ins, apply_layer(kind, example.args, ins, example.results)
 
 
 def flow_of(kind, ins, a, inside: bool, layout: str = "contiguous") -> Flow:
-    return Flow(tuple(inside and s.dtype == "float" for s in ins), (layout,) * len(ins), a.params > 0)
+    """`layout` is given to the batch-first inputs (a recurrent layer's states, (L, N, H), come
+    contiguous from the layer that gives them)."""
+    layouts = tuple(layout if s.batch == 0 else "contiguous" for s in ins)
+    return Flow(tuple(inside and s.dtype == "float" for s in ins), layouts, a.params > 0)
 
 
-def runner(kind, args, ins, inside: bool, layout: str = "contiguous"):
+def runner(kind, args, ins, inside: bool, layout: str = "contiguous", results: int = 1):
     """(run, module): the kind's forward expression on a fresh batch, and the module it calls.
     `layout`: how the inputs are laid out (see _laid_out)."""
     torch.manual_seed(0)
     module = torch_oracle.build(kind, args)
     if module is not None:
         module.train()
-    xs = [_storage_for(torch_oracle.sample(s, BATCH), layout) for s in ins]
+    layouts = [layout if s.batch == 0 else "contiguous" for s in ins]  # as flow_of lays them out
+    xs = [_storage_for(torch_oracle.sample(s, BATCH), laid) for s, laid in zip(ins, layouts)]
     # a non-leaf, as in a network: in place needs one
     xs = [x.requires_grad_(True) * 1 if inside and x.is_floating_point() else x for x in xs]
-    xs = [_laid_out(x, layout) for x in xs]
+    xs = [_laid_out(x, laid) for x, laid in zip(xs, layouts)]
     names = [f"x{i}" for i in range(len(xs))]
-    expr = kind.forward("m", names, args)
-    env = {"m": module, "torch": torch, **dict(zip(names, xs))}
-    return (lambda: eval(expr, env)), module  # the kind's own forward expression, as codegen emits it
+    expr = kind.forward_all("m", names, args) if results > 1 else kind.forward("m", names, args)
+    env = {"m": module, "torch": torch, "nn": nn, "self": nn.Module(), **dict(zip(names, xs))}
+    run = (lambda: eval(expr, env)) if results == 1 else (lambda: _joined(eval(expr, env)))
+    return run, module  # the kind's own forward expression, as codegen emits it
+
+
+def _joined(out) -> torch.Tensor:
+    """One tensor backward starts from, every value of a call that gives several feeding it."""
+    outs = [o for o in torch_oracle.flat(out) if o.requires_grad]
+    return sum(o.sum() for o in outs) if outs else torch_oracle.flat(out)[0]
 
 
 def _storage_for(x: torch.Tensor, layout: str) -> torch.Tensor:
@@ -143,7 +162,7 @@ def test_flops_equal_flop_counter(kind, i, example, inside):
     flow = flow_of(kind, ins, a, inside)
     forward = kind.flops(a.args, ins, a.shape)
     backward = kind.backward_flops(a.args, ins, a.shape, flow) if flow.any else 0
-    run, module = runner(kind, a.args, ins, inside)
+    run, module = runner(kind, a.args, ins, inside, results=example.results)
     measured = cost_oracle.flops(run, module)
     if kind.name in cost_oracle.UNCOUNTED:
         assert measured == (0, 0)
@@ -172,7 +191,7 @@ def test_saved_bytes_of_time_major_sequences(kind, i, example):
 def check_saved(kind, example, inside: bool, layout: str) -> None:
     ins, a = applied(kind, example)
     flow = flow_of(kind, ins, a, inside, layout)
-    run, module = runner(kind, a.args, ins, inside, layout)
+    run, module = runner(kind, a.args, ins, inside, layout, example.results)
     assert static_bytes(kind, a.args, ins, a.shape, flow) == cost_oracle.saved_bytes(run, module)
 
 

@@ -55,6 +55,7 @@ from nnspec.kinds.apply import apply_layer
 from nnspec.kinds.base import Shape, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer
 from nnspec.kinds.params import Anything, Bool, Float, Int, OneOf, Optional, Seq, Str
+from tests.fuzz_constructs import Constructs
 from tests.ir_eval import evaluate_graph
 from tests.timeouts import time_limit
 
@@ -70,6 +71,7 @@ settings.register_profile(
 )
 FUZZ = settings(settings.get_profile("nnspec-differential"))
 
+ACTIONS = ("shared", "tied", "unpack", "subscript")  # tests/fuzz_constructs.py
 REGRESSIONS = sorted((pathlib.Path(__file__).parent / "regressions").glob("*.nn"))
 SYMBOLS = ("T", "L", "H", "W")  # names a symbolic input size may have
 BATCH = 2
@@ -115,8 +117,14 @@ def concrete(dim, env: dict) -> int:
     return eval(dim, {"__builtins__": {}, "min": min, "floor": math.floor}, dict(env))  # arithmetic on known names
 
 
+def full_size(shape: Shape, env: dict) -> tuple:
+    """The tensor's whole size for a batch of BATCH samples, the batch where the Shape puts it."""
+    dims = [concrete(d, env) for d in shape.dims]
+    return (*dims[: shape.batch], BATCH * concrete(shape.scale, env), *dims[shape.batch :])
+
+
 def sample(shape: Shape, env: dict) -> torch.Tensor:
-    dims = (BATCH, *(concrete(d, env) for d in shape.dims))
+    dims = full_size(shape, env)
     if shape.dtype == "long":
         return torch.zeros(dims, dtype=torch.long)  # index 0 exists in every embedding table
     return torch.randn(dims)
@@ -140,11 +148,11 @@ def check_against_torch(text: str, env: dict, path: str = "fuzz.nn") -> None:
             inputs = [sample(i.shape, env) for i in graph.inputs]
             model.train()
             out = model(*inputs)
-        outs = out if isinstance(out, tuple) else (out,)
+        outs = _tuple(out)
         expected = output_shapes(graph)
         assert len(outs) == len(expected)
         for (oname, shape), tensor in zip(expected.items(), outs):
-            want = (BATCH, *(concrete(d, env) for d in shape.dims))
+            want = full_size(shape, env)
             assert tuple(tensor.shape) == want, (
                 f"output `{oname}`: PyTorch {tuple(tensor.shape)}, nnspec {shape} = {want}\n{text}"
             )
@@ -171,6 +179,10 @@ def _values_agree(model, graph, inputs, text: str) -> None:
             and torch.equal(got.nan_to_num(), want.nan_to_num())
         )
         assert same, f"output `{name}` is not its node's value\n{text}"
+
+
+def _tuple(out) -> tuple:
+    return out if isinstance(out, tuple) else (out,)
 
 
 def _show(result, text: str) -> str:
@@ -366,7 +378,7 @@ def _agrees(c: Shape, s: Shape) -> bool:
     return c.rank == s.rank and all(isinstance(x, int) and x == y for x, y in zip(c.dims, s.dims) if isinstance(y, int))
 
 
-class Builder:
+class Builder(Constructs):
     ATTEMPTS = 16  # candidate layers tried per stage
 
     def __init__(self, draw):
@@ -413,11 +425,12 @@ class Builder:
                 else:
                     sym.append(size)
                 conc.append(size)
-            self.tensors.append(
-                Tensor(name, Shape(tuple(conc), dtype), Shape(tuple(sym), dtype), input=True, indices=True)
-            )
+            batch = 1 if rank > 1 and draw(st.integers(0, 5)) == 0 else 0  # `[T, N, F]`: sequence-major
+            shapes = (Shape(tuple(dims), dtype, batch) for dims in (conc, sym))
+            self.tensors.append(Tensor(name, *shapes, input=True, indices=True))
             prefix = "long" if dtype == "long" else ""
-            items.append(f"{name}: {prefix}[{', '.join(map(str, sym))}]")
+            written = [*sym[:batch], "N", *sym[batch:]] if batch else sym
+            items.append(f"{name}: {prefix}[{', '.join(map(str, written))}]")
         return "input " + ", ".join(items)
 
     # -- layers --------------------------------------------------------------------------------
@@ -639,7 +652,7 @@ class Builder:
         draw = self.draw
         header = self.inputs()
         for _ in range(draw(st.integers(1, 8))):
-            action = draw(st.sampled_from(["chain", "chain", "chain", "merge", "merge", "block", "block"]))
+            action = draw(st.sampled_from([*["chain"] * 3, *["merge", "block"] * 2, *ACTIONS]))
             getattr(self, action)()
         outputs = [self.tensors[-1]]
         if len(self.tensors) > 2 and draw(st.integers(0, 4)) == 0:

@@ -17,7 +17,6 @@ import nnspec.kinds.layers  # noqa: F401  (registers the kinds)
 from nnspec.compiler.pipeline import check_file
 from nnspec.graph import graphviz, labels, layout, mermaid
 from nnspec.kinds.apply import apply_layer
-from nnspec.kinds.base import Shape
 from nnspec.kinds.layer import LAYERS
 from tests.support import run_cli
 
@@ -208,8 +207,8 @@ CASES = [(kind, ex) for kind in LAYERS for ex in kind.examples]
 
 @pytest.mark.parametrize("kind,example", CASES, ids=[k.name for k, _ in CASES])
 def test_every_kind_is_described_from_its_params(kind, example):
-    ins = [Shape(tuple(s), example.dtype) for s in example.inputs]
-    applied = apply_layer(kind, example.args, ins)
+    ins = example.shapes()
+    applied = apply_layer(kind, example.args, ins, example.results)
     text = labels.describe(kind, applied.args, applied.shape)
     assert "\n" not in text
     for p in kind.params:  # each required value is shown, by its value

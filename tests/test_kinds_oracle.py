@@ -22,11 +22,14 @@ def test_every_kind_has_examples():
 
 @pytest.mark.parametrize("kind,i,example", CASES, ids=[f"{k.name}-{i}" for k, i, _ in CASES])
 def test_example_matches_pytorch(kind, i, example):
-    ins = [Shape(tuple(s), example.dtype) for s in example.inputs]
-    applied = apply_layer(kind, example.args, ins)
-    shape, params = torch_oracle.run(kind, applied.args, ins)
-    assert shape == applied.shape.dims
+    """Every value's whole shape (the batch where nnspec says), the count, each parameter's name and shape."""
+    ins = example.shapes()
+    applied = apply_layer(kind, example.args, ins, example.results)
+    shapes, params, named = torch_oracle.run(kind, applied.args, ins, example.results)
+    assert shapes == [torch_oracle.sizes(s) for s in applied.shapes]
     assert params == applied.params
+    if kind.torch_class:
+        assert named == kind.parameters(applied.args)
 
 
 TORCH_KINDS = [k for k in LAYERS if k.torch_class]

@@ -12,12 +12,14 @@ import pytest
 import torch
 from torch import nn
 
+from nnspec.compiler.codegen import generate_models
 from nnspec.compiler.pipeline import check_file
 from nnspec.compiler.summary import summarize
 from nnspec.compiler.walk import flat_nodes, output_shapes
 from nnspec.kinds.base import Shape
 from nnspec.kinds.layer import LAYERS
 from tests import reference_models as ref
+from tests import reference_networks as nets
 from tests import torch_oracle
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
@@ -48,6 +50,11 @@ CASES = [
     Case("resnet18.nn", "ResNet18", 11_689_512, ref.resnet18),
     Case("gru_text.nn", "GRUText", 394_754, ref.gru_text),
     Case("bilstm.nn", "BiLSTM", 914_948, ref.bilstm),
+    Case("resnet50.nn", "ResNet50", 25_557_032, nets.ResNet50),
+    Case("nanogpt.nn", "GPT", 10_745_088, nets.GPT),
+    Case("siamese.nn", "Siamese", 420_481, nets.Siamese),
+    Case("seq2seq.nn", "Seq2Seq", 5_177_200, nets.Seq2Seq),
+    Case("unet.nn", "UNet", 1_927_042, nets.UNet),
 ]
 IDS = [c.model for c in CASES]
 BY_MODEL = {c.model: c for c in CASES}
@@ -97,7 +104,7 @@ def _counter(counts: list):
     def hook(module, inputs, out):
         out = out[0] if isinstance(out, tuple) else out  # recurrent: (sequence, states)
         weights = sum(p.numel() for n, p in module.named_parameters() if n.startswith("weight"))
-        counts[0] += weights * _uses(module, out)
+        counts[0] += weights * _uses(module, inputs[0] if _transposed(module) else out)
         for name, p in module.named_parameters():  # torchinfo's LayerInfo.calculate_macs
             if isinstance(module, nn.modules.conv._ConvNd):
                 counts[1] += p.numel() * out.shape[0] * prod(out.shape[2:])
@@ -109,8 +116,14 @@ def _counter(counts: list):
     return hook
 
 
+def _transposed(module: nn.Module) -> bool:
+    """A transposed convolution scatters each input position through the whole kernel."""
+    return isinstance(module, nn.modules.conv._ConvTransposeNd)
+
+
 def _uses(module: nn.Module, out: torch.Tensor) -> int:
-    """How often each weight element multiplies an input (whole batch)."""
+    """How often each weight element multiplies an input (whole batch); `out` is the input of a
+    transposed convolution."""
     if isinstance(module, nn.modules.conv._ConvNd):
         return out.shape[0] * prod(out.shape[2:])
     if isinstance(module, nn.Linear):
@@ -155,7 +168,7 @@ def test_layer_weight_shapes_equal_pytorch(case):
     """Layer by layer, in order: the module nnspec's arguments build holds the same weights."""
     ours = []
     for _, _, node in flat_nodes(graph_of(case)):
-        kind = None if node.is_block else LAYERS.get(node.kind)
+        kind = None if node.is_block or node.reused else LAYERS.get(node.kind)  # a module again: not new weights
         if kind is not None and kind.torch_class:
             ours.append(_weight_shapes(on_meta(lambda kind=kind, node=node: torch_oracle.build(kind, node.args))))
     theirs = [_weight_shapes(m) for m in on_meta(case.build).modules()]
@@ -172,7 +185,12 @@ def test_macs_equal_weight_products(case):
     measured = measure(case.model).weight_macs
     if has_symbols(case):
         measured //= SYMBOL_SIZE  # a sequence of symbolic length T is counted per step
-    assert summarize(graph_of(case)).macs == measured
+    functional = sum(n.macs for _, _, n in flat_nodes(graph_of(case)) if not n.is_block and not _is_module(n))
+    assert summarize(graph_of(case)).macs - functional == measured  # attention's products have no weights
+
+
+def _is_module(node) -> bool:
+    return LAYERS.get(node.kind).torch_class is not None
 
 
 def test_resnet18_macs_near_torchinfo():
@@ -192,3 +210,33 @@ def _extras(module: nn.Module):
     for name, p in module.named_parameters(recurse=False):
         if name == "bias" or isinstance(module, nn.BatchNorm2d):
             yield p
+
+
+def compiled(case: Case) -> nn.Module:
+    """The spec's model class as `nnspec compile` writes it, built on the meta device."""
+    program = checked(case.file).program
+    namespace: dict = {}
+    exec(compile(generate_models(program, "spec.py", format=False), "spec.py", "exec"), namespace)
+    return on_meta(namespace[case.model])
+
+
+def _tensors(module: nn.Module) -> list:
+    return [(name, tuple(t.shape)) for name, t in module.state_dict().items()]
+
+
+def test_resnet50_module_paths_are_torchvisions_state_dict_keys():
+    """Every parameter and buffer by name and shape, in order: torchvision's weights load strictly."""
+    ours, theirs = compiled(BY_MODEL["ResNet50"]), on_meta(nets.ResNet50)
+    assert _tensors(ours) == _tensors(theirs)
+    assert len(ours.state_dict()) == 320 and "layer1.0.downsample.0.weight" in ours.state_dict()
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+
+
+def test_gpt_parameters_are_nanogpts():
+    """Parameter for parameter, nanoGPT's names without `transformer.`; the head is the embedding."""
+    ours, theirs = compiled(BY_MODEL["GPT"]), on_meta(nets.GPT)
+    named = [(n.removeprefix("transformer."), tuple(p.shape)) for n, p in theirs.named_parameters()]
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == named
+    assert ours.wte.weight is ours.lm_head.weight
+    assert sum(p.numel() for p in ours.parameters()) == 10_745_088
+    assert sum(p.numel() for p in ours.parameters()) - ours.wpe.weight.numel() == 10_646_784  # nanoGPT's 10.65M

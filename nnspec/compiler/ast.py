@@ -80,10 +80,36 @@ class Neg:
 
 
 @record(eq=False)
-class Stage:
-    """One `-> Call(...) * repeat` of a chain."""
+class SliceExpr:
+    """start:stop:step inside a subscript; each part may be left out (None)."""
 
-    call: Call
+    start: Expr | None
+    stop: Expr | None
+    step: Expr | None
+    span: Span
+
+
+@record(eq=False)
+class EllipsisExpr:
+    """`...` inside a subscript: every dim not indexed otherwise."""
+
+    span: Span
+
+
+@record(eq=False)
+class Subscript:
+    """x[:, 0]: a tensor indexed or sliced; items are value expressions, SliceExpr or EllipsisExpr."""
+
+    value: Expr
+    items: tuple
+    span: Span
+
+
+@record(eq=False)
+class Stage:
+    """One `-> Call(...) * repeat` of a chain, or `-> name` calling a module declared as `name = Kind(...)`."""
+
+    call: Call | Name
     repeat: int
     span: Span
 
@@ -97,7 +123,7 @@ class Chain:
     span: Span
 
 
-Expr = Const | Name | ListExpr | DictExpr | Call | BinOp | Neg | Chain
+Expr = Const | Name | ListExpr | DictExpr | Call | BinOp | Neg | Chain | Subscript
 
 
 @record(eq=False)
@@ -107,6 +133,44 @@ class Assign:
     target: str
     target_span: Span
     value: Expr
+    span: Span
+
+
+@record(eq=False)
+class Unpack:
+    """a, b = value: the several values of a layer, block or split bound to names in order."""
+
+    targets: tuple[str, ...]
+    target_spans: tuple[Span, ...]
+    value: Expr
+    span: Span
+
+
+@record(eq=False)
+class Path:
+    """module.parameter: `lm_head.weight`, `attn.out_proj.weight`."""
+
+    module: str
+    parameter: str
+    span: Span
+
+
+@record(eq=False)
+class Tie:
+    """target = source between parameters of declared modules: one tensor, used by both."""
+
+    target: Path
+    source: Path
+    span: Span
+
+
+@record(eq=False)
+class Directive:
+    """A statement of a word and strings: `freeze "conv1", "fc.bias"`."""
+
+    name: str
+    name_span: Span
+    values: tuple[Const, ...]
     span: Span
 
 
@@ -137,7 +201,7 @@ class OutputDecl:
     span: Span
 
 
-Stmt = Assign | InputDecl | OutputDecl
+Stmt = Assign | Unpack | Tie | Directive | InputDecl | OutputDecl
 
 
 @record(eq=False)

@@ -9,11 +9,10 @@ layer no output depends on runs forward only: what it keeps is freed when forwar
 
 from __future__ import annotations
 
-import fnmatch
-
-from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
+from nnspec.compiler.ir import BoundCall, Graph, Node, Program, Settings
 from nnspec.compiler.settings import pick
 from nnspec.compiler.walk import covered
+from nnspec.compiler.weights import frozen_count, frozen_patterns
 from nnspec.kinds.base import Shape
 from nnspec.kinds.cost import BYTES, Flow, nbytes
 from nnspec.kinds.layer import LAYERS
@@ -55,9 +54,14 @@ class Cost:
     memory: Memory
 
 
-def is_frozen(name: str, patterns) -> bool:
-    """As the training program freezes: a pattern naming the layer or any enclosing block."""
-    return covered(name, patterns) or any(fnmatch.fnmatchcase(name + ".weight", p) for p in patterns)
+def trains(name: str, node: Node, patterns) -> bool:
+    """Whether some parameter of the layer trains, as the training program freezes (a pattern
+    naming it, a block around it or one of its parameters). A later call of a module and a layer
+    whose weight is tied to another's have weights whose gradient backward computes too."""
+    if node.reused or node.tied:  # listing the parameters costs an RNN's layers: only here
+        own = LAYERS.get(node.kind).parameters(node.args) if node.args is not None else {}
+        return bool(own) and not covered(name, patterns)
+    return node.params > frozen_count(name, node, patterns)
 
 
 @record
@@ -86,6 +90,7 @@ def trainer(program: Program, graph: Graph) -> Settings | None:
 
 
 def estimate(graph: Graph, batch: int, frozen=(), optimizer: BoundCall | None = None) -> Cost:
+    """`frozen`: a train section's patterns; the model's own `freeze` patterns are added."""
     walk = forward_pass(graph, batch, frozen)
     rows = walk.rows()
     total = sum((r for r, at in zip(rows, walk.at) if isinstance(at, int)), LayerCost())
@@ -95,7 +100,7 @@ def estimate(graph: Graph, batch: int, frozen=(), optimizer: BoundCall | None = 
 
 def forward_pass(graph: Graph, batch: int = 1, frozen=()) -> _Walk:
     """The layers as one training step runs them, settled: what each reads, makes and keeps."""
-    walk = _Walk(batch, tuple(frozen))
+    walk = _Walk(batch, (*frozen, *frozen_patterns(graph)))
     scope = {i.name: walk.new(i.shape, grad=False) for i in graph.inputs}
     walk.inputs = [scope[i.name] for i in graph.inputs]
     walk.graph(graph, scope, "")
@@ -127,6 +132,7 @@ class _Step:
     own: int  # bytes of the tensors only it keeps
     params: int  # of its parameters that train
     largest: int  # elements of its largest parameter tensor that trains
+    more: tuple[_Value, ...] = ()  # its other values (a recurrent layer's states)
 
 
 class _Walk:
@@ -151,38 +157,42 @@ class _Walk:
 
     def graph(self, graph: Graph, scope: dict, prefix: str) -> None:
         for node in graph.nodes:
-            name, ins = prefix + node.id, [scope[ref] for ref in node.inputs]
-            scope[node.id] = self.block(node, ins, name) if node.is_block else self.layer(node, ins, name)
+            name, ins = prefix + node.path, [scope[ref] for ref in node.inputs]
+            values = self.block(node, ins, name) if node.is_block else self.layer(node, ins, name)
+            scope.update(zip((ref for ref, _ in node.values()), values))
 
-    def block(self, node, ins: list[_Value], name: str) -> _Value:
+    def block(self, node, ins: list[_Value], name: str) -> list[_Value]:
         row, first = len(self.at), len(self.steps)
         self.at.append(range(0))
         body = node.body
         scope = {i.name: v for i, v in zip(body.inputs, ins)}
         self.graph(body, scope, name + ".")
         self.at[row] = range(first, len(self.steps))
-        return scope[body.outputs[0][1]]
+        return [scope[ref] for _, ref, _ in body.outputs]
 
-    def layer(self, node, ins: list[_Value], name: str) -> _Value:
+    def layer(self, node, ins: list[_Value], name: str) -> list[_Value]:
+        """Its values: the first as its kind lays it out, the others (a split's pieces, a
+        recurrent layer's states) tensors of their own."""
         kind, args, shapes, out = LAYERS.get(node.kind), node.args, [v.shape for v in ins], node.shape
-        trains = node.params > 0 and not is_frozen(name, self.frozen)
+        learns = trains(name, node, self.frozen)
         same = tuple(next(j for j, w in enumerate(ins) if w is v) for v in ins)
-        flow = Flow(tuple(v.grad for v in ins), tuple(v.layout for v in ins), trains, same)
+        flow = Flow(tuple(v.grad for v in ins), tuple(v.layout for v in ins), learns, same)
         result = self.output(kind.layout(args, shapes), ins, out, flow.any and out.dtype == "float")
+        more = tuple(self.new(shape, result.grad) for shape in node.shapes[1:])
         self.params += node.params
-        self.buffers += kind.buffers(args, shapes)
-        step = _Step(tuple(ins), result, kind.flops(args, shapes, out), 0, (), 0, 0, 0)
+        self.buffers += 0 if node.reused else kind.buffers(args, shapes)
+        step = _Step(tuple(ins), result, kind.flops(args, shapes, out), 0, (), 0, 0, 0, more)
         if flow.any:
             saved = kind.saved(args, shapes, out, flow)
             kept = tuple(ins[k].root for k in saved.inputs) + (result.root,) * saved.output
             own = saved.own * self.batch + saved.fixed
-            largest = kind.largest(args, shapes) if trains else 0
+            largest = kind.largest(args, shapes) if learns else 0
             backward = kind.backward_flops(args, shapes, out, flow)
-            step = _Step(tuple(ins), result, step.forward, backward, kept, own, node.params * trains, largest)
+            step = _Step(tuple(ins), result, step.forward, backward, kept, own, node.params * learns, largest, more)
         self.at.append(len(self.steps))
         self.steps.append(step)
         self.nodes.append(node)
-        return result
+        return [result, *more]
 
     def output(self, layout: str, ins: list[_Value], out: Shape, grad: bool) -> _Value:
         source = ins[0]
@@ -197,7 +207,7 @@ class _Walk:
         """Backward reaches only the layers an output that needs a gradient depends on."""
         needed = {id(v) for v in outputs if v.grad}
         for step in reversed(self.steps):
-            self.live.append(id(step.out) in needed and step.out.grad)
+            self.live.append(any(id(v) in needed and v.grad for v in (step.out, *step.more)))
             if self.live[-1]:
                 needed.update(id(v) for v in step.ins)
         self.live.reverse()

@@ -54,9 +54,10 @@ def _contract(train: Settings, data: Settings, graph: Graph, peek: Peek, sink: S
             help = f"write `input {model_input.name}: {list(peek.features)}` or choose other features"
             sink.error(problem[0], f"data `{data.name}`: {problem[1]}", model_input.span, help=help)
     loss = train.values["loss"]
-    if peek.targets is not None and len(graph.outputs) == 1 and isinstance(loss, BoundCall):
+    shape = output_shapes(graph)[graph.outputs[0][0]] if len(graph.outputs) == 1 else None
+    if peek.targets is not None and shape is not None and shape.batch_first and isinstance(loss, BoundCall):
         encoding = "one_hot" if values["one_hot"] else loss.kind.targets[0]
-        output = output_shapes(graph)[graph.outputs[0][0]].dims
+        output = shape.dims
         problem = target_problem(encoding, peek.targets, output)
         if problem:
             sink.error(problem[0], f"data `{data.name}` and {loss.kind.name}: {problem[1]}", span)

@@ -1,12 +1,15 @@
-"""Pass 2: models become graphs; blocks are instantiated per use and repetition unrolled."""
+"""Pass 2: models become graphs; blocks are instantiated per use and repetition unrolled.
+
+A declared module (`conv = Conv2d(64, 3)`) becomes a Module of its graph, and each call of it a
+node that names it; a block module gets its body elaborated per call, for that call's shapes."""
 
 from __future__ import annotations
 
 from nnspec.compiler import ast
 from nnspec.compiler.bind import bind_call
-from nnspec.compiler.ir import Graph, Input, Node
+from nnspec.compiler.ir import Graph, Input, Module, Node, Tied, value_ref
 from nnspec.compiler.names import safe_attribute
-from nnspec.compiler.resolve import is_tensor, split_args
+from nnspec.compiler.resolve import BATCH_NAME, FREEZE, declares_module, is_tensor, split_args
 from nnspec.compiler.values import ValueProblem, arg_values, evaluate
 from nnspec.diagnostics import Sink
 from nnspec.kinds.base import Shape
@@ -72,20 +75,34 @@ class _Expander:
 
     def graph(self, section: ast.Section, env: dict, stack: tuple[str, ...], trail=()) -> Graph:
         state = _GraphState(self, env, stack, trail)
-        inputs, outputs = [], []
+        declared = [s for s in section.body if declares_module(s, env, self.blocks)]
+        state.taken.update(safe_attribute(s.target) for s in declared)  # module attributes: no node takes them
+        inputs, outputs, ties, frozen = [], [], [], []
         for stmt in section.body:
             if isinstance(stmt, ast.InputDecl):
                 for item in stmt.items:
-                    shape = Shape(item.shape, item.dtype or "float") if item.shape is not None else None
-                    inputs.append(Input(item.name, shape, item.span))
+                    inputs.append(Input(item.name, _input_shape(item), item.span))
                     state.bindings[item.name] = item.name
                     state.taken.add(item.name)  # refs name inputs and node ids alike: `x = x -> ...` gets id x_1
+            elif any(stmt is d for d in declared):
+                state.declare(stmt)
             elif isinstance(stmt, ast.Assign):
                 state.bindings[stmt.target] = state.statement(stmt.target, stmt.value)
+            elif isinstance(stmt, ast.Unpack):
+                state.unpack(stmt)
+            elif isinstance(stmt, ast.Tie):
+                t, s = stmt.target, stmt.source
+                ties.append(Tied(t.module, t.parameter, s.module, s.parameter, stmt.span))
+            elif isinstance(stmt, ast.Directive):
+                frozen += [(c.value, c.span) for c in stmt.values if stmt.name == FREEZE]
             else:
                 name = stmt.name or "output"
                 outputs.append((name, state.statement(name, stmt.value), stmt.span))
-        return Graph(section.name, tuple(inputs), tuple(state.nodes), tuple(outputs), section.span, trail, env)
+        modules = tuple(m for m, _ in state.modules.values())
+        return Graph(
+            section.name, tuple(inputs), tuple(state.nodes), tuple(outputs), section.span, trail, env,
+            modules, tuple(ties), tuple(frozen),
+        )  # fmt: skip
 
     def instantiate(self, call: ast.Call, values, stack, trail) -> Graph | None:
         section = self.blocks[call.name]
@@ -106,26 +123,58 @@ class _Expander:
         return self.graph(section, env, stack + (call.name,), trail + (use,))
 
 
+def _input_shape(item: ast.InputItem) -> Shape | None:
+    """`[T, N, 10]`: N marks where the batch is (first when it is left out)."""
+    if item.shape is None:
+        return None
+    dims = list(item.shape)
+    batch = dims.index(BATCH_NAME) if BATCH_NAME in dims else 0
+    return Shape(tuple(d for d in dims if d != BATCH_NAME), item.dtype or "float", batch)
+
+
 class _GraphState:
     def __init__(self, expander: _Expander, env, stack, trail):
         self.x, self.env, self.stack, self.trail = expander, env, stack, trail
         self.bindings: dict[str, str] = {}
+        self.modules: dict[str, tuple[Module, ast.Call]] = {}  # name -> (module, its declaring call)
         self.nodes: list[Node] = []
         self.taken: set[str] = set()  # module attribute names used so far
         self.suffix: dict[str, int] = {}  # target -> its last fresh suffix; `taken` only grows, so search on from it
         self.stmt = ""
         self.counter = 0
 
-    def statement(self, target: str, expr) -> str:
+    def declare(self, stmt: ast.Assign) -> None:
+        call = stmt.value
+        values = self.values(call.args)  # None: reported; every call of it is skipped
+        module = Module(safe_attribute(stmt.target), call.name, values, call.span, call.name in self.x.blocks)
+        self.modules[stmt.target] = (module, call)
+
+    def statement(self, target: str, expr, targets: tuple[str, ...] = ()) -> str:
         """Lower one statement and name its nodes; returns the node id of its value."""
         self.stmt, self.counter = self._fresh(target), 0
         start = len(self.nodes)
         ref = self.lower(expr, self.stmt)
+        value = next((k for k in range(start, len(self.nodes)) if self.nodes[k].id == ref), None)
+        if value is not None:  # the statement's value gets the name(s) it is bound to
+            names = {"targets": targets, "results": len(targets)} if targets else {}
+            self.nodes[value] = replace(self.nodes[value], target=target, **names)
         mapping = self._name_nodes(start, target)
-        if ref in mapping:  # the statement's value gets the name it is bound to
-            i = next(k for k in range(start, len(self.nodes)) if self.nodes[k].id == mapping[ref])
-            self.nodes[i] = replace(self.nodes[i], target=target)
         return mapping.get(ref, ref)
+
+    def unpack(self, stmt: ast.Unpack) -> None:
+        """`a, b = value`: the several values of the node the statement ends with."""
+        start = len(self.nodes)
+        named = next((t for t in stmt.targets if not t.startswith("_")), stmt.targets[0])  # `_, h = ...` is h's
+        ref = self.statement(named, stmt.value, stmt.targets)
+        if not any(n.id == ref for n in self.nodes[start:]):
+            self.x.sink.error(
+                "E406",
+                f"this is one value; {len(stmt.targets)} names take the values of a layer or block that gives several",
+                stmt.value.span,
+                labels=self.trail,
+            )
+        for k, name in enumerate(stmt.targets):
+            self.bindings[name] = value_ref(ref, k)
 
     def _fresh(self, target: str) -> str:
         target = safe_attribute(target)  # it becomes self.<name> of an nn.Module
@@ -167,8 +216,10 @@ class _GraphState:
         return [f"{self.stmt}_{i}" for i in range(n)]
 
     def _sequential(self, node: Node) -> bool:
+        if node.module is not None or node.results > 1:  # an attribute of its own; a tuple
+            return False
         if node.is_block:
-            return node.body is not None and len(node.body.inputs) == 1
+            return node.body is not None and len(node.body.inputs) == 1 and len(node.body.outputs) == 1
         return LAYERS.get(node.kind).sequential
 
     def lower(self, expr, stmt: str) -> str:
@@ -178,12 +229,43 @@ class _GraphState:
             ref = self.lower(expr.head, stmt)
             for stage in expr.stages:
                 for _ in range(stage.repeat):
-                    ref = self.node(stage.call, [ref], stage.call.args)
+                    if isinstance(stage.call, ast.Name):
+                        ref = self.call_module(stage.call.id, stage.call.span, [ref])
+                    else:
+                        ref = self.node(stage.call, [ref], stage.call.args)
             return ref
         if isinstance(expr, ast.BinOp):
             return self.operator(expr, stmt)
+        if isinstance(expr, ast.Subscript):
+            return self.subscript(expr, stmt)
         tensors, values = split_args(expr, self.env)
+        if expr.name in self.modules:  # `conv(x)`
+            return self.call_module(expr.name, expr.span, [self.lower(t, stmt) for t in tensors])
         return self.node(expr, [self.lower(t, stmt) for t in tensors], values)
+
+    def subscript(self, expr: ast.Subscript, stmt: str) -> str:
+        """`x[:, 0]` as the kind whose operator is indexing, its items one list argument."""
+        kind = next(k for k in LAYERS if k.operator == "[]")
+        items = ast.ListExpr(tuple(_index_item(i) for i in expr.items), expr.span)
+        args = (ast.Arg(kind.params[0].name, items, expr.span),)
+        return self.node(ast.Call(kind.name, args, expr.span, expr.span), [self.lower(expr.value, stmt)], args)
+
+    def call_module(self, name: str, span, inputs: list[str]) -> str:
+        """One call of a declared module: a node of its own, the module's arguments and parameters."""
+        module, call = self.modules[name]
+        node_id = f"#{self.counter}"
+        self.counter += 1
+        self._within_limits(call, module.is_block)
+        body = None
+        if module.is_block and module.raw_args is not None:
+            body = self.x.instantiate(call, module.raw_args, self.stack, self.trail)
+        failed = module.raw_args is None or (module.is_block and body is None)
+        node = Node(
+            node_id, module.kind, tuple(inputs), module.raw_args or (), span, self.stmt, module.is_block, body,
+            failed=failed, module=module.name, decl=module.span,
+        )  # fmt: skip
+        self.nodes.append(node)
+        return node_id
 
     def operator(self, expr: ast.BinOp, stmt: str) -> str:
         """`a + b` between tensors; `x * 0.5` or `1 - x` with a number, its kind's `other` argument."""
@@ -246,7 +328,17 @@ class _GraphState:
             return None
 
 
+def _index_item(item):
+    """A subscript item as a value expression: a slice as [start, stop, step], `...` as a string."""
+    if isinstance(item, ast.SliceExpr):
+        parts = (item.start, item.stop, item.step)
+        return ast.ListExpr(tuple(p if p is not None else ast.Const(None, item.span) for p in parts), item.span)
+    if isinstance(item, ast.EllipsisExpr):
+        return ast.Const("...", item.span)
+    return item
+
+
 def _combiners() -> str:
-    ops = [f"`{k.operator}`" for k in LAYERS if k.operator and not k.scalar]
+    ops = [f"`{k.operator}`" for k in LAYERS if k.operator and not k.scalar and k.arity != 1]
     merges = [f"{k.name}(...)" for k in LAYERS if k.arity is None]
     return ", ".join(ops + merges)

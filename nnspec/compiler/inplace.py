@@ -61,7 +61,7 @@ def _hazard(walk, i: int) -> str | None:
         if walk.live[j] and root in walk.steps[j].kept:
             other = walk.nodes[j]
             return f"a value {other.kind} `{other.id}` keeps for backward, so backward fails"
-    made_since = {id(s.out) for s in walk.steps[i:]}
+    made_since = {id(v) for s in walk.steps[i:] for v in (s.out, *s.more)}
     for j in range(i + 1, len(walk.steps)):
         if any(v.root == root and id(v) not in made_since for v in walk.steps[j].ins):
             other = walk.nodes[j]

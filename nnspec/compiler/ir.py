@@ -48,9 +48,43 @@ class Input:
     span: Span
 
 
+def value_ref(node_id: str, k: int) -> str:
+    """The reference to a node's k-th value: its id for the first, `id:k` for the others."""
+    return node_id if k == 0 else f"{node_id}:{k}"
+
+
+def split_ref(ref: str) -> tuple[str, int]:
+    """(node id or input name, which of its values)."""
+    head, _, k = ref.partition(":")
+    return head, int(k) if k else 0
+
+
+@record(eq=False)
+class Module:
+    """A layer or block instance declared once (`conv = Conv2d(64, 3)`), applied wherever its
+    name is called: one set of parameters."""
+
+    name: str  # as written; the attribute is its safe form
+    kind: str
+    raw_args: tuple[ArgValue, ...]
+    span: Span  # the declaration
+    is_block: bool = False
+
+
+@record(eq=False)
+class Tied:
+    """`target.parameter = source.parameter` between declared modules: one tensor for both."""
+
+    target: str
+    target_parameter: str
+    source: str
+    source_parameter: str
+    span: Span
+
+
 @record(eq=False)
 class Node:
-    """One layer or block instance in a graph."""
+    """One layer or block instance in a graph, or one call of a declared module."""
 
     id: str  # unique in its graph: "<statement>.<index>"
     kind: str  # a layer kind or a block name
@@ -68,6 +102,23 @@ class Node:
     shape: Shape | None = None
     params: int = 0
     macs: int = 0
+    module: str | None = None  # the declared module it calls (its parameters are the module's)
+    decl: Span | None = None  # where that module is declared
+    results: int = 1  # the values its statement binds: 3 for `seq, h, c = x -> LSTM(8)`
+    shapes: tuple = ()  # one Shape per value; `shape` is the first
+    targets: tuple[str, ...] = ()  # the names its values are bound to, in order
+    reused: bool = False  # a later call of a module: its parameters are counted at the first call
+    tied: dict = factory(dict)  # parameter -> the `module.parameter` it is tied to (not counted here)
+
+    @property
+    def path(self) -> str:
+        """Its module path: the declared module's name, else its id."""
+        return self.module or self.id
+
+    def values(self) -> list[tuple[str, Shape]]:
+        """(ref, shape) of each value it gives."""
+        shapes = self.shapes or ((self.shape,) if self.shape is not None else ())
+        return [(value_ref(self.id, k), s) for k, s in enumerate(shapes)]
 
 
 @record(eq=False)
@@ -81,15 +132,26 @@ class Graph:
     span: Span
     trail: tuple[tuple[Span, str], ...] = ()  # labels at the block uses this instance comes from
     env: dict = factory(dict)  # a block instance's arguments, defaults included
+    modules: tuple[Module, ...] = ()  # declared modules, in order
+    ties: tuple[Tied, ...] = ()
+    frozen: tuple[tuple[str, Span], ...] = ()  # `freeze "pattern"`: (pattern, where), over this graph's names
 
-    def node(self, id: str) -> Node | None:
+    def node(self, ref: str) -> Node | None:
+        """The node with this id, or the node giving the value `ref` (`id:1`)."""
         index = self.__dict__.get("_by_id")
         if index is None:  # built on first use (a scan per lookup made lints quadratic in the layers)
             index = {}
             for n in self.nodes:
                 index.setdefault(n.id, n)
             object.__setattr__(self, "_by_id", index)  # not a field: no effect on eq, hash, repr, replace
-        return index.get(id)
+        return index.get(ref.partition(":")[0])
+
+    def shapes(self) -> dict:
+        """ref -> Shape of every value: the inputs' and each node's."""
+        found = {i.name: i.shape for i in self.inputs}
+        for n in self.nodes:
+            found.update(n.values())
+        return found
 
     def total_params(self) -> int:
         return sum(n.params for n in self.nodes)

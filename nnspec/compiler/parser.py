@@ -63,7 +63,7 @@ def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
 def _too_deep(sections) -> list[Diagnostic]:
     """E107 for each statement whose expression nests more than MAX_NESTING levels."""
     roots = [p.default for sec in sections for p in sec.params or () if p.default is not None]
-    roots += [stmt.value for sec in sections for stmt in sec.body if not isinstance(stmt, ast.InputDecl)]
+    roots += [stmt.value for sec in sections for stmt in sec.body if hasattr(stmt, "value")]
     return [
         Diagnostic(
             "E107",
@@ -99,6 +99,10 @@ def _children(expr) -> list:
         return list(expr.items)
     if isinstance(expr, ast.DictExpr):
         return [v for _, v in expr.items]
+    if isinstance(expr, ast.Subscript):
+        return [expr.value, *expr.items]
+    if isinstance(expr, ast.SliceExpr):
+        return [part for part in (expr.start, expr.stop, expr.step) if part is not None]
     return []
 
 
@@ -238,6 +242,21 @@ class _Builder:
     def assign(self, meta, ch):
         return ast.Assign(str(ch[0]), _tok_span(self.path, ch[0]), ch[1], self._sp(meta))
 
+    def unpack(self, meta, ch):
+        targets, value = ch[:-1], ch[-1]
+        spans = tuple(_tok_span(self.path, t) for t in targets)
+        return ast.Unpack(tuple(str(t) for t in targets), spans, value, self._sp(meta))
+
+    def tie(self, meta, ch):
+        return ast.Tie(ch[0], ch[1], self._sp(meta))
+
+    def dotted(self, meta, ch):
+        return ast.Path(str(ch[0]), ".".join(str(c) for c in ch[1:]), self._sp(meta))
+
+    def directive(self, meta, ch):
+        values = tuple(ast.Const(self._string(t), _tok_span(self.path, t)) for t in ch[1:])
+        return ast.Directive(str(ch[0]), _tok_span(self.path, ch[0]), values, self._sp(meta))
+
     def input_decl(self, meta, ch):
         return ast.InputDecl(tuple(ch), self._sp(meta))
 
@@ -255,7 +274,25 @@ class _Builder:
         return str(ch[0])
 
     def output_decl(self, meta, ch):
-        return ast.OutputDecl(str(ch[0]) if ch[0] else None, ch[1], self._sp(meta))
+        return ast.OutputDecl(str(ch[0]) if ch[0] is not None else None, ch[1], self._sp(meta))
+
+    def out_name(self, meta, ch):
+        return ch[0]
+
+    def module(self, meta, ch):
+        return ast.Name(str(ch[0]), self._sp(meta))
+
+    def subscripted(self, meta, ch):
+        return ast.Subscript(ch[0], tuple(ch[1:]), self._sp(meta))
+
+    def sub_index(self, meta, ch):
+        return ch[0]
+
+    def sub_slice(self, meta, ch):
+        return ast.SliceExpr(ch[0], ch[1], ch[2], self._sp(meta))
+
+    def sub_ellipsis(self, meta, ch):
+        return ast.EllipsisExpr(self._sp(meta))
 
     def chain(self, meta, ch):
         return ast.Chain(ch[0], tuple(ch[1:]), self._sp(meta))

@@ -1,4 +1,4 @@
-"""The passes in order: parse, sections, names, settings, expand, bind, shapes, references, lints."""
+"""The passes in order: parse, sections, names, settings, expand, bind, shapes, weights, references, lints."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from nnspec.compiler.resolve import resolve_names
 from nnspec.compiler.searchable import check_searches
 from nnspec.compiler.sections import collect_sections
 from nnspec.compiler.settings import check_settings, resolve_refs
+from nnspec.compiler.weights import check_frozen, tie_weights
 from nnspec.diagnostics import Diagnostic, Sink, Span, sort_key
 from nnspec.record import record
 
@@ -73,12 +74,14 @@ def check_spec(spec, sink: Sink | None = None, options: Options = DEFAULT_OPTION
     if sink.has_errors:
         return _done(None, sink, source)
     models = expand_models(sections, sink)
-    for step in (bind_args, infer_shapes):
+    for step in (bind_args, infer_shapes, tie_weights):
         if sink.has_errors:
             return _done(None, sink, source)
         models = {name: step(graph, sink) for name, graph in models.items()}
     if sink.has_errors:
         return _done(None, sink, source)
+    for graph in models.values():
+        check_frozen(graph, sink)
     resolve_refs(settings, models, sink)
     program = Program(
         spec, models, sections["block"], settings["data"], settings["train"], settings["search"], sections["model"]

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 from nnspec.bytesize import show
-from nnspec.compiler.cost import Cost, LayerCost, estimate, is_frozen
+from nnspec.compiler.cost import Cost, LayerCost, estimate
 from nnspec.compiler.ir import BoundCall, Graph
 from nnspec.compiler.walk import flat_nodes
-from nnspec.record import record
+from nnspec.compiler.weights import frozen_count, frozen_patterns
+from nnspec.record import record, replace
 
 BYTES_PER_PARAM = 4  # float32
 
@@ -27,7 +28,14 @@ class Row:
     macs: int
     is_block: bool
     local: str  # the name inside its block, shown indented
+    frozen: int = 0  # of its parameters, how many do not train
+    recursive: bool = False  # a later call of a module: its parameters are counted at the first
+    shapes: tuple = ()  # every value it gives, when it gives several
     cost: LayerCost = LayerCost()
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.frozen < self.params
 
 
 @record
@@ -50,47 +58,45 @@ class Summary:
 def summarize(
     graph: Graph, frozen: tuple[str, ...] = (), batch_size: int = 1, optimizer: BoundCall | None = None
 ) -> Summary:
-    """`frozen`: glob patterns over layer names whose parameters do not train; `batch_size` and
-    `optimizer`: the training step the memory is estimated for."""
+    """`frozen`: a train section's glob patterns over layer and parameter names whose parameters
+    do not train (the model's own `freeze` patterns are added); `batch_size` and `optimizer`: the
+    training step the memory is estimated for."""
+    patterns = (*frozen, *frozen_patterns(graph))
     cost = estimate(graph, batch_size, frozen, optimizer)
     rows = []
     for (name, depth, node), layer in zip(flat_nodes(graph), cost.layers):
-        trainable = node.params > 0 and not is_frozen(name, frozen)
-        rows.append(
-            Row(name, node.kind, node.shape, node.params, trainable, depth, node.macs, node.is_block, node.id, layer)
-        )
+        off = 0 if node.is_block else frozen_count(name, node, patterns)
+        shapes = node.shapes if len(node.shapes) > 1 else ()
+        row = Row(
+            name, node.kind, node.shape, node.params, off < node.params, depth, node.macs, node.is_block,
+            node.path, off, node.reused, shapes, layer,
+        )  # fmt: skip
+        rows.append(row)
+    rows = _blocks_frozen(rows)
     leaves = [r for r in rows if not r.is_block]
     total = sum(r.params for r in leaves)
-    stopped = {r.name for r in rows if r.is_block and r.params and not r.trainable}
-    trainable = sum(r.params for r in leaves if r.trainable and not _inside(r.name, stopped))
+    trainable = total - sum(r.frozen for r in leaves)
     inputs = {i.name: i.shape for i in graph.inputs}
     return Summary(graph.name, inputs, tuple(rows), total, trainable, sum(r.macs for r in leaves), cost)
 
 
-def _inside(name: str, blocks: set) -> bool:
-    """Whether a layer lies inside one of `blocks` (a frozen block freezes its layers)."""
-    parts = name.split(".")
-    return any(".".join(parts[:n]) in blocks for n in range(1, len(parts)))
+def _blocks_frozen(rows: list[Row]) -> list[Row]:
+    """A block row's frozen count is its layers'."""
+    out = []
+    for i, row in enumerate(rows):
+        if row.is_block:
+            inside = [r for r in rows[i + 1 :] if r.name.startswith(row.name + ".") and not r.is_block]
+            off = sum(r.frozen for r in inside)
+            row = replace(row, trainable=off < row.params, frozen=off)
+        out.append(row)
+    return out
 
 
 def to_json(s: Summary) -> str:
     data = {
         "model": s.model,
         "inputs": {k: v.json() for k, v in s.inputs.items()},
-        "layers": [
-            {
-                "name": r.name,
-                "kind": r.kind,
-                "output_shape": r.shape.json() if r.shape else None,
-                "params": r.params,
-                "trainable": r.trainable,
-                "depth": r.depth,
-                "macs": r.macs,
-                "flops": {"forward": r.cost.forward, "backward": r.cost.backward},
-                "memory": {"saved": r.cost.saved},
-            }
-            for r in s.rows
-        ],
+        "layers": [_layer_json(r) for r in s.rows],
         "total_params": s.total,
         "trainable_params": s.trainable,
         "non_trainable_params": s.total - s.trainable,
@@ -100,6 +106,29 @@ def to_json(s: Summary) -> str:
         "memory": _memory(s.cost),
     }
     return json.dumps(data, indent=2)
+
+
+def _layer_json(r: Row) -> dict:
+    """One row; `output_shapes` when it gives several values, `recursive` for a module's later
+    calls (torchinfo's mark), `frozen_params` when only some of its parameters train."""
+    row = {
+        "name": r.name,
+        "kind": r.kind,
+        "output_shape": r.shape.json() if r.shape else None,
+        "params": r.params,
+        "trainable": r.trainable,
+        "depth": r.depth,
+        "macs": r.macs,
+        "flops": {"forward": r.cost.forward, "backward": r.cost.backward},
+        "memory": {"saved": r.cost.saved},
+    }
+    if r.shapes:
+        row["output_shapes"] = [shape.json() for shape in r.shapes]
+    if r.recursive:
+        row["recursive"] = True
+    if r.partial:
+        row["frozen_params"] = r.frozen
+    return row
 
 
 def _flops(cost: Cost) -> dict:
@@ -133,9 +162,11 @@ def to_text(s: Summary, source: str) -> str:
     body = [(f"{n} (Input)", str(shape), "-", "", "", "", "") for n, shape in s.inputs.items()]
     for r in s.rows:
         label = "  " * r.depth + f"{r.local} ({r.kind})"
-        trainable = ("yes" if r.trainable else "no") if r.params else ""
+        shape = ", ".join(map(str, r.shapes)) if r.shapes else str(r.shape)
+        count = "(recursive)" if r.recursive else f"{r.params:,}"
+        trains = ("partial" if r.partial else "yes" if r.trainable else "no") if r.params else ""
         flops = (f"{r.cost.forward:,}", f"{r.cost.backward:,}", show(r.cost.saved) if r.cost.saved else "")
-        body.append((label, str(r.shape), f"{r.params:,}", trainable, *flops))
+        body.append((label, shape, count, trains, *flops))
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
     rule = "=" * (sum(widths) + 2 * (len(widths) - 1))
     lines = [f"{s.model}  ({source})", rule, _fmt(header, widths), rule, *(_fmt(b, widths) for b in body), rule]

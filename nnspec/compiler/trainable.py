@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 
 from nnspec.compiler.ir import BoundCall, Graph, Settings
-from nnspec.compiler.walk import covered, flat_nodes
+from nnspec.compiler.walk import covered, flat_nodes, output_shapes
+from nnspec.compiler.weights import pattern_names
 from nnspec.diagnostics import Sink
 
 
@@ -23,6 +24,8 @@ def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: 
             f"train `{train.name}`: model `{graph.name}` has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; training needs one of each",
             train.spans.get("model", train.span),
         )
+    else:
+        _batch_first(train, graph, sink)
     for key in ("init", "freeze", "layer_lr"):
         _patterns(train, key, graph, sink)
     _rate_unused(train, graph, sink)
@@ -31,14 +34,34 @@ def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: 
         _targets_fit_loss(data, train.values["loss"], sink)
 
 
+def _batch_first(train: Settings, graph: Graph, sink: Sink) -> None:
+    """Batches come one sample per row, and the loss pairs each output row with one sample's target."""
+    value = graph.inputs[0]
+    output = output_shapes(graph)[graph.outputs[0][0]]
+    for what, shape, span in (("input", value.shape, value.span), ("output", output, graph.outputs[0][2])):
+        if shape is not None and not shape.batch_first:
+            sink.error(
+                "E507",
+                f"train `{train.name}`: the model's {what} {shape} does not have one sample per row first; the training program's batches do",
+                span,
+                help="move the batch back to dim 0 (or split the batches joined along it) before the output",
+            )
+
+
 def layer_names(graph: Graph) -> list[str]:
     """Names of the layers that hold parameters, blocks included (patterns match these)."""
-    return [name for name, _, node in flat_nodes(graph) if node.params]
+    return [name for name, _, node in flat_nodes(graph) if node.params and not node.reused]
 
 
 def _patterns(train: Settings, key: str, graph: Graph, sink: Sink) -> None:
+    """`init` names layers; `freeze` and `layer_lr` also parameters and the modules holding them."""
     names = layer_names(graph)
+    wider = None
     for pattern in train.values[key]:
+        if key != "init" and not any(fnmatch.fnmatchcase(name, pattern) for name in names):
+            wider = wider if wider is not None else pattern_names(graph)  # listed only when needed
+            if any(fnmatch.fnmatchcase(name, pattern) for name in wider):
+                continue
         if not any(fnmatch.fnmatchcase(name, pattern) for name in names):
             shown = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
             sink.error(

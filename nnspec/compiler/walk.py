@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from nnspec.compiler.ir import Graph, Node
+from nnspec.compiler.ir import Graph, Node, split_ref
 from nnspec.kinds.layer import LAYERS
 
 
@@ -23,7 +23,8 @@ def producer(
                 return None
             graph, ref, outer = outer[ref]
         elif node.is_block and node.body is not None and node.body.outputs:
-            graph, ref, outer = node.body, node.body.outputs[0][1], block_entry(graph, node, outer)
+            k = min(split_ref(ref)[1], len(node.body.outputs) - 1)  # the block output this value is
+            graph, ref, outer = node.body, node.body.outputs[k][1], block_entry(graph, node, outer)
         elif through_transparent and LAYERS.get(node.kind).transparent and node.inputs and not (stop and stop(node)):
             ref = node.inputs[0]
         else:
@@ -42,7 +43,7 @@ def batch_statistics(graph: Graph, fed: dict | None = None) -> bool:
     shapes = {i.name: i.shape for i in graph.inputs} | (fed or {})
     for node in graph.nodes:
         ins = [shapes.get(ref) for ref in node.inputs]
-        shapes[node.id] = node.shape
+        shapes.update(node.values())
         if node.is_block:
             if node.body is not None and batch_statistics(
                 node.body, dict(zip((i.name for i in node.body.inputs), ins))
@@ -55,17 +56,17 @@ def batch_statistics(graph: Graph, fed: dict | None = None) -> bool:
 
 def output_shapes(graph: Graph) -> dict:
     """Output name -> Shape of a shape-checked graph."""
-    shapes = {i.name: i.shape for i in graph.inputs}
-    shapes.update({n.id: n.shape for n in graph.nodes})
+    shapes = graph.shapes()
     return {name: shapes.get(ref) for name, ref, _ in graph.outputs}
 
 
 def flat_nodes(graph: Graph, prefix: str = "", depth: int = 0):
-    """(dotted name, depth, node) for every node, block bodies included, in order."""
+    """(module path, depth, node) for every node, block bodies included, in order; each call of a
+    declared module has the module's path."""
     for node in graph.nodes:
-        yield prefix + node.id, depth, node
+        yield prefix + node.path, depth, node
         if node.is_block and node.body is not None:
-            yield from flat_nodes(node.body, f"{prefix}{node.id}.", depth + 1)
+            yield from flat_nodes(node.body, f"{prefix}{node.path}.", depth + 1)
 
 
 def covered(name: str, patterns) -> bool:

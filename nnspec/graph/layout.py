@@ -7,7 +7,7 @@ at several places, for instance, can be drawn once and its later calls marked "s
 
 from __future__ import annotations
 
-from nnspec.compiler.ir import Graph, Node
+from nnspec.compiler.ir import Graph, Node, value_ref
 from nnspec.graph import labels
 from nnspec.kinds.layer import LAYERS
 from nnspec.record import record
@@ -104,20 +104,22 @@ class _Builder:
             if self._opens(node, level):
                 cluster, inner = self.cluster(node, prefix, level, sources)
                 items.append(cluster)
-                ends[node.id] = inner[node.body.outputs[0][1]]
+                for k, (_, ref, _) in enumerate(node.body.outputs):  # a block gives one value per output
+                    ends[value_ref(node.id, k)] = inner[ref]
             else:
-                box = self.box(prefix + node.id, _node_lines(node), _role(node), _tooltip(prefix, node))
+                box = self.box(prefix + node.path, _node_lines(node), _role(node), _tooltip(prefix, node))
                 for end in sources:
                     self.edge(end, box)
                 items.append(box)
-                ends[node.id] = _End(box, node.shape)
+                for ref, shape in node.values() or [(node.id, node.shape)]:
+                    ends[ref] = _End(box, shape)
         return items, ends
 
     def cluster(self, node: Node, prefix: str, level: int, sources: list) -> tuple[Cluster, dict]:
         feeds = {i.name: end for i, end in zip(node.body.inputs, sources)}
-        items, ends = self.contents(node.body, f"{prefix}{node.id}.", level + 1, feeds)
+        items, ends = self.contents(node.body, f"{prefix}{node.path}.", level + 1, feeds)
         self.clusters += 1
-        return Cluster(f"c{self.clusters}", prefix + node.id, _node_lines(node), tuple(items)), ends
+        return Cluster(f"c{self.clusters}", prefix + node.path, _node_lines(node), tuple(items)), ends
 
     def _opens(self, node: Node, level: int) -> bool:
         """Whether a node is drawn as a cluster: a block with layers (an empty one would vanish), not too deep."""
@@ -137,14 +139,16 @@ def _node_lines(node: Node) -> tuple[str, ...]:
         args = labels.bindings(node.body.env if node.body is not None else {})
     else:
         args = labels.describe(LAYERS.get(node.kind), node.args or {}, node.shape)
-    head = f"{node.id}: {node.kind} {args}".rstrip()
+    head = f"{node.path}: {node.kind} {args}".rstrip()
+    if node.reused:  # a module called again: its parameters are drawn at its first call
+        return (head, "shared")
     return (head, labels.count(node.params)) if node.params else (head,)
 
 
 def _tooltip(prefix: str, node: Node) -> str:
     if node.is_block or node.args is None:
-        return prefix + node.id
-    return f"{prefix}{node.id}: {labels.call(LAYERS.get(node.kind), node.args)}"
+        return prefix + node.path
+    return f"{prefix}{node.path}: {labels.call(LAYERS.get(node.kind), node.args)}"
 
 
 def _shape_text(shape) -> str:

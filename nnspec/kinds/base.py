@@ -14,20 +14,45 @@ MAX_ELEMENTS = 2**63 - 1  # PyTorch's sizes and element counts are int64
 
 @record
 class Shape:
-    """A per-sample shape: the batch dimension is implicit and shown as N."""
+    """A tensor's shape: the per-sample `dims`, and where the batch dim N sits among them.
+
+    `batch` is 0 for batch-first tensors, 1 for a sequence-major (T, N, F) one and for a recurrent
+    layer's (layers, N, H) state; `scale` is the batch's size in samples: 2 once two batches are
+    concatenated along dim 0 (2N), T once a view folds the steps of (N, T, F) into it (N*T).
+    """
 
     dims: tuple[Dim, ...]
     dtype: str = "float"  # "float" | "long"
+    batch: int = 0
+    scale: Dim = 1
 
     def __str__(self) -> str:
-        return "(" + ", ".join(["N", *map(str, self.dims)]) + ")"
+        return "(" + ", ".join(map(str, self.labels())) + ")"
 
     def json(self) -> list:
-        return ["N", *self.dims]
+        return self.labels()
+
+    def labels(self) -> list:
+        """Every dim of the tensor, the batch as "N" ("2N", "N*T")."""
+        dims = list(self.dims)
+        return [*dims[: self.batch], self.batch_label(), *dims[self.batch :]]
+
+    def batch_label(self) -> str:
+        if self.scale == 1:
+            return "N"
+        return f"{self.scale}N" if isinstance(self.scale, int) else f"N*{self.scale}"
 
     @property
     def rank(self) -> int:
         return len(self.dims)
+
+    @property
+    def batch_first(self) -> bool:
+        """Batch-first with one sample per row: what most layers, the data and the loss take."""
+        return self.batch == 0 and self.scale == 1
+
+    def layout(self) -> tuple:
+        return self.batch, self.scale
 
     def numel(self) -> int | None:
         n = 1
@@ -47,7 +72,11 @@ class Shape:
         return False
 
     def with_dims(self, dims, dtype: str | None = None) -> Shape:
-        return Shape(tuple(dims), dtype or self.dtype)
+        """Other per-sample dims, the batch where it was."""
+        return Shape(tuple(dims), dtype or self.dtype, self.batch, self.scale)
+
+    def with_layout(self, batch: int, scale: Dim | None = None) -> Shape:
+        return Shape(self.dims, self.dtype, batch, self.scale if scale is None else scale)
 
 
 class ShapeError(Exception):
@@ -67,6 +96,12 @@ class Example:
     args: dict
     inputs: tuple[tuple, ...]
     dtype: str = "float"
+    batches: tuple[int, ...] = ()  # where each input's batch dim is (default: first)
+    results: int = 1  # values the call gives: `seq, h_n = x -> GRU(20)` takes 2
+
+    def shapes(self) -> list[Shape]:
+        batches = self.batches or (0,) * len(self.inputs)
+        return [Shape(tuple(s), self.dtype, b) for s, b in zip(self.inputs, batches)]
 
 
 class Kind:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from nnspec.kinds.base import Example, Kind, Registry, Shape, ShapeError
@@ -18,7 +19,11 @@ class Layer(Kind):
     scalar: ClassVar[bool] = False  # the operator's other side is a number: arguments `other` and `reverse`
     ranks: ClassVar[tuple[int, ...] | None] = None  # accepted per-sample ranks; None: any
     input_dtype: ClassVar[str | None] = "float"  # None: any
-    fixed: ClassVar[dict] = {}  # constructor keywords nnspec always sets, e.g. batch_first=True
+    fixed: ClassVar[dict] = {}  # constructor keywords nnspec always sets
+    # Whether it takes a tensor whose batch is not its first dim, (T, N, F): it acts on the last
+    # dims or element by element, or reads the layout itself (batch_first, dims counted as PyTorch does).
+    any_layout: ClassVar[bool] = False
+    mixed_layouts: ClassVar[bool] = False  # its inputs may differ in layout (an RNN's (N, T, F) and (L, N, H) state)
     examples: ClassVar[tuple[Example, ...]] = ()
     # Roles the ML lints read; they never name a kind.
     transparent: ClassVar[bool] = False  # changes neither values' meaning nor linearity (Flatten)
@@ -55,6 +60,12 @@ class Layer(Kind):
 
     def check_inputs(self, ins: list[Shape]) -> None:
         for shape in ins:
+            if not self.any_layout and shape.batch != 0:
+                raise ShapeError(
+                    "E402",
+                    f"{self.name} takes the batch as its first dim, got {shape}",
+                    help="`Transpose(0, 1)` puts a (T, N, F) sequence's batch first",
+                )
             if self.ranks is not None and shape.rank not in self.ranks:
                 want = " or ".join(_rank_words(r) for r in self.ranks)
                 raise ShapeError("E402", f"{self.name} expects {want}, got {shape}", expected=want)
@@ -68,8 +79,18 @@ class Layer(Kind):
     def infer(self, args: dict, ins: list[Shape]) -> Shape:
         return ins[0]
 
+    def infer_all(self, args: dict, ins: list[Shape], count: int) -> tuple[Shape, ...]:
+        """The values of one call whose statement binds `count` names: `a, b = x -> Chunk(2, dim=1)`."""
+        if count == 1:
+            return (self.infer(args, ins),)
+        raise ShapeError("E406", f"{self.name} gives one value, not {count}", help="bind it to one name")
+
+    def parameters(self, args: dict) -> dict[str, tuple[int, ...]]:
+        """The module's parameters by name (as `named_parameters()` gives them) and shape."""
+        return {}
+
     def count(self, args: dict, ins: list[Shape]) -> int:
-        return 0
+        return sum(math.prod(shape) for shape in self.parameters(args).values())
 
     def macs(self, args: dict, ins: list[Shape], out: Shape) -> int:
         return 0
@@ -113,6 +134,14 @@ class Layer(Kind):
         """The forward expression; `module` is the attribute holding the constructed layer."""
         return f"{module}({', '.join(inputs)})"
 
+    def forward_all(self, module: str, inputs: list[str], args: dict) -> str:
+        """The expression giving every value of `infer_all` (unpacked by `unpack`)."""
+        return self.forward(module, inputs, args)
+
+    def unpack(self, names: list[str]) -> str:
+        """The assignment targets that take `forward_all`'s values: `a, b`, or `seq, (h, c)`."""
+        return ", ".join(names)
+
 
 def _rank_words(rank: int) -> str:
     return {0: "a scalar", 1: "(N, C)", 2: "(N, C, L)", 3: "(N, C, H, W)"}.get(rank, f"{rank + 1}-d input")
@@ -133,12 +162,13 @@ def channel_dim(shape: Shape, what: str) -> int:
     return c
 
 
-def torch_dim(dim: int, rank: int, what: str) -> int:
-    """A PyTorch dim over (N, *dims) -> an index into the per-sample dims."""
+def torch_dim(dim: int, rank: int, what: str, batch: int = 0) -> int:
+    """A PyTorch dim over the whole tensor (the batch at `batch`) -> an index into the per-sample dims."""
     full = rank + 1
     if not -full <= dim < full:
         raise ShapeError("E402", f"{what}: dim {dim} is out of range for a {full}-d tensor")
     index = dim % full
-    if index == 0:
-        raise ShapeError("E402", f"{what}: dim {dim} is the batch dimension", help="count dims from 1 (0 is the batch)")
-    return index - 1
+    if index == batch:
+        where = "0 is the batch" if batch == 0 else f"the batch is dim {batch}"
+        raise ShapeError("E402", f"{what}: dim {dim} is the batch dimension", help=f"count dims from 0 ({where})")
+    return index - (index > batch)

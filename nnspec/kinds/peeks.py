@@ -11,6 +11,7 @@ from nnspec.program.contract import Facts, text_facts
 from nnspec.program.errors import DataError
 from nnspec.program.sources.folders import class_images
 from nnspec.program.sources.table import label_column, numeric_column, read_header, read_table
+from nnspec.program.sources.text import decoded, windows
 
 MAX_TARGETS = 10_000_000  # targets lint reads whole to know their values (more: shapes only)
 
@@ -44,6 +45,19 @@ def peek_images(path: str, args: dict) -> Peek:
     samples = sum(len(files) for files in found.values())
     targets = text_facts(list(found))
     return Peek(samples=samples, features=(channels, *args["size"]), values="reals", targets=targets)
+
+
+def peek_text(path: str, args: dict) -> Peek:
+    """The windows a text gives and its characters, as the program's load_text reads them."""
+    if os.path.getsize(path) > MAX_SCAN_BYTES:
+        return Peek(features=(args["block_size"],), values="integers")
+    with open(path, "rb") as f:
+        text = decoded(f.read(), path)
+    size = args["block_size"]
+    count = len(windows(len(text), size, args["stride"] or size, path))
+    vocabulary = len(set(text))
+    targets = Facts("integers", list(range(vocabulary)), vocabulary, (size,))
+    return Peek(samples=count, features=(size,), values="integers", targets=targets)
 
 
 def peek_arrays(path: str, args: dict) -> Peek:

@@ -134,6 +134,26 @@ class Images(Source):
         return peek_images(path, args)
 
 
+@SOURCES.register
+class Text(Source):
+    """A UTF-8 text file as next-character prediction, one class per distinct character.
+
+    Windows of `block_size` characters, long[T], each with the characters one position on as
+    its targets, (T,)."""
+
+    name = "text"
+    params = (
+        Param("path", Str()),
+        Param("block_size", Int(1)),
+        Param("stride", Optional(Int(1)), None, doc="characters between windows; none: block_size"),
+    )
+
+    def peek(self, path, args, data):
+        from nnspec.kinds.peeks import peek_text
+
+        return peek_text(path, args)
+
+
 class Distribution(Kind):
     family = "distribution"
 

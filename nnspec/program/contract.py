@@ -35,10 +35,16 @@ def text_facts(labels):
 
 
 def target_problem(encoding, facts, output):
-    """Targets with these facts against a model of per-sample output shape `output` under
-    `encoding` ("index", "one_hot", "binary" or "real")."""
+    """(code, message) when targets with these facts cannot train a model of per-sample output
+    shape `output` under `encoding` ("index", "one_hot", "binary" or "real"); else None."""
+    if encoding == "one_hot" and len(output) > 1:
+        return (
+            "E516",
+            f"one-hot targets for an output of {_dims(output)} per sample: class scores"
+            " at each position take class indices (one_hot = false)",
+        )
     if encoding in ("index", "one_hot"):
-        return class_problem(facts, output[-1])
+        return class_problem(facts, output)
     if encoding == "binary":
         return binary_problem(facts, output)
     return real_problem(facts, output)
@@ -60,24 +66,48 @@ def real_problem(facts, output):
     return _width_problem(facts, output, "targets")
 
 
-def class_problem(facts, classes):
-    """Class targets: one label per sample, no more classes than the output scores."""
+def class_problem(facts, output):
+    """Class targets: one label per sample, or one per position when the output scores the
+    classes at each (an output (T, C) takes targets (T,)); no more classes than it scores."""
+    classes, positions = output[-1], tuple(output[:-1])
     if facts.kind == "reals":
-        message = f"the targets are real values ({_shown(facts)}), not class labels"
-        return "E516", message
-    if facts.shape not in ((), (1,)):
-        message = f"class targets of shape {facts.shape} per sample: one class label per sample is expected"
-        return "E517", message
-    if facts.named and facts.count is not None and facts.count > classes:
-        message = f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}"
-        return "E517", message
-    values = [] if facts.named else facts.values or []
-    outside = [v for v in values if not 0 <= v < classes]
-    if outside:  # the highest label out of range, else the lowest
-        label = _number(max(outside) if max(outside) >= classes else min(outside))
-        message = f"class label {label} is outside the {classes} classes the model's output scores"
-        return "E517", message
+        return (
+            "E516",
+            f"the targets are real values ({_shown(facts)}), not class labels",
+        )
+    if positions and not _same_dims(facts.shape, positions):
+        return (
+            "E517",
+            f"class targets of shape {facts.shape} per sample; the output scores classes"
+            f" at {_dims(positions)} positions: one label per position is expected",
+        )
+    if not positions and facts.shape not in ((), (1,)):
+        return (
+            "E517",
+            f"class targets of shape {facts.shape} per sample: one class label per sample is expected",
+        )
+    if facts.named:
+        if facts.count is not None and facts.count > classes:
+            return (
+                "E517",
+                f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}",
+            )
+    elif facts.values:
+        low, high = facts.values[0], facts.values[-1]
+        if low < 0 or high >= classes:
+            label = high if high >= classes else low
+            return (
+                "E517",
+                f"class label {_number(label)} is outside the {classes} classes the model's output scores",
+            )
     return None
+
+
+def _same_dims(shape, dims):
+    """A symbolic dim (a name) stands for any size."""
+    return len(shape) == len(dims) and all(
+        not isinstance(d, int) or d == s for d, s in zip(dims, shape)
+    )
 
 
 def binary_problem(facts, output):
@@ -108,6 +138,12 @@ def _width_problem(facts, output, what):
 
 def _width(shape):
     return math.prod(d for d in shape if isinstance(d, int))
+
+
+def _dims(shape):
+    return (
+        "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    )
 
 
 def _number(value):

@@ -55,6 +55,8 @@ def prepare_data(samples, seed, fractions=None):
     fractions = fractions or SPLIT
     x = model_input(samples.x, samples.where)
     y, classes = encode_targets(samples.labels, samples.where)
+    if samples.classes is not None:  # the source names them: a text's characters
+        classes = [*samples.classes, *classes[len(samples.classes) :]]
     splits = split(x, y, seed, fractions, samples.where)
     stats = normalization(splits["train"][0])
     if NORMALIZE != "none":
@@ -82,7 +84,7 @@ def encode_targets(labels, where):
         raise DataError("E502", f"{where}: the data has no targets")
     found = facts(labels)
     if TARGETS in ("index", "one_hot"):
-        problem = class_problem(found, OUTPUT_SHAPE[-1])
+        problem = class_problem(found, OUTPUT_SHAPE)
     if TARGETS in ("index", "one_hot") and NUM_CLASSES is not None:
         problem = problem or declared_problem(found, NUM_CLASSES)
     if TARGETS == "binary":
@@ -138,6 +140,9 @@ def class_indices(labels):
         names = sorted(set(labels), key=label_order)
         index = {name: i for i, name in enumerate(names)}
         y = torch.tensor([index[label] for label in labels])
+    elif len(OUTPUT_SHAPE) > 1:  # a label per position, as the contract checked
+        y = labels.long()
+        names = [str(i) for i in range(int(y.max()) + 1)]
     else:
         y = labels.reshape(len(labels)).long()
         names = [str(i) for i in range(int(y.max()) + 1)]

@@ -23,8 +23,11 @@ def covers(layer, pattern):
 
 
 def matches(parameter, pattern):
-    """Whether a layer-name pattern covers a parameter: its layer or any enclosing block matches."""
-    return covers(parameter.rpartition(".")[0], pattern)
+    """Whether a pattern names a parameter (`fc.bias`) or covers it: its layer or any
+    enclosing block matches."""
+    return fnmatch.fnmatchcase(parameter, pattern) or covers(
+        parameter.rpartition(".")[0], pattern
+    )
 
 
 def parameter_groups(model, lr):

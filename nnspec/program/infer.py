@@ -14,12 +14,18 @@ from nnspec.program.streamed import make_streamed, prepare_streamed
 IN_MEMORY = True
 NUM_WORKERS = 0
 NORMALIZE = "none"
+POSITIONS = False  # the output scores classes at each position
 
 
 @torch.no_grad()
 def predict(model, samples, checkpoint, path, device):
     """The model's outputs for `samples` (read like the training data), after the checkpoint's
     normalization; `path` names the checkpoint in messages."""
+    if POSITIONS:  # a table of one row per sample cannot hold them
+        raise DataError(
+            "E507",
+            "predict writes class probabilities per sample; this model scores them at each position",
+        )
     load_weights(model, checkpoint, path)
     model.to(device).eval()
     if IN_MEMORY:

@@ -14,6 +14,7 @@ TASK = "multiclass"  # or "binary", "regression": what the metrics compare
 TARGETS = "index"  # how the loss takes targets (see data.py)
 METRICS = False  # whether the spec asks for metrics
 FREEZE = []  # layer-name patterns whose parameters do not train
+POSITIONS = False  # class scores at each position, (N, T, C), for targets (N, T)
 
 
 def train_epoch(
@@ -37,7 +38,7 @@ def train_epoch(
     optimizer.zero_grad(set_to_none=True)
     for i, (x, y) in enumerate(batches.epoch(epoch)):
         out = model(x)
-        loss = loss_fn(out, y)
+        loss = loss_fn(out.movedim(-1, 1) if POSITIONS else out, y)  # classes in dim 1
         if not torch.isfinite(loss):
             where = f"at epoch {epoch + 1}, batch {i + 1}"
             raise NonFiniteLoss(f"the loss is {loss.item()} {where}")
@@ -67,7 +68,7 @@ def evaluate(model, batches, loss_fn, *, metrics=None):
     total, count = 0.0, 0
     for x, y in batches.epoch(0):
         out = model(x)
-        total += loss_fn(out, y) * len(x)
+        total += loss_fn(out.movedim(-1, 1) if POSITIONS else out, y) * len(x)
         count += len(x)
         if METRICS:
             metrics.add(out, y)
@@ -112,7 +113,7 @@ def metric_inputs(out, y):
     if TASK == "multiclass" and TARGETS == "one_hot":
         return out, y.argmax(1)
     if TASK == "multiclass":
-        return out, y
+        return out.movedim(-1, 1) if POSITIONS else out, y
     if TASK == "binary":
         return out.reshape(-1), y.reshape(-1).long()
     return out.reshape(len(out), -1).squeeze(1), y.reshape(len(y), -1).squeeze(1)

@@ -9,11 +9,12 @@ class Samples:
     """Features (N, ...) in the source's own dtype (a tensor, or a dataset read sample by sample
     when streamed), raw labels (a list of text or a tensor; None when the source has none), where
     they come from, the feature columns by name and the columns left unused (None for sources
-    without named columns)."""
+    without named columns), and the classes' names when the source knows them (a text's
+    characters)."""
 
-    def __init__(self, x, labels, where, columns=None, unused=None):
+    def __init__(self, x, labels, where, columns=None, unused=None, classes=None):
         self.x, self.labels, self.where = x, labels, where
-        self.columns, self.unused = columns, unused
+        self.columns, self.unused, self.classes = columns, unused, classes
 
     def __len__(self):
         return len(self.x)

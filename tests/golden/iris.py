@@ -130,24 +130,55 @@ def text_facts(labels):
     return Facts(kind, sorted(values), len(names), (), named=True)
 
 
-def class_problem(facts, classes):
-    """Class targets: one label per sample, no more classes than the output scores."""
+def class_problem(facts, output):
+    """Class targets: one label per sample, or one per position when the output scores the
+    classes at each (an output (T, C) takes targets (T,)); no more classes than it scores.
+    """
+    classes, positions = output[-1], tuple(output[:-1])
     if facts.kind == "reals":
-        message = f"the targets are real values ({_shown(facts)}), not class labels"
-        return "E516", message
-    if facts.shape not in ((), (1,)):
-        message = f"class targets of shape {facts.shape} per sample: one class label per sample is expected"
-        return "E517", message
-    if facts.named and facts.count is not None and facts.count > classes:
-        message = f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}"
-        return "E517", message
-    values = [] if facts.named else facts.values or []
-    outside = [v for v in values if not 0 <= v < classes]
-    if outside:  # the highest label out of range, else the lowest
-        label = _number(max(outside) if max(outside) >= classes else min(outside))
-        message = f"class label {label} is outside the {classes} classes the model's output scores"
-        return "E517", message
+        return (
+            "E516",
+            f"the targets are real values ({_shown(facts)}), not class labels",
+        )
+    if positions and not _same_dims(facts.shape, positions):
+        return (
+            "E517",
+            f"class targets of shape {facts.shape} per sample; the output scores classes"
+            f" at {_dims(positions)} positions: one label per position is expected",
+        )
+    if not positions and facts.shape not in ((), (1,)):
+        return (
+            "E517",
+            f"class targets of shape {facts.shape} per sample: one class label per sample is expected",
+        )
+    if facts.named:
+        if facts.count is not None and facts.count > classes:
+            return (
+                "E517",
+                f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}",
+            )
+    elif facts.values:
+        low, high = facts.values[0], facts.values[-1]
+        if low < 0 or high >= classes:
+            label = high if high >= classes else low
+            return (
+                "E517",
+                f"class label {_number(label)} is outside the {classes} classes the model's output scores",
+            )
     return None
+
+
+def _same_dims(shape, dims):
+    """A symbolic dim (a name) stands for any size."""
+    return len(shape) == len(dims) and all(
+        not isinstance(d, int) or d == s for d, s in zip(dims, shape)
+    )
+
+
+def _dims(shape):
+    return (
+        "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    )
 
 
 def _number(value):
@@ -214,11 +245,12 @@ class Samples:
     """Features (N, ...) in the source's own dtype (a tensor, or a dataset read sample by sample
     when streamed), raw labels (a list of text or a tensor; None when the source has none), where
     they come from, the feature columns by name and the columns left unused (None for sources
-    without named columns)."""
+    without named columns), and the classes' names when the source knows them (a text's
+    characters)."""
 
-    def __init__(self, x, labels, where, columns=None, unused=None):
+    def __init__(self, x, labels, where, columns=None, unused=None, classes=None):
         self.x, self.labels, self.where = x, labels, where
-        self.columns, self.unused = columns, unused
+        self.columns, self.unused, self.classes = columns, unused, classes
 
     def __len__(self):
         return len(self.x)
@@ -386,6 +418,8 @@ def prepare_data(samples, seed, fractions=None):
     fractions = fractions or SPLIT
     x = model_input(samples.x, samples.where)
     y, classes = encode_targets(samples.labels, samples.where)
+    if samples.classes is not None:  # the source names them: a text's characters
+        classes = [*samples.classes, *classes[len(samples.classes) :]]
     splits = split(x, y, seed, fractions, samples.where)
     stats = normalization(splits["train"][0])
     splits = {name: (scaled(x, stats), y) for name, (x, y) in splits.items()}
@@ -409,7 +443,7 @@ def encode_targets(labels, where):
     if labels is None:
         raise DataError("E502", f"{where}: the data has no targets")
     found = facts(labels)
-    problem = class_problem(found, OUTPUT_SHAPE[-1])
+    problem = class_problem(found, OUTPUT_SHAPE)
     if problem:
         raise DataError(problem[0], f"{where}: {problem[1]}")
     y, classes = class_indices(labels)
@@ -438,6 +472,9 @@ def class_indices(labels):
         names = sorted(set(labels), key=label_order)
         index = {name: i for i, name in enumerate(names)}
         y = torch.tensor([index[label] for label in labels])
+    elif len(OUTPUT_SHAPE) > 1:  # a label per position, as the contract checked
+        y = labels.long()
+        names = [str(i) for i in range(int(y.max()) + 1)]
     else:
         y = labels.reshape(len(labels)).long()
         names = [str(i) for i in range(int(y.max()) + 1)]
@@ -517,7 +554,7 @@ def train_epoch(model, batches, epoch, loss_fn, optimizer, report, *, metrics=No
     optimizer.zero_grad(set_to_none=True)
     for i, (x, y) in enumerate(batches.epoch(epoch)):
         out = model(x)
-        loss = loss_fn(out, y)
+        loss = loss_fn(out, y)  # classes in dim 1
         if not torch.isfinite(loss):
             where = f"at epoch {epoch + 1}, batch {i + 1}"
             raise NonFiniteLoss(f"the loss is {loss.item()} {where}")

@@ -32,6 +32,8 @@ MODULES = (
     "sources.tensors_source",
     "sources.images_source",
     "sources.synthetic_source",
+    "sources.text",
+    "sources.text_source",
     "data",
     "batches",
     "streamed",

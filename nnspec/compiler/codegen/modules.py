@@ -2,14 +2,16 @@
 
 A block used several times becomes one class. Constructor arguments equal in every use are
 written as literals; those that differ become the class's parameters, named after the block
-parameter they equal in every use, else after the argument (`in_channels`).
+parameter they equal in every use, else after the argument (`in_channels`). A declared module
+is one attribute, built from its first call, and every call of it calls that attribute.
 """
 
 from __future__ import annotations
 
 import functools
 
-from nnspec.compiler.ir import Graph
+from nnspec.compiler.codegen.inits import init_lines
+from nnspec.compiler.ir import Graph, split_ref, value_ref
 from nnspec.compiler.names import safe_variable, stored_attribute
 from nnspec.kinds.layer import LAYERS
 from nnspec.kinds.pysrc import Code, src
@@ -33,6 +35,7 @@ class ClassView:
     params: tuple[str, ...]
     stores: tuple[tuple[str, str], ...]  # (attribute, parameter): parameters the forward reads from self
     attrs: tuple[Attr, ...]
+    inits: tuple[str, ...]  # after the attributes: tied weights, frozen parameters
     inputs: tuple[str, ...]
     lines: tuple[tuple[str, str], ...]  # forward: (code, shape comment)
     returns: str
@@ -106,18 +109,31 @@ class ClassBuilder:
         outputs = [_var(graphs[0], ref) for _, ref, _ in graphs[0].outputs]
         inputs = tuple(safe_variable(i.name) for i in graphs[0].inputs)
         stored = tuple((stored_attribute(p), p) for p in sorted(stores))
-        return ClassView(safe_variable(name), doc, signature, stored, attrs, inputs, lines, ", ".join(outputs))
+        inits = init_lines(graphs[0])
+        return ClassView(safe_variable(name), doc, signature, stored, attrs, inits, inputs, lines, ", ".join(outputs))
 
     def _attrs(self, graphs: list[Graph], params: _Params) -> tuple[Attr, ...]:
-        attrs = []
+        """Attributes in the order the spec writes them: statements' layers and declared modules."""
+        placed = []
         for stmt, nodes in _statements(graphs[0]):
-            members = [(j, n) for j, n in nodes if n.is_block or LAYERS.get(n.kind).torch_class]
+            members = [(j, n) for j, n in nodes if n.module is None and (n.is_block or LAYERS.get(n.kind).torch_class)]
             ctors = [(self._ctor(graphs, j, params), self._comment(graphs, j)) for j, _ in members]
+            where = _position(nodes[0][1].span)
             if _is_chain(nodes):
-                attrs.append(Attr(stmt, tuple(ctors)))
+                placed.append((where, Attr(stmt, tuple(ctors))))
             else:
-                attrs += [Attr(n.id, (c,)) for (_, n), c in zip(members, ctors)]
-        return tuple(attrs)
+                placed += [(where, Attr(n.id, (c,))) for (_, n), c in zip(members, ctors)]
+        for module in graphs[0].modules:
+            j = next((j for j, n in enumerate(graphs[0].nodes) if n.module == module.name and not n.reused), None)
+            node = graphs[0].nodes[j] if j is not None else None
+            if node is not None and (node.is_block or LAYERS.get(node.kind).torch_class):  # an unused one: W201
+                placed.append(
+                    (
+                        _position(module.span),
+                        Attr(module.name, ((self._ctor(graphs, j, params), self._comment(graphs, j)),)),
+                    )
+                )
+        return tuple(attr for _, attr in sorted(placed, key=lambda p: p[0]))
 
     def _ctor(self, graphs: list[Graph], j: int, params: _Params) -> str:
         node = graphs[0].nodes[j]
@@ -134,7 +150,8 @@ class ClassBuilder:
     def _comment(self, graphs: list[Graph], j: int) -> str:
         node = graphs[0].nodes[j]
         counts = {g.nodes[j].params for g in graphs}
-        where = f"{self.spec}:{node.span.line}"
+        where = f"{self.spec}:{(node.decl or node.span).line}"
+        where += "".join(f", {name} tied to {source}" for name, source in node.tied.items())
         return f"{where}, {counts.pop():,} params" if len(counts) == 1 and node.params else where
 
 
@@ -175,6 +192,10 @@ def _is_chain(nodes) -> bool:
     return all(n.id == n.stmt or n.id.startswith(n.stmt + ".") for _, n in nodes)
 
 
+def _position(span) -> tuple[int, int]:
+    return span.line, span.col
+
+
 def _var(graph: Graph, ref: str) -> str:
     return _variables(graph)[ref]
 
@@ -189,14 +210,25 @@ def _variables(graph: Graph) -> dict:
     last_read.update({ref: len(steps) for _, ref, _ in graph.outputs})
     names = {i.name: safe_variable(i.name) for i in graph.inputs}
     holder = {var: ref for ref, var in names.items()}
-    bound = {safe_variable(n.target) for n in graph.nodes if n.target} | set(names.values())
-    for k, (ref, _) in enumerate(steps):
-        node = graph.node(ref)
-        name = safe_variable(node.target) if node.target else _apart(safe_variable(node.id), bound)
-        while name in holder and last_read.get(holder[name], -1) > k:
-            name += "_"
-        names[ref], holder[name] = name, ref
+    bound = {safe_variable(t) for n in graph.nodes for t in (n.targets or (n.target,)) if t} | set(names.values())
+    for k, (refs, _) in enumerate(steps):
+        taken = set()  # one line's own targets differ from each other too
+        for ref in refs:
+            name = _wanted(graph, ref, bound)
+            while (name in holder and last_read.get(holder[name], -1) > k) or (name in taken and name != "_"):
+                name += "_"
+            names[ref], holder[name] = name, ref
+            taken.add(name)
     return names
+
+
+def _wanted(graph: Graph, ref: str, bound: set) -> str:
+    """The name the spec gives a value, else its node's id kept apart from the bound names."""
+    node_id, k = split_ref(ref)
+    node = graph.node(node_id)
+    if node.targets:
+        return "_" if node.targets[k] == "_" else safe_variable(node.targets[k])  # Python's own "unused"
+    return safe_variable(node.target) if node.target else _apart(safe_variable(node.id), bound)
 
 
 def _apart(name: str, bound: set) -> str:
@@ -205,14 +237,14 @@ def _apart(name: str, bound: set) -> str:
     return name
 
 
-def _steps(graph: Graph) -> list[tuple[str, list[str]]]:
-    """(value assigned, values read) per forward line: one line per chain, else per node."""
+def _steps(graph: Graph) -> list[tuple[list[str], list[str]]]:
+    """(values assigned, values read) per forward line: one line per chain, else per node."""
     steps = []
     for _, nodes in _statements(graph):
         if _is_chain(nodes):
-            steps.append((nodes[-1][1].id, [nodes[0][1].inputs[0]]))
+            steps.append(([nodes[-1][1].id], [nodes[0][1].inputs[0]]))
         else:
-            steps += [(n.id, list(n.inputs)) for _, n in nodes]
+            steps += [([value_ref(n.id, k) for k in range(n.results)], list(n.inputs)) for _, n in nodes]
     return steps
 
 
@@ -228,14 +260,21 @@ def _forward(graphs: list[Graph], params: _Params, stores: set):
             )
             continue
         for j, node in nodes:
-            yield f"{_var(graph, node.id)} = {_expr(graphs, j, params, stores)}", _shape(graphs, j, params)
+            yield f"{_targets(graph, node)} = {_expr(graphs, j, params, stores)}", _shape(graphs, j, params)
+
+
+def _targets(graph: Graph, node) -> str:
+    names = [_var(graph, value_ref(node.id, k)) for k in range(node.results)]
+    if node.results == 1:
+        return names[0]
+    return ", ".join(names) if node.is_block else LAYERS.get(node.kind).unpack(names)
 
 
 def _expr(graphs: list[Graph], j: int, params: _Params, stores: set) -> str:
     graph, node = graphs[0], graphs[0].nodes[j]
     inputs = [_var(graph, i) for i in node.inputs]
     if node.is_block:
-        return f"self.{node.id}({', '.join(inputs)})"
+        return f"self.{node.path}({', '.join(inputs)})"
     kind = LAYERS.get(node.kind)
     args = {}
     for k in node.args:
@@ -244,11 +283,21 @@ def _expr(graphs: list[Graph], j: int, params: _Params, stores: set) -> str:
             stores.add(str(value))
             value = Code(f"self.{stored_attribute(value)}")
         args[k] = value
-    return kind.forward(f"self.{node.id}", inputs, args)
+    forward = kind.forward_all if node.results > 1 else kind.forward
+    return forward(f"self.{node.path}", inputs, args)
 
 
 def _shape(graphs: list[Graph], j: int, params: _Params) -> str:
-    shapes = [g.nodes[j].shape for g in graphs]
+    """The shape comment of node j: its value's shape (each value's, when it gives several)."""
+    node = graphs[0].nodes[j]
+    if node.results > 1:
+        return ", ".join(_shape_of([g.nodes[j].shapes[k] for g in graphs], params) for k in range(node.results))
+    return _shape_of([g.nodes[j].shape for g in graphs], params)
+
+
+def _shape_of(shapes: list, params: _Params) -> str:
+    """One value's shape over every use of a class; a dim that differs between uses is the
+    parameter it equals, else `?`."""
     if len({s.rank for s in shapes}) > 1:  # a block whose uses differ in rank (Flatten(start_dim=p))
         return " or ".join(dict.fromkeys(str(s) for s in shapes))
     dims = []
@@ -259,4 +308,5 @@ def _shape(graphs: list[Graph], j: int, params: _Params) -> str:
             continue
         match = [p for p, vec in (*params.declared.items(), *params.used.items()) if vec == values]
         dims.append(match[0] if match else "?")
-    return "(" + ", ".join(["N", *dims]) + ")"
+    first = shapes[0]
+    return "(" + ", ".join([*dims[: first.batch], first.batch_label(), *dims[first.batch :]]) + ")"

@@ -13,6 +13,7 @@ from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.compiler.names import safe_variable
 from nnspec.compiler.settings import pick
 from nnspec.compiler.walk import batch_statistics, output_shapes
+from nnspec.compiler.weights import frozen_patterns
 from nnspec.kinds.pysrc import Code, call, src
 from nnspec.record import record
 
@@ -75,7 +76,7 @@ def program_view(program: Program, train: Settings, target: Target) -> ProgramVi
         read=_reader(data),
         read_call=_read_call(data),
         loss=_call(v["loss"]),
-        optimizer=_optimizer(v["optimizer"], bool(v["layer_lr"] or v["freeze"])),
+        optimizer=_optimizer(v["optimizer"], bool(v["layer_lr"] or _frozen(train, graph))),
         scheduler=scheduler_call,
         scheduler_args=tuple(n for n in _SCHEDULER_ARGS if n in (scheduler_call or "")),
         scheduler_call_args=", ".join(a for n, a in _SCHEDULER_ARGS.items() if n in (scheduler_call or "")),
@@ -84,7 +85,7 @@ def program_view(program: Program, train: Settings, target: Target) -> ProgramVi
         probabilities=v["loss"].kind.probabilities.format(out="out"),
         streamed=not data.values["in_memory"],
         pretrained=v["from"] is not None,
-        frozen=bool(v["freeze"]),
+        frozen=bool(_frozen(train, graph)),
     )
 
 
@@ -129,6 +130,7 @@ def _settings(program: Program, train: Settings, data: Settings, graph: Graph, t
     yield "INPUT_SHAPE", tuple(graph.inputs[0].shape.dims), None, None
     yield "INPUT_DTYPE", graph.inputs[0].shape.dtype, None, None
     yield "OUTPUT_SHAPE", tuple(output.dims), None, None
+    yield "POSITIONS", len(output.dims) > 1 and "index" in loss.kind.targets and not d["one_hot"], None, None
     yield "BATCH_STATISTICS", batch_statistics(graph), None, None
     yield "TASK", loss.kind.task, None, None
     yield "METRICS", bool(t["metrics"]), train, "metrics"
@@ -145,8 +147,14 @@ def _settings(program: Program, train: Settings, data: Settings, graph: Graph, t
     yield "SCHEDULER_STEPS", scheduler.kind.steps if scheduler is not None else None, train, "scheduler"
     yield "FROM", _relative(program, t["from"], target) if t["from"] is not None else None, train, "from"
     yield "SKIP_MISMATCHED", t["skip_mismatched"], train, "skip_mismatched"
-    yield "FREEZE", t["freeze"], train, "freeze"
+    yield "FREEZE", _frozen(train, graph), train, "freeze"
     yield "LAYER_LR", t["layer_lr"], train, "layer_lr"
+
+
+def _frozen(train: Settings, graph: Graph) -> list:
+    """The train section's `freeze` patterns and the model's own (also frozen batch norm's
+    running statistics then stay as they are)."""
+    return [*train.values["freeze"], *frozen_patterns(graph)]
 
 
 def _relative(program: Program, path: str, target: Target) -> str:

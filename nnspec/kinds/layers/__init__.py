@@ -11,5 +11,6 @@ from nnspec.kinds.layers import (  # noqa: F401
     pool,
     recurrent,
     reshape,
+    select,
     spatial,
 )

@@ -9,6 +9,8 @@ from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 
 
 class Activation(Layer):
+    any_layout = True  # element by element (PReLU's channels and the softmax's dim are read as PyTorch does)
+
     def macs(self, args, ins, out):
         return 0  # element-wise: no multiply-adds in torchinfo's sense
 
@@ -98,6 +100,7 @@ class PReLU(Activation):
     """One learned negative slope, or one per channel (dim 1 counting the batch)."""
 
     name, torch_class = "PReLU", "nn.PReLU"
+    any_layout = False  # its channels are dim 1
     params = (Param("num_parameters", Int(1), 1), Param("init", Float(), 0.25))
     examples = (
         *_EX,
@@ -116,8 +119,8 @@ class PReLU(Activation):
             )
         return ins[0]
 
-    def count(self, args, ins):
-        return args["num_parameters"]
+    def parameters(self, args):
+        return {"weight": (args["num_parameters"],)}
 
     def saved(self, args, ins, out, flow):
         return Saved(inputs=(0,))  # the slopes' gradient needs the input, the input's the slopes
@@ -130,7 +133,7 @@ class _DimActivation(Activation):
 
     def infer(self, args, ins):
         if args["dim"] is not None:
-            torch_dim(args["dim"], ins[0].rank, self.name)
+            torch_dim(args["dim"], ins[0].rank, self.name, ins[0].batch)
         return ins[0]
 
     def layout(self, args, ins):

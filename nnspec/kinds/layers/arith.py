@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.cost import NOTHING, Saved, nbytes
-from nnspec.kinds.layer import LAYERS, Layer, torch_dim
+from nnspec.kinds.layer import LAYERS, Layer
+from nnspec.kinds.layers.layout import from_full, full, not_batch, position
 from nnspec.kinds.params import Bool, Float, Int, OneOf, Param, Seq, Str
 from nnspec.kinds.pysrc import Code, call, src
 
@@ -16,6 +17,7 @@ class _Scalar(Layer):
 
     scalar = True
     input_dtype = None
+    any_layout = True
     symbol = "+"
     params = (
         Param("other", Float(), doc="the number"),
@@ -92,7 +94,7 @@ class DivideScalar(_Scalar):
 class Abs(Layer):
     """The absolute value of every element."""
 
-    name, input_dtype = "Abs", None
+    name, input_dtype, any_layout = "Abs", None, True
     examples = (Example({}, ((3, 4),)), Example({}, ((5,),), dtype="long"))
 
     def saved(self, args, ins, out, flow):
@@ -112,7 +114,7 @@ _DTYPES = {"float32": "float", "float": "float", "int64": "long", "long": "long"
 class Cast(Layer):
     """The elements converted to another type: "float32" (or "float") and "int64" (or "long")."""
 
-    name, input_dtype = "Cast", None
+    name, input_dtype, any_layout = "Cast", None, True
     params = (Param("dtype", Str(tuple(_DTYPES))),)
     examples = (Example({"dtype": "long"}, ((3, 4),)), Example({"dtype": "float32"}, ((6,),), dtype="long"))
 
@@ -129,7 +131,9 @@ class Cast(Layer):
 
 
 class _Reduce(Layer):
-    """Reduces the given dims (counted with the batch dim first, which cannot be one of them)."""
+    """Reduces the given dims (counted as PyTorch counts them; the batch cannot be one of them)."""
+
+    any_layout = True
 
     params = (
         Param("dim", OneOf((Int(), Seq(Int(), min_len=1)))),
@@ -138,14 +142,16 @@ class _Reduce(Layer):
     method = "sum"
 
     def infer(self, args, ins):
-        dims = ins[0].dims
+        dims = full(ins[0])
         given = args["dim"] if isinstance(args["dim"], list) else [args["dim"]]
-        picked = [torch_dim(d, len(dims), self.name) for d in given]
+        picked = [position(d, len(dims), self.name) for d in given]
+        for i in picked:
+            not_batch(dims, i, self.name, "reducing it would mix the samples")
         if len(set(picked)) < len(picked):
             raise ShapeError("E402", f"{self.name}: dim {args['dim']} names a dimension twice", arg="dim")
         if args["keepdim"]:
-            return ins[0].with_dims(1 if i in picked else d for i, d in enumerate(dims))
-        return ins[0].with_dims(d for i, d in enumerate(dims) if i not in picked)
+            return from_full([1 if i in picked else d for i, d in enumerate(dims)], ins[0])
+        return from_full([d for i, d in enumerate(dims) if i not in picked], ins[0])
 
     def forward(self, module, inputs, args):
         keywords = {"dim": args["dim"]}

@@ -1,11 +1,12 @@
-"""Attention over batch-first sequences (T, E): MultiheadAttention, Transformer encoder and decoder layers."""
+"""Attention over sequences (T, E), batch first or (T, N, E): MultiheadAttention, the Transformer
+encoder and decoder layers, and scaled dot-product attention over heads (N, H, T, E)."""
 
 from __future__ import annotations
 
 from nnspec.kinds.base import Example, Shape, ShapeError
-from nnspec.kinds.cost import BYTES, Flow, Saved, size
+from nnspec.kinds.cost import BYTES, Flow, Saved, elements, size
 from nnspec.kinds.layer import LAYERS, Layer, feature_dim
-from nnspec.kinds.layers.attention_cost import Attention, Source
+from nnspec.kinds.layers.attention_cost import Attention, Source, scaled_dot_product_saved
 from nnspec.kinds.params import Bool, Float, Int, Optional, Param, Str
 from nnspec.kinds.pysrc import src
 
@@ -20,18 +21,48 @@ def _steps(shape: Shape) -> int:
     return shape.dims[0] if isinstance(shape.dims[0], int) else 1
 
 
-def causal_mask(query: str, key: str) -> str:
+def causal_mask(query: str, key: str, batch_first=True) -> str:
     """A boolean (Tq, Tk) mask, True above the diagonal: no step attends to a later one."""
-    return f"torch.ones({query}.size(1), {key}.size(1), dtype=torch.bool, device={query}.device).triu(1)"
+    steps = {True: "1", False: "0"}.get(batch_first, f"1 if {src(batch_first)} else 0")  # the time dim
+    return f"torch.ones({query}.size({steps}), {key}.size({steps}), dtype=torch.bool, device={query}.device).triu(1)"
 
 
-def causal_keywords(flag, mask: str, hint: str, query: str, key: str) -> list[str]:
+def causal_keywords(flag, mask: str, hint: str, query: str, key: str, batch_first=True) -> list[str]:
     """`mask=<causal mask>, hint=True` for forward; `flag` is a literal or a block parameter's code."""
     if flag is False:
         return []
+    made = causal_mask(query, key, batch_first)
     if flag is True:
-        return [f"{mask}={causal_mask(query, key)}", f"{hint}=True"]
-    return [f"{mask}={causal_mask(query, key)} if {src(flag)} else None", f"{hint}={src(flag)}"]
+        return [f"{mask}={made}", f"{hint}=True"]
+    return [f"{mask}={made} if {src(flag)} else None", f"{hint}={src(flag)}"]
+
+
+def _batch_first(ins: list[Shape], what: str) -> bool:
+    """PyTorch's batch_first for the input's layout: (N, T, E) or (T, N, E)."""
+    if ins[0].batch not in (0, 1):
+        raise ShapeError("E402", f"{what} takes (N, T, E) or (T, N, E), got {ins[0]}")
+    return ins[0].batch == 0
+
+
+def _batch_first_param() -> Param:
+    return Param("batch_first", Bool(), False, inferred=True, doc="from the input: (N, T, E) or (T, N, E)")
+
+
+def _attention_weights(e: int, k: int, v: int, bias: bool, bias_kv: bool = False, prefix: str = "") -> dict:
+    """nn.MultiheadAttention's parameters: one packed input projection when key and value are as wide as the query."""
+    found = (
+        {"in_proj_weight": (3 * e, e)}
+        if k == v == e
+        else {"q_proj_weight": (e, e), "k_proj_weight": (e, k), "v_proj_weight": (e, v)}
+    )
+    if bias:
+        found["in_proj_bias"] = (3 * e,)
+    if bias_kv:
+        found.update(bias_k=(1, 1, e), bias_v=(1, 1, e))
+    found["out_proj.weight"] = (e, e)
+    if bias:
+        found["out_proj.bias"] = (e,)
+    return {prefix + name: shape for name, shape in found.items()}
 
 
 def _causal(name: str) -> Param:
@@ -44,7 +75,7 @@ class MultiheadAttention(Layer):
 
     name, torch_class, ranks = "MultiheadAttention", "nn.MultiheadAttention", (2,)
     arity = (1, 2, 3)
-    fixed = {"batch_first": True}
+    any_layout = True
     params = (
         Param("embed_dim", Int(1), inferred=True),
         Param("num_heads", Int(1)),
@@ -54,6 +85,7 @@ class MultiheadAttention(Layer):
         Param("add_zero_attn", Bool(), False),
         Param("kdim", Optional(Int(1)), None, inferred=True),
         Param("vdim", Optional(Int(1)), None, inferred=True),
+        _batch_first_param(),
         _causal("is_causal"),
     )
     examples = (
@@ -62,6 +94,7 @@ class MultiheadAttention(Layer):
         Example({"num_heads": 2, "is_causal": True}, ((5, 8),)),
         Example({"num_heads": 2}, ((5, 8), (7, 3))),
         Example({"num_heads": 4, "is_causal": True, "add_zero_attn": True}, ((4, 8), (6, 8), (6, 5))),
+        Example({"num_heads": 2, "is_causal": True}, ((5, 8),), batches=(1,)),
     )
 
     def derive(self, ins):
@@ -69,7 +102,8 @@ class MultiheadAttention(Layer):
         key, value = ins[1] if len(ins) > 1 else ins[0], ins[-1]
         dims = {"kdim": feature_dim(key, self.name), "vdim": feature_dim(value, self.name)}
         # PyTorch's own default for a size equal to embed_dim is none
-        return {"embed_dim": embed, **{k: None if d == embed else d for k, d in dims.items()}}
+        sizes = {k: None if d == embed else d for k, d in dims.items()}
+        return {"embed_dim": embed, **sizes, "batch_first": _batch_first(ins, self.name)}
 
     def matches(self, name, written, derived, ins):
         if name in ("kdim", "vdim"):
@@ -87,9 +121,8 @@ class MultiheadAttention(Layer):
         e = args["embed_dim"]
         return e, args["kdim"] or e, args["vdim"] or e
 
-    def count(self, args, ins):
-        e, k, v = self._sizes(args)
-        return 2 * e * e + e * (k + v) + 4 * e * args["bias"] + 2 * e * args["add_bias_kv"]
+    def parameters(self, args):
+        return _attention_weights(*self._sizes(args), args["bias"], args["add_bias_kv"])
 
     def macs(self, args, ins, out):
         e, k, v = self._sizes(args)
@@ -137,7 +170,7 @@ class MultiheadAttention(Layer):
     def forward(self, module, inputs, args):
         q = inputs[0]
         k, v = (q, q) if len(inputs) == 1 else (inputs[1], inputs[-1])
-        mask = causal_keywords(args["is_causal"], "attn_mask", "is_causal", q, k)
+        mask = causal_keywords(args["is_causal"], "attn_mask", "is_causal", q, k, args["batch_first"])
         return f"{module}({', '.join([q, k, v, 'need_weights=False', *mask])})[0]"
 
 
@@ -149,6 +182,7 @@ def _transformer_params(causal: str) -> tuple[Param, ...]:
         Param("dropout", Float(0, 1), 0.1),
         Param("activation", Str(("relu", "gelu")), "relu"),
         Param("layer_norm_eps", Float(0, lo_open=True), 1e-05),
+        _batch_first_param(),
         Param("norm_first", Bool(), False),
         Param("bias", Bool(), True),
         _causal(causal),
@@ -157,25 +191,29 @@ def _transformer_params(causal: str) -> tuple[Param, ...]:
 
 class _Transformer(Layer):
     ranks = (2,)
-    fixed = {"batch_first": True}
+    any_layout = True
 
     def derive(self, ins):
-        return {"d_model": feature_dim(ins[0], self.name)}
+        return {"d_model": feature_dim(ins[0], self.name), "batch_first": _batch_first(ins, self.name)}
 
     def infer(self, args, ins):
         _heads_divide(args["d_model"], args["nhead"], "nhead")
         return ins[0]
 
-    def _feedforward(self, args) -> int:
-        e, f, b = args["d_model"], args["dim_feedforward"], args["bias"]
-        return 2 * e * f + (f + e) * b
-
-    def _attention(self, args) -> int:
-        e = args["d_model"]
-        return 4 * e * e + 4 * e * args["bias"]
-
-    def _norm(self, args) -> int:
-        return args["d_model"] * (1 + args["bias"])
+    def _weights(self, args, attentions: tuple[str, ...], norms: int) -> dict:
+        e, f, bias = args["d_model"], args["dim_feedforward"], args["bias"]
+        found = {}
+        for prefix in attentions:
+            found.update(_attention_weights(e, e, e, bias, prefix=prefix + "."))
+        for name, shape in (("linear1", (f, e)), ("linear2", (e, f))):
+            found[f"{name}.weight"] = shape
+            if bias:
+                found[f"{name}.bias"] = shape[:1]
+        for i in range(1, norms + 1):
+            found[f"norm{i}.weight"] = (e,)
+            if bias:
+                found[f"norm{i}.bias"] = (e,)
+        return found
 
     def largest(self, args, ins):
         return args["d_model"] * max(3 * args["d_model"], args["dim_feedforward"])
@@ -228,10 +266,11 @@ class TransformerEncoderLayer(_Transformer):
         Example({"nhead": 4, "dim_feedforward": 32}, ((5, 16),)),
         Example({"nhead": 2, "dim_feedforward": 8, "bias": False, "norm_first": True, "activation": "gelu"}, ((3, 6),)),
         Example({"nhead": 2, "dim_feedforward": 8, "is_causal": True}, ((4, 6),)),
+        Example({"nhead": 2, "dim_feedforward": 8, "is_causal": True}, ((4, 6),), batches=(1,)),
     )
 
-    def count(self, args, ins):
-        return self._attention(args) + self._feedforward(args) + 2 * self._norm(args)
+    def parameters(self, args):
+        return self._weights(args, ("self_attn",), 2)
 
     def macs(self, args, ins, out):
         t = _steps(ins[0])
@@ -250,7 +289,8 @@ class TransformerEncoderLayer(_Transformer):
 
     def forward(self, module, inputs, args):
         x = inputs[0]
-        return f"{module}({', '.join([x, *causal_keywords(args['is_causal'], 'src_mask', 'is_causal', x, x)])})"
+        mask = causal_keywords(args["is_causal"], "src_mask", "is_causal", x, x, args["batch_first"])
+        return f"{module}({', '.join([x, *mask])})"
 
 
 @LAYERS.register
@@ -272,8 +312,8 @@ class TransformerDecoderLayer(_Transformer):
             )
         return super().infer(args, ins)
 
-    def count(self, args, ins):
-        return 2 * self._attention(args) + self._feedforward(args) + 3 * self._norm(args)
+    def parameters(self, args):
+        return self._weights(args, ("self_attn", "multihead_attn"), 3)
 
     def macs(self, args, ins, out):
         t, s = _steps(ins[0]), _steps(ins[1])
@@ -300,5 +340,63 @@ class TransformerDecoderLayer(_Transformer):
 
     def forward(self, module, inputs, args):
         tgt, memory = inputs
-        mask = causal_keywords(args["tgt_is_causal"], "tgt_mask", "tgt_is_causal", tgt, tgt)
+        mask = causal_keywords(args["tgt_is_causal"], "tgt_mask", "tgt_is_causal", tgt, tgt, args["batch_first"])
         return f"{module}({', '.join([tgt, memory, *mask])})"
+
+
+@LAYERS.register
+class ScaledDotProductAttention(Layer):
+    """softmax(q @ k^T * scale) @ v over the last two dims: (..., L, E), (..., S, E), (..., S, Ev) -> (..., L, Ev)."""
+
+    name, arity = "ScaledDotProductAttention", 3
+    params = (
+        Param("dropout_p", Float(0, 1), 0.0, doc="while training; none in eval mode"),
+        Param("is_causal", Bool(), False),
+        Param("scale", Optional(Float(0, lo_open=True)), None),
+    )
+    examples = (
+        Example({}, ((2, 5, 4), (2, 7, 4), (2, 7, 3))),
+        Example({"is_causal": True}, ((3, 6, 8), (3, 6, 8), (3, 6, 8))),
+        Example({"scale": 0.5}, ((4, 2), (6, 2), (6, 5))),
+    )
+
+    def infer(self, args, ins):
+        q, k, v = ins
+        if min(s.rank for s in ins) < 2:
+            raise ShapeError("E402", f"{self.name} needs a sequence per sample, (N, ..., L, E), got {q}, {k}, {v}")
+        if not q.dims[:-2] == k.dims[:-2] == v.dims[:-2]:
+            raise ShapeError(
+                "E404", f"{self.name}: query, key and value need the same dims before the last two, got {q}, {k}, {v}"
+            )
+        if q.dims[-1] != k.dims[-1] or k.dims[-2] != v.dims[-2]:
+            raise ShapeError(
+                "E404",
+                f"{self.name}: the query and key need one width and the key and value one length, got {q}, {k}, {v}",
+            )
+        return q.with_dims((*q.dims[:-1], v.dims[-1]))
+
+    def macs(self, args, ins, out):
+        q, k, v = ins
+        lead = (q.numel() or 0) // q.dims[-1] if isinstance(q.dims[-1], int) else 0  # query positions
+        steps, width = k.dims[-2], v.dims[-1]
+        if not all(isinstance(d, int) for d in (steps, width, q.dims[-1])):
+            return 0
+        return lead * steps * (q.dims[-1] + width)
+
+    def backward_flops(self, args, ins, out, flow):
+        """q's or k's gradient needs the scores' (one product with v), v's the weights' product."""
+        q, k, v = ins
+        scores, values = (2 * elements(q) // size(q.dims[-1]) * size(k.dims[-2]) * size(s.dims[-1]) for s in (q, v))
+        gq, gk, gv = flow.grads
+        return scores * (gq + gk) + values * ((gq or gk) + gv)
+
+    def saved(self, args, ins, out, flow):
+        return scaled_dot_product_saved(*ins, args["dropout_p"], flow)
+
+    def forward(self, module, inputs, args):
+        keywords = []
+        p = args["dropout_p"]
+        if p != 0.0:  # PyTorch's function drops out in eval mode too: only while training here
+            keywords.append(f"dropout_p={src(p)} if self.training else 0.0")
+        keywords += [f"{k}={src(args[k])}" for k in ("is_causal", "scale") if args[k] != self.param(k).default]
+        return f"nn.functional.scaled_dot_product_attention({', '.join([*inputs, *keywords])})"

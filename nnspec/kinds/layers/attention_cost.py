@@ -9,7 +9,8 @@ per sample.
 
 from __future__ import annotations
 
-from nnspec.kinds.cost import BYTES, Saved
+from nnspec.kinds.base import Shape
+from nnspec.kinds.cost import BYTES, Flow, Saved, elements, nbytes, size
 from nnspec.record import record
 
 
@@ -109,3 +110,20 @@ class Attention:
         tq, e = self.query.length, self.embed
         weights = (2 + (self.dropout < 1)) * self.heads * tq * self.keys  # softmax, dropout noise, dropped weights
         return tq * e + self.keys * e + weights + v + tq * e * params  # ... and the output projection's input
+
+
+def scaled_dot_product_saved(q: Shape, k: Shape, v: Shape, dropout: float, flow: Flow) -> Saved:
+    """What the CPU's scaled_dot_product_attention keeps. The fused kernel (every input at least
+    (N, heads, L, E), contiguous, one width, no dropout) keeps q, k, v, its output and a log-sum-exp
+    per query; the reference path keeps scaled copies of q (for k's gradient) and k (for q's), the
+    softmax (L, S) per query row, v, and with dropout its noise and the dropped weights."""
+    rows, keys, f = elements(q) // size(q.dims[-1]), size(k.dims[-2]), BYTES["float"]
+    fused = min(s.rank for s in (q, k, v)) >= 3 and q.dims[-1] == v.dims[-1] and dropout == 0
+    if fused and all(flow.contiguous(i) for i in range(3)):
+        return Saved(inputs=(0, 1, 2), output=True, own=rows * f)
+    gq, gk, gv = flow.grads
+    scores, weights = gq or gk, rows * keys * f
+    drops = 0 < dropout < 1
+    own = nbytes(q) * gk + nbytes(k) * gq + weights * (scores or (gv and not drops))
+    own += weights * drops * (scores + gv)  # the noise for the scores' gradient, the dropped weights for v's
+    return Saved(inputs=(2,) if scores else (), own=own, fixed=f * (dropout == 1))

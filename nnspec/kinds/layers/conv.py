@@ -96,10 +96,11 @@ class _ConvNd(Layer):
                 "E403", f'padding {p} with padding_mode="{mode}" must be {limit} the input size {size}', arg="padding"
             )
 
-    def count(self, args, ins):
-        k = prod(expand(args["kernel_size"], self.n))
-        weights = args["in_channels"] * args["out_channels"] // args["groups"] * k
-        return weights + args["out_channels"] * args["bias"]
+    def parameters(self, args):
+        c_in, c_out, groups = args["in_channels"], args["out_channels"], args["groups"]
+        kernel = expand(args["kernel_size"], self.n)
+        weight = (c_in, c_out // groups, *kernel) if self.transposed else (c_out, c_in // groups, *kernel)
+        return {"weight": weight, **({"bias": (c_out,)} if args["bias"] else {})}
 
     def macs(self, args, ins, out):
         k = prod(expand(args["kernel_size"], self.n))

@@ -20,6 +20,7 @@ def _rows(shape: Shape) -> int:
 class Linear(Layer):
     name = "Linear"
     torch_class = "nn.Linear"
+    any_layout = True  # acts on the last dim
     collapsible = True
     collapse_help = "add an activation such as ReLU() between them"
     params = (
@@ -39,8 +40,9 @@ class Linear(Layer):
     def infer(self, args, ins):
         return ins[0].with_dims(ins[0].dims[:-1] + (args["out_features"],))
 
-    def count(self, args, ins):
-        return args["in_features"] * args["out_features"] + args["out_features"] * args["bias"]
+    def parameters(self, args):
+        out = args["out_features"]
+        return {"weight": (out, args["in_features"]), **({"bias": (out,)} if args["bias"] else {})}
 
     def macs(self, args, ins, out):
         return _rows(ins[0]) * args["in_features"] * args["out_features"]
@@ -73,9 +75,10 @@ class Bilinear(Layer):
             raise ShapeError("E404", f"Bilinear needs the same dims before the last, got {ins[0]} and {ins[1]}")
         return ins[0].with_dims(ins[0].dims[:-1] + (args["out_features"],))
 
-    def count(self, args, ins):
+    def parameters(self, args):
         out = args["out_features"]
-        return args["in1_features"] * args["in2_features"] * out + out * args["bias"]
+        weight = (out, args["in1_features"], args["in2_features"])
+        return {"weight": weight, **({"bias": (out,)} if args["bias"] else {})}
 
     def macs(self, args, ins, out):
         return _rows(ins[0]) * args["in1_features"] * args["in2_features"] * args["out_features"]
@@ -89,6 +92,7 @@ class Embedding(Layer):
     name = "Embedding"
     torch_class = "nn.Embedding"
     input_dtype = "long"
+    any_layout = True  # looks up every index where it is
     params = (
         Param("num_embeddings", Int(1)),
         Param("embedding_dim", Int(1)),
@@ -107,10 +111,10 @@ class Embedding(Layer):
         return _sparse_scaling(args)
 
     def infer(self, args, ins):
-        return Shape(ins[0].dims + (args["embedding_dim"],), "float")
+        return ins[0].with_dims(ins[0].dims + (args["embedding_dim"],), "float")
 
-    def count(self, args, ins):
-        return args["num_embeddings"] * args["embedding_dim"]
+    def parameters(self, args):
+        return {"weight": (args["num_embeddings"], args["embedding_dim"])}
 
     def saved(self, args, ins, out, flow):
         return Saved(inputs=(0,))  # the indices, to scatter the gradient into the table
@@ -152,10 +156,10 @@ class EmbeddingBag(Layer):
         return _sparse_scaling(args)
 
     def infer(self, args, ins):
-        return Shape((args["embedding_dim"],), "float")
+        return ins[0].with_dims((args["embedding_dim"],), "float")
 
-    def count(self, args, ins):
-        return args["num_embeddings"] * args["embedding_dim"]
+    def parameters(self, args):
+        return {"weight": (args["num_embeddings"], args["embedding_dim"])}
 
     def saved(self, args, ins, out, flow):
         """The indices, and per bag its offset, size and (max) the winning index of each feature;
@@ -189,8 +193,8 @@ class PositionEmbedding(Layer):
             )
         return ins[0]
 
-    def count(self, args, ins):
-        return args["num_embeddings"] * args["embedding_dim"]
+    def parameters(self, args):
+        return {"weight": (args["num_embeddings"], args["embedding_dim"])}
 
     def saved(self, args, ins, out, flow):
         return Saved(fixed=size(ins[0].dims[0]) * INDEX) if flow.params else NOTHING  # the positions, once
@@ -205,6 +209,7 @@ class Identity(Layer):
     name = "Identity"
     torch_class = "nn.Identity"
     input_dtype = None
+    any_layout = True
     transparent = True
     examples = (Example({}, ((3, 4),)),)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nnspec.kinds.base import Example, Shape, ShapeError
 from nnspec.kinds.cost import NOTHING, Saved, backward, nbytes
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
+from nnspec.kinds.layers.layout import position
 from nnspec.kinds.layers.sizes import add_dims
 from nnspec.kinds.params import Int, Param
 from nnspec.kinds.pysrc import src
@@ -27,6 +28,7 @@ def broadcast(symbol: str, a: Shape, b: Shape, keep: int = 0) -> tuple:
 
 class _Elementwise(Layer):
     arity = 2
+    any_layout = True  # both batches at one place (apply_layer checks that)
     symbol = "+"
 
     def infer(self, args, ins):
@@ -85,6 +87,7 @@ class MatMul(Layer):
     """Matrix product of the last two dims, written `a @ b`: (..., n, m) @ (..., m, p) -> (..., n, p)."""
 
     name, operator, arity = "MatMul", "@", 2
+    any_layout = True  # the batch among the dims before the last two
     examples = (
         Example({}, ((5, 8), (8, 5))),
         Example({}, ((2, 3, 4), (2, 4, 6))),
@@ -93,7 +96,7 @@ class MatMul(Layer):
 
     def infer(self, args, ins):
         a, b = ins
-        if a.rank < 2 or b.rank < 2:  # a vector per sample would multiply across the batch
+        if a.rank < 2 or b.rank < 2 or a.batch > a.rank - 2:  # else it would multiply across the batch
             raise ShapeError("E402", f"`@` needs a matrix per sample on both sides, (N, n, m) or more, got {a} and {b}")
         if a.dims[-1] != b.dims[-2]:
             raise ShapeError(
@@ -136,16 +139,27 @@ class Concat(Layer):
 
     name, arity = "Concat", None
     input_dtype = None
+    any_layout = mixed_layouts = True  # along dim 0, batches of any size join: (N, F) and (N, F) give (2N, F)
     params = (Param("dim", Int(), 1),)
     examples = (
         Example({}, ((3,), (5,))),
         Example({"dim": 1}, ((2, 4, 4), (6, 4, 4))),
         Example({"dim": -1}, ((2, 3), (2, 1), (2, 2))),
+        Example({"dim": 0}, ((3,), (3,))),
+        Example({"dim": 2}, ((4, 3), (4, 5)), batches=(1, 1)),
     )
 
     def infer(self, args, ins):
-        i = torch_dim(args["dim"], ins[0].rank, self.name)
         first = ins[0]
+        if any(s.batch != first.batch for s in ins):
+            raise ShapeError("E404", f"Concat needs the batch at one place in every input, got {first} and {ins[1]}")
+        if position(args["dim"], first.rank + 1, self.name) == first.batch:
+            return self._batches(ins)
+        if any(s.scale != first.scale for s in ins):
+            raise ShapeError(
+                "E404", f"Concat along dim {args['dim']} needs batches of one size, got {first} and {ins[1]}"
+            )
+        i = torch_dim(args["dim"], ins[0].rank, self.name, first.batch)
         total = first.dims[i]
         for other in ins[1:]:
             same_rank = other.rank == first.rank
@@ -154,8 +168,20 @@ class Concat(Layer):
                     "E404", f"Concat along dim {args['dim']} needs the other dims equal, got {first} and {other}"
                 )
             total = add_dims(total, other.dims[i])
-        dtype = "float" if any(s.dtype == "float" for s in ins) else first.dtype  # torch.cat promotes
-        return first.with_dims(first.dims[:i] + (total,) + first.dims[i + 1 :], dtype)
+        return first.with_dims(first.dims[:i] + (total,) + first.dims[i + 1 :], _promoted(ins))
+
+    def _batches(self, ins):
+        """Along the batch dim: samples after samples, each input's sample shape the same."""
+        if any(s.dims != ins[0].dims for s in ins):
+            raise ShapeError("E404", f"Concat along the batch needs equal sample shapes, got {ins[0]} and {ins[1]}")
+        scale = ins[0].scale
+        for other in ins[1:]:
+            scale = add_dims(scale, other.scale)
+        return ins[0].with_layout(ins[0].batch, scale).with_dims(ins[0].dims, _promoted(ins))
 
     def forward(self, module, inputs, args):
         return f"torch.cat([{', '.join(inputs)}], dim={src(args['dim'])})"
+
+
+def _promoted(ins) -> str:
+    return "float" if any(s.dtype == "float" for s in ins) else ins[0].dtype  # torch.cat promotes

@@ -28,8 +28,8 @@ class _BatchNorm(Layer):
     def derive(self, ins):
         return {"num_features": channel_dim(ins[0], self.name)}
 
-    def count(self, args, ins):
-        return 2 * args["num_features"] * args["affine"]
+    def parameters(self, args):
+        return _affine(args["num_features"], args["affine"])
 
     def batch_only(self, args, ins):
         """One value per channel in each sample: (N, C) or (N, C, 1 ...)."""
@@ -87,6 +87,7 @@ class InstanceNorm2d(_InstanceNorm):
 @LAYERS.register
 class LayerNorm(Layer):
     name, torch_class = "LayerNorm", "nn.LayerNorm"
+    any_layout = True  # normalises the last dims
     params = (
         Param("normalized_shape", OneOf((Int(1), Seq(Int(1), min_len=1))), inferred=True),
         _EPS,
@@ -108,10 +109,12 @@ class LayerNorm(Layer):
             return list(ins[0].dims[-len(written) :]) == written
         return written == derived
 
-    def count(self, args, ins):
+    def parameters(self, args):
         shape = args["normalized_shape"]
-        n = prod(shape) if isinstance(shape, list) else shape
-        return n * args["elementwise_affine"] * (1 + args["bias"])
+        shape = tuple(shape) if isinstance(shape, list) else (shape,)
+        if not args["elementwise_affine"]:
+            return {}
+        return {"weight": shape, **({"bias": shape} if args["bias"] else {})}
 
     def saved(self, args, ins, out, flow):
         shape = args["normalized_shape"]
@@ -143,13 +146,18 @@ class GroupNorm(Layer):
             )
         return ins[0]
 
-    def count(self, args, ins):
-        return 2 * args["num_channels"] * args["affine"]
+    def parameters(self, args):
+        return _affine(args["num_channels"], args["affine"])
 
     def saved(self, args, ins, out, flow):
         return contiguous(flow, 0, ins[0]) + Saved(
             own=2 * args["num_groups"] * BYTES["float"]
         )  # x, mean and 1/std per group
+
+
+def _affine(channels: int, affine: bool) -> dict:
+    """A learned scale and shift per channel."""
+    return {"weight": (channels,), "bias": (channels,)} if affine else {}
 
 
 class _Dropout(Layer):
@@ -177,6 +185,7 @@ class _Dropout(Layer):
 @LAYERS.register
 class Dropout(_Dropout):
     name, torch_class = "Dropout", "nn.Dropout"
+    any_layout = True  # element by element
     examples = (Example({"p": 0.2}, ((10,),)),)
 
 

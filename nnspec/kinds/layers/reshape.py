@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nnspec.kinds.base import Example, ShapeError
 from nnspec.kinds.layer import LAYERS, Layer, torch_dim
+from nnspec.kinds.layers.layout import folded, from_full, full, position
 from nnspec.kinds.layers.sizes import product
 from nnspec.kinds.params import Int, OneOf, Param, Seq
 from nnspec.kinds.pysrc import src
@@ -12,6 +13,7 @@ from nnspec.kinds.pysrc import src
 class _Reshaping(Layer):
     transparent = True
     input_dtype = None
+    any_layout = True  # dims are counted as PyTorch counts them, the batch where it is
     moves = "view"  # its `layout`: a view as laid out as its input; or "strided", "reshape"
 
     def layout(self, args, ins):
@@ -27,15 +29,15 @@ class Flatten(_Reshaping):
         Example({}, ((16, 5, 5),)),
         Example({"start_dim": 2}, ((3, 4, 5),)),
         Example({"end_dim": 2}, ((3, 4, 5),)),
+        Example({"start_dim": 0, "end_dim": 1}, ((3, 4),)),  # folds the batch: (N*3, 4)
     )
 
     def infer(self, args, ins):
-        dims = ins[0].dims
-        start = torch_dim(args["start_dim"], len(dims), self.name)
-        end = torch_dim(args["end_dim"], len(dims), self.name)
+        dims = full(ins[0])
+        start, end = (position(args[a], len(dims), self.name) for a in ("start_dim", "end_dim"))
         if start > end:
             raise ShapeError("E402", f"Flatten: start_dim {args['start_dim']} comes after end_dim {args['end_dim']}")
-        return ins[0].with_dims(dims[:start] + (product(dims[start : end + 1]),) + dims[end + 1 :])
+        return folded(dims, start, end, ins[0])
 
 
 @LAYERS.register
@@ -49,7 +51,7 @@ class Unflatten(_Reshaping):
 
     def infer(self, args, ins):
         dims = ins[0].dims
-        i = torch_dim(args["dim"], len(dims), self.name)
+        i = torch_dim(args["dim"], len(dims), self.name, ins[0].batch)
         sizes = resolve_sizes(dims[i], args["unflattened_size"], f"Unflatten of dim {args['dim']}")
         return ins[0].with_dims(dims[:i] + tuple(sizes) + dims[i + 1 :])
 
@@ -58,7 +60,7 @@ class Unflatten(_Reshaping):
 class Reshape(_Reshaping):
     """Reshape each sample: `Reshape([16, 4, 4])`; one size may be -1."""
 
-    name = "Reshape"
+    name, any_layout = "Reshape", False  # its forward keeps len(x) rows
     moves = "reshape"
     params = (Param("shape", Seq(Int(-1), min_len=1)),)
     examples = (Example({"shape": [4, 4]}, ((16,),)), Example({"shape": [-1, 3]}, ((2, 6),)))
@@ -76,22 +78,27 @@ class Reshape(_Reshaping):
 
 @LAYERS.register
 class Transpose(_Reshaping):
-    """Swaps two dims (counted with the batch dim first): `Transpose(1, 2)` is x.transpose(1, 2)."""
+    """Swaps two dims, counted as PyTorch counts them: `Transpose(1, 2)`; `Transpose(0, 1)` makes (N, T, F) a (T, N, F)."""
 
     name = "Transpose"
     moves = "strided"
     params = (Param("dim0", Int()), Param("dim1", Int()))
-    examples = (Example({"dim0": 1, "dim1": 2}, ((3, 5),)), Example({"dim0": -1, "dim1": 1}, ((2, 3, 4),)))
+    examples = (
+        Example({"dim0": 1, "dim1": 2}, ((3, 5),)),
+        Example({"dim0": -1, "dim1": 1}, ((2, 3, 4),)),
+        Example({"dim0": 0, "dim1": 1}, ((3, 5),)),
+        Example({"dim0": 1, "dim1": 0}, ((3, 5),), batches=(1,)),
+    )
 
     def infer(self, args, ins):
-        dims = list(ins[0].dims)
-        i, j = (torch_dim(args[a], len(dims), self.name) for a in ("dim0", "dim1"))
+        dims = full(ins[0])  # the batch may move: Transpose(0, 1) makes (N, T, F) a (T, N, F)
+        i, j = (position(args[a], len(dims), self.name) for a in ("dim0", "dim1"))
         dims[i], dims[j] = dims[j], dims[i]
-        return ins[0].with_dims(dims)
+        return from_full(dims, ins[0])
 
     def layout(self, args, ins):
-        rank = ins[0].rank
-        same = torch_dim(args["dim0"], rank, self.name) == torch_dim(args["dim1"], rank, self.name)
+        n = ins[0].rank + 1
+        same = position(args["dim0"], n, self.name) == position(args["dim1"], n, self.name)
         return "view" if same else "strided"
 
     def forward(self, module, inputs, args):
@@ -100,27 +107,27 @@ class Transpose(_Reshaping):
 
 @LAYERS.register
 class Permute(_Reshaping):
-    """Reorders all dims, the batch dim first and in place: `Permute([0, 2, 1])`."""
+    """Reorders all dims, the batch among them: `Permute([0, 2, 1])`."""
 
     name = "Permute"
     moves = "strided"
     params = (Param("dims", Seq(Int(), min_len=1)),)
-    examples = (Example({"dims": [0, 2, 1]}, ((3, 5),)), Example({"dims": [0, -1, 1, 2]}, ((2, 3, 4),)))
+    examples = (
+        Example({"dims": [0, 2, 1]}, ((3, 5),)),
+        Example({"dims": [0, -1, 1, 2]}, ((2, 3, 4),)),
+        Example({"dims": [1, 2, 0]}, ((3, 5),)),
+    )
 
     def infer(self, args, ins):
-        dims, full = ins[0].dims, ins[0].rank + 1
-        order = args["dims"]
-        if len(order) != full or sorted(d % full for d in order if -full <= d < full) != list(range(full)):
-            raise ShapeError("E402", f"Permute: {order} is not an order of the {full} dims of {ins[0]}", arg="dims")
-        if order[0] % full:
-            raise ShapeError(
-                "E402", f"Permute: {order} moves the batch dimension", help="keep dim 0 first: Permute([0, ...])"
-            )
-        return ins[0].with_dims(dims[d % full - 1] for d in order[1:])
+        dims, order = full(ins[0]), args["dims"]
+        n = len(dims)
+        if len(order) != n or sorted(d % n for d in order if -n <= d < n) != list(range(n)):
+            raise ShapeError("E402", f"Permute: {order} is not an order of the {n} dims of {ins[0]}", arg="dims")
+        return from_full([dims[d % n] for d in order], ins[0])  # the batch goes where the order puts it
 
     def layout(self, args, ins):
-        full = ins[0].rank + 1
-        return "view" if [d % full for d in args["dims"]] == list(range(full)) else "strided"
+        n = ins[0].rank + 1
+        return "view" if [d % n for d in args["dims"]] == list(range(n)) else "strided"
 
     def forward(self, module, inputs, args):
         order = args["dims"]
@@ -138,7 +145,7 @@ class Squeeze(_Reshaping):
     def infer(self, args, ins):
         dims = ins[0].dims
         given = args["dim"] if isinstance(args["dim"], list) else [args["dim"]]
-        picked = {torch_dim(d, len(dims), self.name) for d in given}
+        picked = {torch_dim(d, len(dims), self.name, ins[0].batch) for d in given}
         if len(picked) < len(given):  # PyTorch refuses a dim named twice (-1 and its positive twin)
             raise ShapeError("E402", f"Squeeze: dims {given} name one dim of {ins[0]} twice", arg="dim")
         for i in sorted(picked):
@@ -156,12 +163,17 @@ class Unsqueeze(_Reshaping):
 
     name = "Unsqueeze"
     params = (Param("dim", Int()),)
-    examples = (Example({"dim": 1}, ((5,),)), Example({"dim": -1}, ((3, 4),)), Example({"dim": 2}, ((3, 4),)))
+    examples = (
+        Example({"dim": 1}, ((5,),)),
+        Example({"dim": -1}, ((3, 4),)),
+        Example({"dim": 2}, ((3, 4),)),
+        Example({"dim": 0}, ((3,),)),  # (1, N, 3)
+    )
 
     def infer(self, args, ins):
-        dims = ins[0].dims
-        i = torch_dim(args["dim"], len(dims) + 1, self.name)  # a dim of the result
-        return ins[0].with_dims(dims[:i] + (1,) + dims[i:])
+        dims = full(ins[0])
+        i = position(args["dim"], len(dims) + 1, self.name)  # a dim of the result: Unsqueeze(0) puts 1 before N
+        return from_full([*dims[:i], 1, *dims[i:]], ins[0])
 
     def forward(self, module, inputs, args):
         return f"{inputs[0]}.unsqueeze({src(args['dim'])})"
@@ -171,7 +183,7 @@ class Unsqueeze(_Reshaping):
 class LastStep(_Reshaping):
     """The last time step of a batch-first sequence: (N, T, F) -> (N, F)."""
 
-    name, ranks = "LastStep", (2,)
+    name, ranks, any_layout = "LastStep", (2,), False
     moves = "strided"
     examples = (Example({}, ((7, 5),)),)
 
