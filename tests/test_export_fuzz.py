@@ -70,7 +70,10 @@ def ill_conditioned(model, graph) -> bool:
     tensors = choose_samples(model, graph).trace.tensors
     wide = copy.deepcopy(model).double()
     doubled = tuple(t.double() if t.is_floating_point() else t for t in tensors)
-    want = [w.astype("float32") for w in expected(wide, doubled)]
+    try:
+        want = [w.astype("float32") for w in expected(wide, doubled)]
+    except RuntimeError:  # a layer that makes float32 itself (Cast): no float64 reference to judge by
+        return False
     return difference(output_names(graph), want, expected(model, tensors))[1] is not None
 
 

@@ -46,10 +46,10 @@ def test_splits_take_what_rounding_leaves_and_small_ones_are_refused():
 
 
 def test_class_labels_outside_the_output_are_refused_naming_the_label():
-    assert class_problem(Facts("integers", [0, 1, 2], 3, ()), 3) is None
-    code, message = class_problem(Facts("integers", [0, 1, 5], 3, ()), 3)
+    assert class_problem(Facts("integers", [0, 1, 2], 3, ()), (3,)) is None
+    code, message = class_problem(Facts("integers", [0, 1, 5], 3, ()), (3,))
     assert code == "E517" and "5" in message
-    code, message = class_problem(Facts("integers", [-1, 0], 2, ()), 2)
+    code, message = class_problem(Facts("integers", [-1, 0], 2, ()), (2,))
     assert code == "E517" and "-1" in message
-    assert class_problem(Facts("reals", [0.5], 1, ()), 2)[0] == "E516"
-    assert class_problem(Facts("text", ["a", "b", "c"], 3, ()), 2)[0] == "E517"
+    assert class_problem(Facts("reals", [0.5], 1, ()), (2,))[0] == "E516"
+    assert class_problem(Facts("text", ["a", "b", "c"], 3, ()), (2,))[0] == "E517"

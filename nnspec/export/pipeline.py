@@ -169,6 +169,12 @@ def _not_exportable(model, graph, samples, fmt: str, error: Exception) -> Export
             culprit.name if culprit else None,
         )
     if culprit is None:
+        tie = _first_tie(graph)
+        if tie is not None:  # no layer fails alone: the weights they share do
+            name, node, shared = tie
+            where = f"{os.path.basename(node.span.file)}:{node.span.line}"
+            message = f"layer `{name}` ({node.kind}, {where}) shares {shared} and cannot be exported to {target}"
+            return ExportError("E622", f"{message}: {reason(error)}", _TIE_HELP, name)
         return ExportError("E622", f"model `{graph.name}` cannot be exported to {target}: {reason(error)}")
     return ExportError(
         "E622",
@@ -176,6 +182,20 @@ def _not_exportable(model, graph, samples, fmt: str, error: Exception) -> Export
         "export to the other --format, or use another layer there",
         culprit.name,
     )
+
+
+_TIE_HELP = "export to --format exported-program, or give the layers weights of their own"
+
+
+def _first_tie(graph):
+    """(dotted name, node, what it shares) of the first layer whose weights are tied, or None."""
+    from nnspec.compiler.walk import flat_nodes
+
+    for name, _, node in flat_nodes(graph):
+        if node.tied:
+            parameter, source = next(iter(node.tied.items()))
+            return name, node, f"`{parameter}` with `{source}`"
+    return None
 
 
 # Every kind's generated code takes any batch size, so this is nnspec's mistake.
