@@ -36,7 +36,8 @@ def find_culprit(model, graph: Graph, samples, fmt: str, check=None) -> Culprit 
     """The first layer whose own export fails, checked at the sizes of `check` (default: the
     first check sample); None: every layer exports alone."""
     layers = _layers(model, graph)
-    calls = _calls(model, layers, (samples.trace, check or samples.checks[0]))
+    second = check or (samples.checks[0] if samples.checks else samples.trace)  # no other size: the traced one
+    calls = _calls(model, layers, (samples.trace, second))
     for name, (kind, where, module) in layers.items():
         if len(calls.get(name, ())) < 2:
             continue  # not reached on both samples
