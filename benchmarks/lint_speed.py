@@ -26,15 +26,25 @@ BIN = os.path.dirname(sys.executable)
 NNSPEC = os.path.join(BIN, "nnspec")
 PYTHON = sys.executable
 MiB = 1024 * 1024
-NETWORKS = {"resnet18": "resnet18()", "vgg16": "vgg16()"}  # spec name -> builder in tests/reference_models.py
+# spec name -> (module in tests/, builder, torchinfo input_data: one batch of the spec's inputs)
+IMAGE = "[torch.randn(1, 3, 224, 224)]"
+NETWORKS = {
+    "resnet18": ("reference_models", "resnet18()", IMAGE),
+    "vgg16": ("reference_models", "vgg16()", IMAGE),
+    "resnet50": ("reference_networks", "ResNet50()", IMAGE),
+    "nanogpt": ("reference_networks", "GPT()", "[torch.randint(0, 65, (1, 256))]"),
+    "siamese": ("reference_networks", "Siamese()", "[torch.randn(1, 1, 28, 28), torch.randn(1, 1, 28, 28)]"),
+    "seq2seq": ("reference_networks", "Seq2Seq()", "[torch.randint(0, 10, (1, 20)), torch.randint(0, 10, (1, 18))]"),
+    "unet": ("reference_networks", "UNet()", "[torch.randn(1, 3, 64, 64)]"),
+}
 HEAVY = ("torch", "torchmetrics", "black", "numpy", "jinja2")  # the first three must stay out of lint (design §9)
 LIMIT_MS, LIMIT_MIB, MIN_SPEEDUP = 150, 40, 20
 
 TORCHINFO = """\
 import torch, torchinfo
-from tests.reference_models import {builder}
+from tests.{module} import *
 model = {call}
-torchinfo.summary(model, input_size=(1, 3, 224, 224))
+torchinfo.summary(model, input_data={inputs})
 """
 
 # Runs the nnspec console script exactly as the shell would, then reports the top-level packages loaded.
@@ -107,10 +117,10 @@ def main() -> int:
     load = os.getloadavg()[0]
     baseline = series([PYTHON, "-c", "pass"], args.runs)
     rows, imports = [], {}
-    for name, call in NETWORKS.items():
+    for name, (module, call, inputs) in NETWORKS.items():
         spec = f"specs/{name}.nn"
         lint = series([NNSPEC, "lint", spec], args.runs)
-        code = TORCHINFO.format(builder=name, call=call)
+        code = TORCHINFO.format(module=module, call=call, inputs=inputs)
         torchinfo = series([PYTHON, "-c", code], args.torchinfo_runs)
         rows.append((spec, lint, torchinfo))
         imports[spec] = lint_imports(spec)
