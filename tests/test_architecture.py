@@ -144,3 +144,19 @@ def test_program_modules_import_only_each_other_torch_numpy_and_the_standard_lib
         or module.split(".")[0] not in {"nnspec", *PROGRAM_IMPORTS, *sys.stdlib_module_names}
     ]
     assert offenders == []
+
+
+GOLDEN = sorted(ROOT.parent.joinpath("tests", "golden").glob("*.py"))
+# black's split of a line too long for its comment: the comment lands on the closing bracket
+COMMENT_ON_BRACKET = re.compile(r"^\s*[])}]+[:,]?\s+#")
+
+
+def test_no_comment_is_left_on_a_closing_bracket():
+    """Library modules and generated programs keep a comment on the code it is about."""
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in [*PROGRAM, *GOLDEN]
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if COMMENT_ON_BRACKET.match(line)
+    ]
+    assert not found, "\n".join(found)

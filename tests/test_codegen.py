@@ -34,6 +34,7 @@ from torch import nn
 
 from nnspec import cli
 from nnspec.compiler.codegen import Target, black_format, generate, generate_models
+from nnspec.compiler.codegen.comments import comments_above
 from nnspec.compiler.pipeline import check_file
 from nnspec.compiler.schema import DATA, TRAIN
 from nnspec.compiler.settings import pick
@@ -851,3 +852,16 @@ def test_data_error_exits_1_with_a_message(tiny, case, tmp_path, capsys):
     assert exit.value.code == 1
     assert re.match(r"error\[E\d{3}\]: ", err) and message in err
     assert not (tmp_path / "run" / "metrics.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("x = 1  # short\n", "x = 1  # short\n"),
+        (f"    y = f({'a' * 80})  # why\n", f"    # why\n    y = f({'a' * 80})\n"),
+        (f"s = '#{'b' * 90}'\n", f"s = '#{'b' * 90}'\n"),  # a '#' in a string is not a comment
+        (f"# {'c' * 95}\n", f"# {'c' * 95}\n"),  # a long comment of its own stays
+    ],
+)
+def test_a_comment_that_would_overflow_its_line_goes_above_it(source, expected):
+    assert comments_above(source) == expected

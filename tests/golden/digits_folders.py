@@ -106,12 +106,10 @@ class DataError(ValueError):
     """A problem with the data, a file or a checkpoint, found before the first training step."""
 
     def __init__(self, code, message=None):
-        if (
-            message is None
-        ):  # a DataLoader worker's error, rebuilt from its traceback's text
-            last = code.rstrip().rpartition("\n")[
-                2
-            ]  # "module.DataError: E501 path: why"
+        if message is None:
+            # A DataLoader worker's error, rebuilt from the last line of its traceback's
+            # text: "module.DataError: E501 path: why".
+            last = code.rstrip().rpartition("\n")[2]
             code, _, message = last.rpartition("DataError: ")[2].partition(" ")
         super().__init__(f"{code} {message}" if code else message)
         self.code, self.message = code, message
@@ -894,7 +892,8 @@ def test(model, batches, loss_fn, out, report, *, metrics=None):
 MARK = ".nnspec-run"  # written into every run folder nnspec makes
 
 
-LOCK = ".nnspec-lock"  # held while a run uses the folder; its text is the holder's process id
+# held while a run uses the folder; its text is the holder's process id
+LOCK = ".nnspec-lock"
 
 
 RUN_FILES = {"metrics.csv", "last.pt", "best.pt", "test.json", "spec.nn", "program.py"}

@@ -39,14 +39,12 @@ class Residual(nn.Module):
     def __init__(self, channels):
         super().__init__()
         self.y = nn.Sequential(
-            nn.Conv2d(
-                channels, channels, 3, padding=1, bias=False
-            ),  # digits_resnet.nn:10
+            # digits_resnet.nn:10
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(channels),  # digits_resnet.nn:10
             nn.ReLU(),  # digits_resnet.nn:10
-            nn.Conv2d(
-                channels, channels, 3, padding=1, bias=False
-            ),  # digits_resnet.nn:11
+            # digits_resnet.nn:11
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(channels),  # digits_resnet.nn:11
         )
         self.output_1 = nn.ReLU()  # digits_resnet.nn:12
@@ -64,20 +62,17 @@ class Downsample(nn.Module):
     def __init__(self):
         super().__init__()
         self.y = nn.Sequential(
-            nn.Conv2d(
-                16, 32, 3, stride=2, padding=1, bias=False
-            ),  # digits_resnet.nn:17, 4,608 params
+            # digits_resnet.nn:17, 4,608 params
+            nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(32),  # digits_resnet.nn:17, 64 params
             nn.ReLU(),  # digits_resnet.nn:17
-            nn.Conv2d(
-                32, 32, 3, padding=1, bias=False
-            ),  # digits_resnet.nn:18, 9,216 params
+            # digits_resnet.nn:18, 9,216 params
+            nn.Conv2d(32, 32, 3, padding=1, bias=False),
             nn.BatchNorm2d(32),  # digits_resnet.nn:18, 64 params
         )
         self.skip = nn.Sequential(
-            nn.Conv2d(
-                16, 32, 1, stride=2, bias=False
-            ),  # digits_resnet.nn:19, 512 params
+            # digits_resnet.nn:19, 512 params
+            nn.Conv2d(16, 32, 1, stride=2, bias=False),
             nn.BatchNorm2d(32),  # digits_resnet.nn:19, 64 params
         )
         self.output_1 = nn.ReLU()  # digits_resnet.nn:20
@@ -96,9 +91,8 @@ class DigitsResNet(nn.Module):
     def __init__(self):
         super().__init__()
         self.stem = nn.Sequential(
-            nn.Conv2d(
-                1, 16, 3, padding=1, bias=False
-            ),  # digits_resnet.nn:25, 144 params
+            # digits_resnet.nn:25, 144 params
+            nn.Conv2d(1, 16, 3, padding=1, bias=False),
             nn.BatchNorm2d(16),  # digits_resnet.nn:25, 32 params
             nn.ReLU(),  # digits_resnet.nn:25
         )
@@ -157,12 +151,10 @@ class DataError(ValueError):
     """A problem with the data, a file or a checkpoint, found before the first training step."""
 
     def __init__(self, code, message=None):
-        if (
-            message is None
-        ):  # a DataLoader worker's error, rebuilt from its traceback's text
-            last = code.rstrip().rpartition("\n")[
-                2
-            ]  # "module.DataError: E501 path: why"
+        if message is None:
+            # A DataLoader worker's error, rebuilt from the last line of its traceback's
+            # text: "module.DataError: E501 path: why".
+            last = code.rstrip().rpartition("\n")[2]
             code, _, message = last.rpartition("DataError: ")[2].partition(" ")
         super().__init__(f"{code} {message}" if code else message)
         self.code, self.message = code, message
@@ -877,7 +869,8 @@ def test(model, batches, loss_fn, out, report, *, metrics=None):
 MARK = ".nnspec-run"  # written into every run folder nnspec makes
 
 
-LOCK = ".nnspec-lock"  # held while a run uses the folder; its text is the holder's process id
+# held while a run uses the folder; its text is the holder's process id
+LOCK = ".nnspec-lock"
 
 
 RUN_FILES = {"metrics.csv", "last.pt", "best.pt", "test.json", "spec.nn", "program.py"}

@@ -31,9 +31,8 @@ class Down(nn.Module):
     def __init__(self, channels, in_channels):
         super().__init__()
         self.y = nn.Sequential(
-            nn.Conv2d(
-                in_channels, channels, 3, stride=2, padding=1, bias=False
-            ),  # resnet18.nn:16
+            # resnet18.nn:16
+            nn.Conv2d(in_channels, channels, 3, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(channels),  # resnet18.nn:16
             nn.ReLU(),  # resnet18.nn:16
             nn.Conv2d(channels, channels, 3, padding=1, bias=False),  # resnet18.nn:17
@@ -59,9 +58,8 @@ class ResNet18(nn.Module):
     def __init__(self):
         super().__init__()
         self.x = nn.Sequential(
-            nn.Conv2d(
-                3, 64, 7, stride=2, padding=3, bias=False
-            ),  # resnet18.nn:24, 9,408 params
+            # resnet18.nn:24, 9,408 params
+            nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
             nn.BatchNorm2d(64),  # resnet18.nn:24, 128 params
             nn.ReLU(),  # resnet18.nn:24
             nn.MaxPool2d(3, stride=2, padding=1),  # resnet18.nn:25

@@ -6,6 +6,7 @@ import functools
 
 import jinja2
 
+from nnspec.compiler.codegen.comments import comments_above
 from nnspec.compiler.codegen.linker import link
 from nnspec.compiler.codegen.modules import ClassBuilder
 from nnspec.compiler.codegen.program import EXTRA_IMPORTS, Target, program_view, settings, spec_label
@@ -68,7 +69,7 @@ def _finish(source: str, script: str, format: bool) -> str:
         compile(source, script, "exec")
     except SyntaxError as e:
         raise GenerationBug(f"generated code does not compile: {e}") from e
-    return black_format(source) if format else source
+    return black_format(comments_above(source)) if format else source
 
 
 def black_format(source: str) -> str:

@@ -36,9 +36,8 @@ class ArrayRows:
         return len(self.labels)
 
     def __getitem__(self, i):
-        return torch.from_numpy(
-            np.array(self._features()[i])
-        )  # one sample, in the file's dtype
+        # one sample, in the file's dtype
+        return torch.from_numpy(np.array(self._features()[i]))
 
 
 def open_numpy_arrays(path, features="features", targets="targets", targets_path=None):

@@ -6,9 +6,8 @@ from nnspec.program.errors import DataError
 def decoded(data, path):
     """The file's characters; a byte that is not UTF-8 is named with its line."""
     try:
-        return data.decode("utf-8").removeprefix(
-            "\ufeff"
-        )  # editors hide a byte-order mark
+        # editors hide a byte-order mark
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise DataError(

@@ -19,7 +19,5 @@ def load_text(path, block_size, stride=None):
     index = {ch: i for i, ch in enumerate(vocabulary)}
     ids = torch.tensor([index[ch] for ch in text], dtype=torch.long)
     starts = torch.tensor(windows(len(text), block_size, stride or block_size, path))
-    at = starts.unsqueeze(1) + torch.arange(
-        block_size
-    )  # (W, T): each window's positions
+    at = starts.unsqueeze(1) + torch.arange(block_size)  # (W, T): window positions
     return Samples(ids[at], ids[at + 1], path, classes=vocabulary)
