@@ -66,7 +66,7 @@ def metadata(program: Program, graph: Graph, checkpoint_path: str, checkpoint: d
 
 
 def _shape(shape) -> list:
-    return ["N", *shape.dims]
+    return shape.labels()  # the batch "N" where the layout puts it
 
 
 def _plain(value):

@@ -57,9 +57,8 @@ def choose_samples(model: torch.nn.Module, graph: Graph) -> Samples:
 
     trace = sample(TRACE_BATCH, envs[0])
     checks = [sample(b, envs[min(k + 1, len(envs) - 1)]) for k, b in enumerate(CHECK_BATCHES)]
-    dynamic = tuple(
-        {0: "N", **{k + 1: d for k, d in enumerate(i.shape.dims) if isinstance(d, str)}} for i in graph.inputs
-    )
+    # the batch is "N" wherever the input's layout puts it (`input seq: [T, N, 10]`)
+    dynamic = tuple({k: d for k, d in enumerate(i.shape.labels()) if isinstance(d, str)} for i in graph.inputs)
     runs = [_runs(model, c.tensors) for c in checks]
     kept = tuple(c for c, ok in zip(checks, runs) if ok)
     return Samples(trace, kept, dynamic, tuple(c for c, ok in zip(checks, runs) if not ok))
@@ -113,7 +112,8 @@ def _largest_index(model, graph: Graph, env: dict, k: int) -> int:
 
 
 def _dims(item, batch: int, env: dict) -> tuple[int, ...]:
-    return (batch, *(env[d] if isinstance(d, str) else d for d in item.shape.dims))
+    dims = [env[d] if isinstance(d, str) else d for d in item.shape.dims]
+    return (*dims[: item.shape.batch], batch, *dims[item.shape.batch :])
 
 
 def _plain(graph: Graph, batch: int, env: dict) -> tuple:
