@@ -88,24 +88,25 @@ def test_training_program_with_names_of_its_own_functions_trains(tmp_path):
     assert len(rows) == 1 and rows[0]["train_loss"] > 0
 
 
-# Every name a training program defines or imports at its top, used as a model's, a block's and
-# an input's name: the program still has one definition per top-level name, and it runs.
+# Every name a training program defines or imports at its top, used as a model's or a block's
+# name and as a name in forward (the input's, or a layer's): the program still has one
+# definition per top-level name, and it runs. Eight names share a program: the first names the
+# model and its input, each other one a block and the layer that calls it.
+GROUP = 8
 EVERY_NAME = """
 data d {{
     source = synthetic(samples=20, features=4, classes=3)
     split = {{ train: 0.5, val: 0.5 }}
     batch_size = 10
 }}
-block {block} {{
-    input x
-    output x -> Linear(4) -> ReLU()
-}}
+{blocks}
 model {model} {{
-    input {name}: [4]
-    h = {name} -> {block}()
-    output Concat(h, {name}, dim=1) -> Linear(3)
+    input {model}: [4]
+{uses}
+    output Concat({last}, {model}, dim=1) -> Linear(3)
 }}
 train fit_it {{
+    model = {model}
     loss = CrossEntropyLoss()
     optimizer = SGD(lr=0.1)
     metrics = [Accuracy()]
@@ -113,6 +114,18 @@ train fit_it {{
     device = "cpu"
 }}
 """
+BLOCK = """block {name} {{
+    input x
+    output x -> Linear(4) -> ReLU()
+}}"""
+
+
+def every_name_spec(names: list[str]) -> str:
+    model, blocks = names[0], names[1:]
+    uses = [f"    {name} = {before} -> {name}()" for before, name in zip(names, blocks)]
+    return EVERY_NAME.format(
+        blocks="\n".join(BLOCK.format(name=b) for b in blocks), model=model, uses="\n".join(uses), last=names[-1]
+    )
 
 
 def _top_level_names(source: str) -> list[str]:
@@ -134,17 +147,16 @@ def test_every_name_a_program_defines_is_safe_as_a_spec_name(tmp_path):
 
     names = sorted(n for n in program_names() if n.isidentifier())
     assert {"Rows", "make_batches", "OVERFIT_EPOCHS", "torchmetrics", "ImageFolder", "train", "main"} <= set(names)
-    for i, name in enumerate(names):
-        block, model = (name, "M") if i % 2 else ("Trunk", name)  # each name as a block's or a model's
-        text = EVERY_NAME.format(name=name, block=block, model=model)
-        result = check_source(text, str(tmp_path / "names.nn"))
-        assert result.ok, (name, [d.message for d in result.diagnostics])
+    for start in range(0, len(names), GROUP):
+        group = names[start : start + GROUP]
+        if len(group) < 2:  # a model and at least one block
+            group = [*group, "Trunk"]
+        result = check_source(every_name_spec(group), str(tmp_path / "names.nn"))
+        assert result.ok, (group, [d.message for d in result.diagnostics])
         train = next(iter(result.program.trains.values()))
         source = generate(result.program, train, Target("names.py", str(tmp_path), "run"), format=False)
         top = _top_level_names(source)
-        assert len(top) == len(set(top)), (name, sorted({n for n in top if top.count(n) > 1}))
-        namespace = _namespace(source)
-        out = namespace["build_model"]()(torch.randn(2, 4))
-        assert out.shape == (2, 3), name
-    namespace = _namespace(source)  # the last one trains, end to end
-    assert len(train_in(namespace, str(tmp_path), str(tmp_path / "run"))) == 1
+        assert len(top) == len(set(top)), (group, sorted({n for n in top if top.count(n) > 1}))
+        out = _namespace(source)["build_model"]()(torch.randn(2, 4))
+        assert out.shape == (2, 3), group
+    assert len(train_in(_namespace(source), str(tmp_path), str(tmp_path / "run"))) == 1  # the last trains

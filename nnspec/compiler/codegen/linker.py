@@ -164,8 +164,18 @@ class _Pruned(dict):
         return name in self.names
 
     def __missing__(self, name: str) -> str:
-        self[name] = prune(self.lib.definitions[name].text, self.values)
+        text = self.lib.definitions[name].text
+        read = {n: self.values[n] for n in _names(text) if n in self.values}
+        key = text, repr(sorted(read.items()))
+        if key not in _PRUNED:  # the same for every program whose spec gives these settings these values
+            if len(_PRUNED) > 4096:  # a long search: bounded memory
+                _PRUNED.clear()
+            _PRUNED[key] = prune(text, read)
+        self[name] = _PRUNED[key]
         return self[name]
+
+
+_PRUNED: dict = {}  # (definition text, repr of the settings it reads) -> pruned text
 
 
 def _reachable(spec_code: str, pruned: _Pruned, roots=()) -> list[str]:
