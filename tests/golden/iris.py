@@ -470,9 +470,6 @@ def class_indices(labels):
         names = sorted(set(labels), key=label_order)
         index = {name: i for i, name in enumerate(names)}
         y = torch.tensor([index[label] for label in labels])
-    elif len(OUTPUT_SHAPE) > 1:  # a label per position, as the contract checked
-        y = labels.long()
-        names = [str(i) for i in range(int(y.max()) + 1)]
     else:
         y = labels.reshape(len(labels)).long()
         names = [str(i) for i in range(int(y.max()) + 1)]

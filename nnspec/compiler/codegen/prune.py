@@ -46,6 +46,9 @@ def decide(node, settings: dict):
         return UNKNOWN if UNKNOWN in (left, right) else _COMPARE[type(node.ops[0])](left, right)
     if isinstance(node, ast.BoolOp):
         return _decide_bool(node, settings)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" and len(node.args) == 1:
+        value = decide(node.args[0], settings)  # len(OUTPUT_SHAPE): fixed when the setting is
+        return UNKNOWN if value is UNKNOWN or not hasattr(value, "__len__") else len(value)
     return UNKNOWN
 
 
@@ -77,6 +80,8 @@ def _next_edit(tree, lines: list[str], settings: dict) -> str | None:
                 return _splice(lines, _first_line(block[exits[0] + 1]), block[-1].end_lineno, "")
         if isinstance(node, ast.If):
             value = decide(node.test, settings)
+            if value is not UNKNOWN and _is_elif(lines, node):
+                return _resolve_elif(node, bool(value), lines)
             if value is not UNKNOWN:
                 return _resolve_if(node, bool(value), lines)
             shorter = _shortened(node.test, settings)
@@ -128,6 +133,19 @@ def _resolve_if(node: ast.If, taken: bool, lines: list[str]) -> str:
         block = _block(lines, _else_line(lines, node) + 1, node.orelse[-1].end_lineno)
     body = textwrap.indent(textwrap.dedent(block), indent) if block.strip() else ""
     return _splice(lines, node.lineno, node.end_lineno, body or _pass_if_needed(lines, node, indent))
+
+
+def _resolve_elif(node: ast.If, taken: bool, lines: list[str]) -> str:
+    """An `elif` the settings decide: taken, it becomes the chain's `else:`; not taken, it goes
+    and what follows it (an `elif` or the `else:`) continues the chain."""
+    if taken:
+        indent = lines[node.lineno - 1][: len(lines[node.lineno - 1]) - len(lines[node.lineno - 1].lstrip())]
+        body = _block(lines, node.test.end_lineno + 1, node.body[-1].end_lineno)
+        return _splice(lines, node.lineno, node.end_lineno, f"{indent}else:\n{body}")
+    if not node.orelse:
+        return _splice(lines, node.lineno, node.end_lineno, "")
+    rest = node.orelse[0].lineno if _is_elif(lines, node.orelse[0]) else _else_line(lines, node)
+    return _splice(lines, node.lineno, rest - 1, "")
 
 
 def _is_elif(lines: list[str], node: ast.If) -> bool:
