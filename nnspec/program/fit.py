@@ -13,6 +13,12 @@ from nnspec.program.checkpoints import (
     write_file,
     write_metrics,
 )
+from nnspec.program.distributed import (
+    check_ranks,
+    own_state,
+    rank_states,
+    training_model,
+)
 from nnspec.program.errors import DataError, NonFiniteLoss
 from nnspec.program.loop import evaluate, train_epoch
 
@@ -49,11 +55,13 @@ def fit(
         state["options"]["epochs"] = args.epochs
         start = f"{state['epoch'] + 1} of {args.epochs}"
         report.message(f"resuming {args.out} at epoch {start}")
+    check_ranks(batches["train"])
+    trained = training_model(model, report)
     for epoch in range(state["epoch"], args.epochs):
         report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}
         row["train_loss"], train_metrics = train_epoch(
-            model,
+            trained,
             batches["train"],
             epoch,
             loss_fn,
@@ -107,7 +115,7 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "state": state,
-        "rng": rng_state(),
+        "rng": rank_states(rng_state()),
         "classes": data.classes,
         "normalization": data.stats,
         "data": data.record(),
@@ -132,7 +140,7 @@ def resumed(last, model, optimizer, data, *, scheduler=None):
     optimizer.load_state_dict(checkpoint["optimizer"])
     if SCHEDULER_STEPS is not None and scheduler is not None:
         scheduler.load_state_dict(checkpoint["scheduler"])
-    set_rng_state(checkpoint["rng"])
+    set_rng_state(own_state(checkpoint["rng"], last))
     return checkpoint["state"]
 
 

@@ -3,6 +3,7 @@
 import torch
 from torch import nn
 
+from nnspec.program.distributed import all_sum, share
 from nnspec.program.errors import NonFiniteLoss
 
 # Settings: each program writes the spec's values here.
@@ -42,10 +43,11 @@ def train_epoch(
         if not torch.isfinite(loss):
             where = f"at epoch {epoch + 1}, batch {i + 1}"
             raise NonFiniteLoss(f"the loss is {loss.item()} {where}")
+        weighted = loss * share(len(x), batches.size(i))  # 1 in one process
         if ACCUMULATE == 1:
-            loss.backward()
+            weighted.backward()
         if ACCUMULATE > 1:  # the step applies the mean gradient of ACCUMULATE batches
-            (loss / ACCUMULATE).backward()
+            (weighted / ACCUMULATE).backward()
         if ACCUMULATE == 1 or (i + 1) % ACCUMULATE == 0 or i + 1 == len(batches):
             if CLIP_GRAD_NORM is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_GRAD_NORM)
@@ -58,6 +60,7 @@ def train_epoch(
         if METRICS:
             metrics.add(out, y)
         report.batch(i + 1, len(batches), len(x), loss)
+    total, count = all_sum(total, count)  # over the ranks under torchrun
     return (total / count).item(), metrics.compute() if METRICS else {}
 
 
@@ -72,6 +75,7 @@ def evaluate(model, batches, loss_fn, *, metrics=None):
         count += len(x)
         if METRICS:
             metrics.add(out, y)
+    total, count = all_sum(total, count)  # every sample of the split once
     return (total / count).item(), metrics.compute() if METRICS else {}
 
 
