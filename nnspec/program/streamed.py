@@ -3,8 +3,8 @@
 import torch
 from torch.utils.data import DataLoader, Sampler, StackDataset
 
-from nnspec.program.distributed import rank_part
 from nnspec.program.data import Data, encode_targets, model_input, scaled, split
+from nnspec.program.distributed import rank_part
 
 # Settings: each program writes the spec's values here.
 BATCH_SIZE = 32
