@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -51,7 +52,9 @@ TOLERANCE = 1e-5
 
 def nnspec(*argv, cwd, **popen):
     command = [sys.executable, "-m", "nnspec", *map(str, argv)]
-    return subprocess.Popen(command, cwd=cwd, env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+    return subprocess.Popen(
+        command, cwd=cwd, env=ENV, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen
+    )
 
 
 def finished(process) -> tuple[int, str, str]:
@@ -151,6 +154,41 @@ def test_a_killed_worker_restarts_from_the_last_checkpoint(spec, two):
 
 def test_more_processes_than_samples_in_a_batch_is_refused(spec):
     small = spec.parent / "small.nn"
-    small.write_text(SPEC.replace("batch_size = 16", "batch_size = 1"))
+    small.write_text(SPEC.replace("batch_size = 16", "batch_size = 1").replace("metrics = [", "# ["))
     code, _, err = finished(nnspec("run", small, "--nproc", 2, "--out", "small", cwd=spec.parent))
     assert (code, err.split(":")[0]) == (1, "error[E631]")
+
+
+def test_sync_batchnorm_on_the_cpu_says_each_rank_keeps_its_statistics(spec):
+    """torch's SyncBatchNorm runs on CUDA only: under gloo the run goes on and says so."""
+    text = SPEC.replace("ReLU()", "ReLU() -> BatchNorm1d()").replace("seed = 3", "seed = 3\n    sync_batchnorm = true")
+    (spec.parent / "bn.nn").write_text(text.replace("epochs = 6", "epochs = 1").replace("metrics = [", "# ["))
+    code, out, err = finished(nnspec("run", "bn.nn", "--nproc", 2, "--out", "bn", cwd=spec.parent))
+    assert code == 0, err
+    assert "sync_batchnorm" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--nproc", "0"],
+        ["--nproc", "2", "--node-rank", "1"],
+        ["--nproc", "2", "--master-port", "70000"],
+        ["--max-restarts", "1"],
+    ],
+)
+def test_launch_options_out_of_range_are_usage_errors(spec, capsys, argv):
+    assert cli.main(["run", str(spec), "--out", str(spec.parent / "never"), *argv]) == 2
+    assert capsys.readouterr().err.startswith("error[E634]")
+    assert not (spec.parent / "never").exists()
+
+
+def test_a_port_in_use_is_refused_before_starting(spec, capsys):
+    with socket.socket() as taken:
+        taken.bind(("", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["run", str(spec), "--nproc", "2", "--master-port", str(port), "--out", str(spec.parent / "port")]
+        assert cli.main(argv) == 1
+    assert capsys.readouterr().err.startswith("error[E630]")
+    assert not (spec.parent / "port").exists()

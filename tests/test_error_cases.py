@@ -45,6 +45,9 @@ COVERED_IN_PYTHON |= {
     "E610": "test_run.test_a_nan_loss_in_the_first_epoch_stops_cleanly",
     "E611": "test_workflow.test_streamed_workers_without_fork_are_an_error_not_a_traceback",
 }
+# Training under torchrun, precision and compile: tests/test_distributed.py, tests/test_precision.py.
+COVERED_IN_PYTHON |= dict.fromkeys(("E630", "E631", "E633", "E634", "E635"), "test_distributed")
+COVERED_IN_PYTHON |= dict.fromkeys(("E632", "E636"), "test_precision")
 
 MARKER = re.compile(r"#\s*([EW]):((?:\s*[EW]\d{3}\b)+)")
 

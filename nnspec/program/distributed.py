@@ -7,6 +7,7 @@ and every function here is the identity or does nothing.
 import ctypes
 import datetime
 import os
+import shutil
 import signal
 import sys
 
@@ -156,6 +157,16 @@ def training_model(model, report):
             report.message(
                 "sync_batchnorm: CUDA only; each rank uses its own statistics"
             )
+    if COMPILE and not next(model.parameters()).is_cuda:
+        compiler = os.environ.get(
+            "CXX", "g++"
+        )  # what torch.compile builds CPU kernels with
+        if shutil.which(compiler) is None:
+            message = (
+                f"compile = true: torch.compile builds CPU kernels with {compiler}"
+            )
+            fix = "install it, set CXX or set compile = false"
+            raise DataError("E636", f"{message}, which is not on PATH; {fix}")
     trained = model if PRECISION == "32" else Autocast(model)
     if dist.is_initialized():
         trained = DistributedDataParallel(trained)

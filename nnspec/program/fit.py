@@ -4,6 +4,8 @@ import json
 import math
 import os
 
+import torch
+
 from nnspec.program.checkpoints import (
     load_checkpoint,
     load_weights,
@@ -28,6 +30,7 @@ MODE = "min"  # or "max"
 PATIENCE = None  # early stopping: epochs without improvement
 SCHEDULER_STEPS = None  # "batch", "epoch" or "metric"; None: no scheduler
 METRICS = False
+PRECISION = "32"  # "fp16": gradients scaled (CUDA)
 
 
 def fit(
@@ -49,9 +52,13 @@ def fit(
     """
     options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
     state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
+    if PRECISION == "fp16":  # float16 gradients would underflow unscaled
+        scaler = torch.amp.GradScaler("cuda")
     if args.resume:
         last = os.path.join(args.out, "last.pt")
-        state = resumed(last, model, optimizer, data, scheduler=scheduler)
+        state = resumed(
+            last, model, optimizer, data, scheduler=scheduler, scaler=scaler
+        )
         state["options"]["epochs"] = args.epochs
         start = f"{state['epoch'] + 1} of {args.epochs}"
         report.message(f"resuming {args.out} at epoch {start}")
@@ -70,6 +77,7 @@ def fit(
             metrics=metrics,
             scheduler=scheduler,
             frozen=frozen,
+            scaler=scaler,
         )
         val_metrics = {}
         if "val" in batches:
@@ -85,7 +93,16 @@ def fit(
             scheduler.step()
         if SCHEDULER_STEPS == "metric" and scheduler is not None:
             scheduler.step(row.get("val_loss", row["train_loss"]))
-        keep(row, state, model, optimizer, data, args.out, scheduler=scheduler)
+        keep(
+            row,
+            state,
+            model,
+            optimizer,
+            data,
+            args.out,
+            scheduler=scheduler,
+            scaler=scaler,
+        )
         report.end(row)
         if PATIENCE is not None and not args.overfit_batch:
             if state["stale"] >= PATIENCE:
@@ -103,7 +120,7 @@ def finite(loss, when):
         raise NonFiniteLoss(f"the validation loss is {loss} {when}")
 
 
-def keep(row, state, model, optimizer, data, out, *, scheduler=None):
+def keep(row, state, model, optimizer, data, out, *, scheduler=None, scaler=None):
     """The epoch's row in metrics.csv; last.pt, and best.pt when the monitored value improved."""
     value, best = row.get(MONITOR, row["train_loss"]), state["best"]
     improved = best is None or (value < best if MODE == "min" else value > best)
@@ -123,13 +140,15 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
     if SCHEDULER_STEPS is not None:
         saved = scheduler.state_dict() if scheduler is not None else None
         checkpoint["scheduler"] = saved
+    if PRECISION == "fp16":
+        checkpoint["scaler"] = scaler.state_dict()
     if improved:
         save_checkpoint(os.path.join(out, "best.pt"), checkpoint)
     save_checkpoint(os.path.join(out, "last.pt"), checkpoint)
     write_metrics(os.path.join(out, "metrics.csv"), state["rows"])
 
 
-def resumed(last, model, optimizer, data, *, scheduler=None):
+def resumed(last, model, optimizer, data, *, scheduler=None, scaler=None):
     """The training state of `last`, loaded into the model, optimizer and scheduler."""
     checkpoint = load_checkpoint(last)
     if checkpoint["data"]["samples"] != data.samples:
@@ -140,6 +159,8 @@ def resumed(last, model, optimizer, data, *, scheduler=None):
     optimizer.load_state_dict(checkpoint["optimizer"])
     if SCHEDULER_STEPS is not None and scheduler is not None:
         scheduler.load_state_dict(checkpoint["scheduler"])
+    if PRECISION == "fp16":
+        scaler.load_state_dict(checkpoint["scaler"])
     set_rng_state(own_state(checkpoint["rng"], last))
     return checkpoint["state"]
 

@@ -16,6 +16,7 @@ TARGETS = "index"  # how the loss takes targets (see data.py)
 METRICS = False  # whether the spec asks for metrics
 FREEZE = []  # layer-name patterns whose parameters do not train
 POSITIONS = False  # class scores at each position, (N, T, C), for targets (N, T)
+PRECISION = "32"  # "fp16": gradients scaled (CUDA)
 
 
 def train_epoch(
@@ -29,6 +30,7 @@ def train_epoch(
     metrics=None,
     scheduler=None,
     frozen=(),
+    scaler=None,
 ):
     """One pass over the training batches: the mean loss and the metrics."""
     model.train()
@@ -44,14 +46,22 @@ def train_epoch(
             where = f"at epoch {epoch + 1}, batch {i + 1}"
             raise NonFiniteLoss(f"the loss is {loss.item()} {where}")
         weighted = loss * share(len(x), batches.size(i))  # 1 in one process
+        if PRECISION == "fp16":
+            weighted = scaler.scale(weighted)
         if ACCUMULATE == 1:
             weighted.backward()
         if ACCUMULATE > 1:  # the step applies the mean gradient of ACCUMULATE batches
             (weighted / ACCUMULATE).backward()
         if ACCUMULATE == 1 or (i + 1) % ACCUMULATE == 0 or i + 1 == len(batches):
+            if PRECISION == "fp16":
+                scaler.unscale_(optimizer)  # clipped and stepped as unscaled gradients
             if CLIP_GRAD_NORM is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_GRAD_NORM)
-            optimizer.step()
+            if PRECISION == "fp16":
+                scaler.step(optimizer)  # skipped when a gradient is infinite
+                scaler.update()
+            else:
+                optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             if SCHEDULER_STEPS == "batch" and scheduler is not None:
                 scheduler.step()

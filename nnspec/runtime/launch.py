@@ -51,8 +51,6 @@ def torchrun_command(launch: Launch, script: str, argv: list[str]) -> list[str]:
 
 def launch(launch: Launch, script: str, argv: list[str]) -> None:
     """Run `script` under torchrun; a failure is a UserError with the processes' own code."""
-    if launch.node_rank == 0 and launch.master_port is not None:
-        _port_free(launch.master_port)
     env = {**os.environ, **ENVIRONMENT}
     process = subprocess.Popen(
         torchrun_command(launch, script, argv), env=env, stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_us
@@ -62,8 +60,12 @@ def launch(launch: Launch, script: str, argv: list[str]) -> None:
         raise _failure(process.returncode, stderr)
 
 
-def _port_free(port: int) -> None:
-    """The first machine hosts the rendezvous on `port`: a port in use is refused before starting."""
+def check_port(launch: Launch) -> None:
+    """The first machine hosts the rendezvous on --master-port: in use, it is refused before
+    anything starts or is written."""
+    if launch.node_rank != 0 or launch.master_port is None:
+        return
+    port = launch.master_port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
             s.bind(("", port))

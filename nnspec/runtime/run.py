@@ -15,7 +15,7 @@ from nnspec.errors import UserError
 from nnspec.files import write_atomic
 from nnspec.record import record
 from nnspec.runtime.execute import load_program
-from nnspec.runtime.launch import Launch, launch, read_rows
+from nnspec.runtime.launch import Launch, check_port, launch, read_rows
 from nnspec.runtime.plot import plot_curves
 
 PROGRAM_FILE = "program.py"
@@ -59,6 +59,8 @@ def program_source(program: Program, train: Settings, out: str | None = None) ->
 
 def run(program: Program, train: Settings, options: RunOptions, report) -> list[dict]:
     """Train; returns the metrics rows. Raises RunError for anything the user can fix."""
+    if options.launch is not None:
+        check_port(options.launch)
     source = program_source(program, train)
     namespace = load_program(source, program.file.path)
     args = namespace["arguments"](_argv(program, options))
