@@ -4,6 +4,8 @@ autocast trains and resumes bit-exactly, fp16 is refused there, torch.compile ma
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,21 @@ def test_compile_without_a_cpp_compiler_is_a_coded_error(tmp_path, capsys, monke
     monkeypatch.setenv("CXX", "no-such-compiler")
     code, err = run(capsys, tmp_path, "nocxx", "    compile = true\n")
     assert (code, err.split(":")[0]) == (1, "error[E636]")
+
+
+def test_fp16_scaler_state_resumes_exactly(tmp_path, capsys):
+    """The fp16 program's GradScaler path, run on the CPU: its text edited to take the CPU's
+    float16 autocast and GradScaler("cpu") (this machine has no CUDA); 3 epochs equal 2 + 1."""
+    spec = tmp_path / "fp16.nn"
+    spec.write_text(SPEC + '    precision = "fp16"\n}\n')
+    assert run_cli(capsys, "compile", str(spec), "-o", str(tmp_path / "fp16.py"))[0] == 0
+    text = (tmp_path / "fp16.py").read_text()
+    assert text.count('GradScaler("cuda")') == 1 and text.count('if device.type != "cuda":') == 1
+    text = text.replace('GradScaler("cuda")', 'GradScaler("cpu")').replace('if device.type != "cuda":', "if False:")
+    (tmp_path / "cpu.py").write_text(text)
+    for argv in (["--out", "a"], ["--out", "b", "--epochs", "2"], ["--out", "b", "--epochs", "3", "--resume"]):
+        done = subprocess.run([sys.executable, "cpu.py", *argv], cwd=tmp_path, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    a, b = (torch.load(tmp_path / f / "last.pt", weights_only=True) for f in "ab")
+    assert a["scaler"] == b["scaler"] and a["scaler"]["_growth_tracker"] > 0
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
