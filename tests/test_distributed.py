@@ -192,3 +192,28 @@ def test_a_port_in_use_is_refused_before_starting(spec, capsys):
         assert cli.main(argv) == 1
     assert capsys.readouterr().err.startswith("error[E630]")
     assert not (spec.parent / "port").exists()
+
+
+def test_streamed_data_under_two_processes_equals_one_process_in_memory(spec, capsys):
+    """in_memory = false with a DataLoader worker per rank: each takes its part of every batch
+    of the same epoch order."""
+    import numpy as np
+
+    folder, generator = spec.parent, np.random.default_rng(0)
+    np.save(folder / "x.npy", generator.normal(size=(301, 8)).astype(np.float32))
+    np.save(folder / "y.npy", generator.integers(0, 3, size=301))
+    text = SPEC.replace(
+        "synthetic(samples=1203, features=8, classes=3, noise=2.0)", 'numpy_arrays("x.npy", targets_path="y.npy")'
+    )
+    text = text.replace("epochs = 6", "epochs = 2")
+    (folder / "memory.nn").write_text(text)
+    (folder / "streamed.nn").write_text(
+        text.replace("batch_size = 16", "batch_size = 16\n    in_memory = false\n    num_workers = 1")
+    )
+    assert cli.main(["run", str(folder / "memory.nn"), "--out", str(folder / "memory")]) == 0
+    code, _, err = finished(nnspec("run", "streamed.nn", "--nproc", 2, "--out", "streamed", cwd=folder))
+    assert code == 0, err
+    for a, b in zip(rows(folder / "memory"), rows(folder / "streamed"), strict=True):
+        assert {k: float(v) for k, v in b.items()} == pytest.approx(
+            {k: float(v) for k, v in a.items()}, rel=TOLERANCE, abs=TOLERANCE
+        )

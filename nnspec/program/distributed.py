@@ -103,6 +103,14 @@ def all_sum(*values):
     return tuple(summed)
 
 
+def same_buffers(model):
+    """Rank 0's batch-norm statistics on every rank (each rank's last step updated its own):
+    every rank evaluates the model rank 0 saves."""
+    if dist.is_initialized():
+        for buffer in model.buffers():
+            dist.broadcast(buffer, 0)
+
+
 def check_ranks(batches):
     """Every rank takes part of every training batch, so each needs a sample of the smallest."""
     smallest = batches.size(len(batches) - 1) if len(batches) else 0
@@ -169,5 +177,6 @@ def training_model(model, report):
             raise DataError("E636", f"{message}, which is not on PATH; {fix}")
     trained = model if PRECISION == "32" else Autocast(model)
     if dist.is_initialized():
-        trained = DistributedDataParallel(trained)
+        trained = DistributedDataParallel(trained)  # rank 0's weights on every rank
+        torch.manual_seed(torch.initial_seed() + rank())  # dropout masks of their own
     return torch.compile(trained) if COMPILE else trained

@@ -52,6 +52,10 @@ def fit(
     """
     options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
     state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
+    check_ranks(batches["train"])
+    trained = training_model(
+        model, report
+    )  # before resuming: it seeds each rank's dropout
     if PRECISION == "fp16":  # float16 gradients would underflow unscaled
         scaler = torch.amp.GradScaler("cuda")
     if args.resume:
@@ -62,8 +66,6 @@ def fit(
         state["options"]["epochs"] = args.epochs
         start = f"{state['epoch'] + 1} of {args.epochs}"
         report.message(f"resuming {args.out} at epoch {start}")
-    check_ranks(batches["train"])
-    trained = training_model(model, report)
     for epoch in range(state["epoch"], args.epochs):
         report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}

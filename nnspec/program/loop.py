@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from nnspec.program.distributed import all_sum, share
+from nnspec.program.distributed import all_sum, same_buffers, share
 from nnspec.program.errors import NonFiniteLoss
 
 # Settings: each program writes the spec's values here.
@@ -71,6 +71,7 @@ def train_epoch(
             metrics.add(out, y)
         report.batch(i + 1, len(batches), len(x), loss)
     total, count = all_sum(total, count)  # over the ranks under torchrun
+    same_buffers(model)
     return (total / count).item(), metrics.compute() if METRICS else {}
 
 

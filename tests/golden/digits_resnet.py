@@ -627,6 +627,14 @@ def all_sum(*values):
     return tuple(summed)
 
 
+def same_buffers(model):
+    """Rank 0's batch-norm statistics on every rank (each rank's last step updated its own):
+    every rank evaluates the model rank 0 saves."""
+    if dist.is_initialized():
+        for buffer in model.buffers():
+            dist.broadcast(buffer, 0)
+
+
 def check_ranks(batches):
     """Every rank takes part of every training batch, so each needs a sample of the smallest."""
     smallest = batches.size(len(batches) - 1) if len(batches) else 0
@@ -661,7 +669,8 @@ def training_model(model, report):
     under torchrun in DistributedDataParallel (gradients averaged over the ranks)."""
     trained = model
     if dist.is_initialized():
-        trained = DistributedDataParallel(trained)
+        trained = DistributedDataParallel(trained)  # rank 0's weights on every rank
+        torch.manual_seed(torch.initial_seed() + rank())  # dropout masks of their own
     return trained
 
 
@@ -731,6 +740,7 @@ def train_epoch(model, batches, epoch, loss_fn, optimizer, report, *, metrics=No
         metrics.add(out, y)
         report.batch(i + 1, len(batches), len(x), loss)
     total, count = all_sum(total, count)  # over the ranks under torchrun
+    same_buffers(model)
     return (total / count).item(), metrics.compute()
 
 
@@ -924,14 +934,16 @@ def fit(
     """
     options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
     state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
+    check_ranks(batches["train"])
+    trained = training_model(
+        model, report
+    )  # before resuming: it seeds each rank's dropout
     if args.resume:
         last = os.path.join(args.out, "last.pt")
         state = resumed(last, model, optimizer, data, scheduler=scheduler)
         state["options"]["epochs"] = args.epochs
         start = f"{state['epoch'] + 1} of {args.epochs}"
         report.message(f"resuming {args.out} at epoch {start}")
-    check_ranks(batches["train"])
-    trained = training_model(model, report)
     for epoch in range(state["epoch"], args.epochs):
         report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}
