@@ -160,10 +160,16 @@ def test_more_processes_than_samples_in_a_batch_is_refused(spec):
 
 
 def test_sync_batchnorm_on_the_cpu_says_each_rank_keeps_its_statistics(spec):
-    """torch's SyncBatchNorm runs on CUDA only: under gloo the run goes on and says so."""
+    """torch's SyncBatchNorm runs on CUDA only: under gloo the run goes on and says so (launched
+    with --master-port, as on several machines)."""
     text = SPEC.replace("ReLU()", "ReLU() -> BatchNorm1d()").replace("seed = 3", "seed = 3\n    sync_batchnorm = true")
     (spec.parent / "bn.nn").write_text(text.replace("epochs = 6", "epochs = 1").replace("metrics = [", "# ["))
-    code, out, err = finished(nnspec("run", "bn.nn", "--nproc", 2, "--out", "bn", cwd=spec.parent))
+    with socket.socket() as probe:  # a free port: the rendezvous of --master-port, not --standalone
+        probe.bind(("", 0))
+        port = probe.getsockname()[1]
+    code, out, err = finished(
+        nnspec("run", "bn.nn", "--nproc", 2, "--master-port", port, "--out", "bn", cwd=spec.parent)
+    )
     assert code == 0, err
     assert "sync_batchnorm" in out
 

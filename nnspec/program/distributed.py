@@ -25,7 +25,7 @@ COMPILE = False  # train through torch.compile
 PRECISION = "32"  # "bf16" or "fp16": the training forward runs under autocast
 
 # A collective that waits longer (a rank died or hangs) is an error, not a hang.
-TIMEOUT = 120
+TIMEOUT = 300
 
 
 class Processes:
@@ -114,7 +114,7 @@ def same_buffers(model):
 def check_ranks(batches):
     """Every rank takes part of every training batch, so each needs a sample of the smallest."""
     smallest = batches.size(len(batches) - 1) if len(batches) else 0
-    if world() > smallest:
+    if world() > max(smallest, 1):  # one process with no batch: fit says so
         message = (
             f"{world()} processes share each training batch, but the smallest holds"
         )

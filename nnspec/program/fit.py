@@ -61,7 +61,12 @@ def fit(
     if args.resume:
         last = os.path.join(args.out, "last.pt")
         state = resumed(
-            last, model, optimizer, data, scheduler=scheduler, scaler=scaler
+            last,
+            model,
+            optimizer,
+            data,
+            scheduler=scheduler,
+            scaler=scaler if PRECISION == "fp16" else None,
         )
         state["options"]["epochs"] = args.epochs
         start = f"{state['epoch'] + 1} of {args.epochs}"
@@ -79,7 +84,7 @@ def fit(
             metrics=metrics,
             scheduler=scheduler,
             frozen=frozen,
-            scaler=scaler,
+            scaler=scaler if PRECISION == "fp16" else None,
         )
         val_metrics = {}
         if "val" in batches:
@@ -103,7 +108,7 @@ def fit(
             data,
             args.out,
             scheduler=scheduler,
-            scaler=scaler,
+            scaler=scaler if PRECISION == "fp16" else None,
         )
         report.end(row)
         if PATIENCE is not None and not args.overfit_batch:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import ctypes
 import errno
+import functools
 import os
 import re
 import signal
@@ -52,9 +53,8 @@ def torchrun_command(launch: Launch, script: str, argv: list[str]) -> list[str]:
 def launch(launch: Launch, script: str, argv: list[str]) -> None:
     """Run `script` under torchrun; a failure is a UserError with the processes' own code."""
     env = {**os.environ, **ENVIRONMENT}
-    process = subprocess.Popen(
-        torchrun_command(launch, script, argv), env=env, stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_us
-    )
+    command = torchrun_command(launch, script, argv)
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=_dying_with_us())
     _, stderr = process.communicate()
     if process.returncode != 0:
         raise _failure(process.returncode, stderr)
@@ -85,10 +85,12 @@ def _failure(returncode: int, stderr: str) -> UserError:
     return UserError(f"the training processes failed (torchrun's exit status {returncode}):\n{tail}", "E635")
 
 
-def _die_with_us() -> None:
-    """Linux: torchrun is killed with nnspec (kill -9 too), and so are its workers (see the program)."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+def _dying_with_us():
+    """Linux: what makes torchrun die with nnspec (kill -9 too), and so its workers (see the
+    program); prctl is looked up here, as the child may only call it between fork and exec."""
+    if sys.platform != "linux":
+        return None
+    return functools.partial(ctypes.CDLL(None).prctl, 1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def read_rows(path: str) -> list[dict]:
