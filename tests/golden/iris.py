@@ -515,7 +515,7 @@ def scaled(x, stats):
 
 
 # A collective that waits longer (a rank died or hangs) is an error, not a hang.
-TIMEOUT = 120
+TIMEOUT = 300
 
 
 class Processes:
@@ -601,7 +601,7 @@ def same_buffers(model):
 def check_ranks(batches):
     """Every rank takes part of every training batch, so each needs a sample of the smallest."""
     smallest = batches.size(len(batches) - 1) if len(batches) else 0
-    if world() > smallest:
+    if world() > max(smallest, 1):  # one process without a batch is E513, found before
         message = (
             f"{world()} processes share each training batch, but the smallest holds"
         )
