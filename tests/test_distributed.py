@@ -126,13 +126,18 @@ def wait_for_epochs(folder: Path, process, epochs: int) -> None:
         time.sleep(0.05)
 
 
-def test_kill_9_of_the_launcher_then_resume_equals_the_uninterrupted_run(spec, two):
+def test_kill_9_of_the_launcher_then_resume_equals_the_uninterrupted_run(spec, two, capsys):
     folder = spec.parent
     started = nnspec("run", spec, "--nproc", 2, "--out", "killed", cwd=folder, start_new_session=True)
     wait_for_epochs(folder / "killed", started, 2)
     os.killpg(started.pid, signal.SIGKILL)  # nnspec and torchrun; the workers die with them
     started.communicate(timeout=LAUNCH_SECONDS)
-    assert len(rows(folder / "killed")) < EPOCHS
+    done = rows(folder / "killed")
+    assert len(done) < EPOCHS
+    # resumed in one process: the checkpoint holds the states of 2
+    assert cli.main(["run", str(spec), "--out", str(folder / "killed"), "--resume"]) == 1
+    assert capsys.readouterr().err.startswith("error[E633]")
+    assert rows(folder / "killed") == done
     code, _, err = finished(nnspec("run", spec, "--nproc", 2, "--out", "killed", "--resume", cwd=folder))
     assert code == 0, err
     assert (folder / "killed" / "metrics.csv").read_text() == (two / "metrics.csv").read_text()
@@ -150,6 +155,15 @@ def test_a_killed_worker_restarts_from_the_last_checkpoint(spec, two):
     assert "resuming" in out
     assert (folder / "restarted" / "metrics.csv").read_text() == (two / "metrics.csv").read_text()
     assert_same_weights(folder / "restarted", two)
+
+
+def test_a_worker_that_dies_without_a_message_is_e635(spec):
+    (spec.parent / "died.nn").write_text(SPEC.replace("metrics = [", "# ["))  # starts sooner
+    started = nnspec("run", "died.nn", "--nproc", 2, "--out", "died", cwd=spec.parent)
+    wait_for_epochs(spec.parent / "died", started, 1)
+    os.kill(int((spec.parent / "died" / ".nnspec-lock").read_text()), signal.SIGKILL)
+    code, _, err = finished(started)
+    assert (code, err.split(":")[0]) == (1, "error[E635]")
 
 
 def test_more_processes_than_samples_in_a_batch_is_refused(spec):
