@@ -1,7 +1,7 @@
 """Several processes under torchrun: each rank trains on its part of every batch, rank 0 writes.
 
-Without torchrun's environment (WORLD_SIZE) no process group starts: the process is rank 0 of 1
-and every function here is the identity or does nothing.
+Without torchrun's environment (WORLD_SIZE) no process group starts: the process is rank 0 of
+1, its parts are whole batches and its sums its own.
 """
 
 import ctypes
@@ -115,11 +115,9 @@ def check_ranks(batches):
     """Every rank takes part of every training batch, so each needs a sample of the smallest."""
     smallest = batches.size(len(batches) - 1) if len(batches) else 0
     if world() > max(smallest, 1):  # one process without a batch is E513, found before
-        message = (
-            f"{world()} processes share each training batch, but the smallest holds"
-        )
+        message = f"{world()} processes share each training batch, but the smallest"
         fix = "use fewer processes, a larger batch_size or drop_last = true"
-        raise DataError("E631", f"{message} {smallest} samples; {fix}")
+        raise DataError("E631", f"{message} holds {smallest} samples; {fix}")
 
 
 def rank_states(state):
@@ -157,26 +155,28 @@ def training_model(model, report):
     """What train_epoch calls: the model, at its precision, compiled if the spec says so, and
     under torchrun in DistributedDataParallel (gradients averaged over the ranks)."""
     if SYNC_BATCHNORM and dist.is_initialized():
-        if next(
-            model.parameters()
-        ).is_cuda:  # the rest stays: the root is never batch norm
-            nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        else:  # torch's SyncBatchNorm runs on CUDA (and XPU) only
-            report.message(
-                "sync_batchnorm: CUDA only; each rank uses its own statistics"
-            )
+        sync_batchnorm(model, report)
     if COMPILE and not next(model.parameters()).is_cuda:
-        compiler = os.environ.get(
-            "CXX", "g++"
-        )  # what torch.compile builds CPU kernels with
-        if shutil.which(compiler) is None:
-            message = (
-                f"compile = true: torch.compile builds CPU kernels with {compiler}"
-            )
-            fix = "install it, set CXX or set compile = false"
-            raise DataError("E636", f"{message}, which is not on PATH; {fix}")
+        check_compiler()
     trained = model if PRECISION == "32" else Autocast(model)
     if dist.is_initialized():
         trained = DistributedDataParallel(trained)  # rank 0's weights on every rank
         torch.manual_seed(torch.initial_seed() + rank())  # dropout masks of their own
     return torch.compile(trained) if COMPILE else trained
+
+
+def sync_batchnorm(model, report):
+    """Batch norm over the whole batch, where torch has SyncBatchNorm: CUDA (and XPU)."""
+    if next(model.parameters()).is_cuda:  # in place: the root is never batch norm
+        nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    else:
+        report.message("sync_batchnorm: CUDA only; each rank uses its own statistics")
+
+
+def check_compiler():
+    """torch.compile builds CPU kernels with a C++ compiler: without one it fails late."""
+    compiler = os.environ.get("CXX", "g++")
+    if shutil.which(compiler) is None:
+        message = f"compile = true: torch.compile builds CPU kernels with {compiler}"
+        fix = "install it, set CXX or set compile = false"
+        raise DataError("E636", f"{message}, which is not on PATH; {fix}")

@@ -639,11 +639,9 @@ def check_ranks(batches):
     """Every rank takes part of every training batch, so each needs a sample of the smallest."""
     smallest = batches.size(len(batches) - 1) if len(batches) else 0
     if world() > max(smallest, 1):  # one process without a batch is E513, found before
-        message = (
-            f"{world()} processes share each training batch, but the smallest holds"
-        )
+        message = f"{world()} processes share each training batch, but the smallest"
         fix = "use fewer processes, a larger batch_size or drop_last = true"
-        raise DataError("E631", f"{message} {smallest} samples; {fix}")
+        raise DataError("E631", f"{message} holds {smallest} samples; {fix}")
 
 
 def rank_states(state):
