@@ -216,7 +216,7 @@ def test_a_port_in_use_is_refused_before_starting(spec, capsys):
 
 def test_streamed_data_under_two_processes_equals_one_process_in_memory(spec, capsys):
     """in_memory = false with a DataLoader worker per rank: each takes its part of every batch
-    of the same epoch order."""
+    of the same epoch order; accumulate = 2 steps once per 2 global batches either way."""
     import numpy as np
 
     folder, generator = spec.parent, np.random.default_rng(0)
@@ -225,7 +225,7 @@ def test_streamed_data_under_two_processes_equals_one_process_in_memory(spec, ca
     text = SPEC.replace(
         "synthetic(samples=1203, features=8, classes=3, noise=2.0)", 'numpy_arrays("x.npy", targets_path="y.npy")'
     )
-    text = text.replace("epochs = 6", "epochs = 2")
+    text = text.replace("epochs = 6", "epochs = 2").replace("seed = 3", "seed = 3\n    accumulate = 2")
     (folder / "memory.nn").write_text(text)
     (folder / "streamed.nn").write_text(
         text.replace("batch_size = 16", "batch_size = 16\n    in_memory = false\n    num_workers = 1")
