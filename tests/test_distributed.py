@@ -195,6 +195,7 @@ def test_sync_batchnorm_on_the_cpu_says_each_rank_keeps_its_statistics(spec):
         ["--nproc", "2", "--node-rank", "1"],
         ["--nproc", "2", "--master-port", "70000"],
         ["--max-restarts", "1"],
+        ["--nproc", "2", "--nnodes", "2", "--node-rank", "1"],
     ],
 )
 def test_launch_options_out_of_range_are_usage_errors(spec, capsys, argv):

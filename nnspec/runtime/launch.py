@@ -101,11 +101,13 @@ def read_rows(path: str) -> list[dict]:
 
 def launch_options(args) -> Launch | None:
     """`nnspec run`'s --nproc and the flags that go with it; None without --nproc (in-process)."""
-    given = args.nnodes != 1 or args.node_rank or args.master_port is not None or args.max_restarts
+    flags = (args.nnodes != 1, args.node_rank, args.master_addr, args.master_port is not None, args.max_restarts)
     if args.nproc is None:
-        if given:
-            raise UserError("--nnodes, --node-rank, --master-port and --max-restarts need --nproc", "E634")
+        if any(flags):
+            raise UserError("--nnodes, --node-rank, --master-addr/port and --max-restarts need --nproc", "E634")
         return None
+    if args.nnodes > 1 and args.master_addr is None:
+        raise UserError("--nnodes needs --master-addr: the address of the machine of --node-rank 0", "E634")
     checks = (
         ("--nproc", args.nproc, 1, None),
         ("--nnodes", args.nnodes, 1, None),
@@ -117,4 +119,5 @@ def launch_options(args) -> Launch | None:
         if value < low or (high is not None and value > high):
             within = f"at least {low}" if high is None else f"in {low}..{high}"
             raise UserError(f"{flag} must be {within}, not {value}", "E634")
-    return Launch(args.nproc, args.nnodes, args.node_rank, args.master_addr, args.master_port, args.max_restarts)
+    address = args.master_addr or Launch.master_addr  # one machine: this one
+    return Launch(args.nproc, args.nnodes, args.node_rank, address, args.master_port, args.max_restarts)
