@@ -121,8 +121,10 @@ def test_the_compiled_program_under_torchrun_writes_the_same_run(spec, two):
 
 def wait_for_epochs(folder: Path, process, epochs: int) -> None:
     """Until metrics.csv has `epochs` rows (the run must still be going)."""
+    deadline = time.monotonic() + LAUNCH_SECONDS  # a hang fails instead of waiting forever
     while not (folder / "metrics.csv").exists() or len(rows(folder)) < epochs:
         assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the run made no progress"
         time.sleep(0.05)
 
 
