@@ -79,6 +79,12 @@ def _run_arguments(p) -> None:
     p.add_argument(
         "--overfit-batch", action="store_true", help="train on one batch; reports whether the loss goes to about zero"
     )
+    p.add_argument("--nproc", type=int, help="processes on this machine, under torchrun (gloo on CPU, nccl on CUDA)")
+    p.add_argument("--nnodes", type=int, default=1, help="machines (with --nproc; default: %(default)s)")
+    p.add_argument("--node-rank", type=int, default=0, help="this machine's rank among --nnodes (default: 0)")
+    p.add_argument("--master-addr", help="the address of rank 0's machine (needed with --nnodes)")
+    p.add_argument("--master-port", type=int, help="its port (default: a free one on one machine, else 29500)")
+    p.add_argument("--max-restarts", type=int, default=0, help="torchrun restarts all processes after a failure")
 
 
 def _search_arguments(p) -> None:

@@ -253,9 +253,16 @@ def _pick_train(program, name: str | None):
 
 
 def cmd_run(args) -> int:
+    from nnspec.errors import UserError
+    from nnspec.runtime.launch import launch_options
     from nnspec.runtime.report import make_report
     from nnspec.runtime.run import RunOptions, default_out, run
 
+    try:
+        launch = launch_options(args)
+    except UserError as e:
+        err(e.render())
+        return EXIT_USAGE
     result = _checked(args.file, _options(args))
     if result is None:
         return EXIT_ERRORS
@@ -266,7 +273,7 @@ def cmd_run(args) -> int:
     if train is False:
         return EXIT_USAGE
     out_dir = args.out or default_out(args.file) + ("_overfit_batch" if args.overfit_batch else "")
-    options = RunOptions(out_dir, args.epochs, args.lr, args.seed, args.device, args.resume, args.overfit_batch)
+    options = RunOptions(out_dir, args.epochs, args.lr, args.seed, args.device, args.resume, args.overfit_batch, launch)
     report = make_report()
     try:
         rows = run(result.program, train, options, report)

@@ -734,6 +734,9 @@ SETTING_CHANGES = {
     ],
     ("train", "freeze"): [(TRAIN_OPTION, '    freeze = ["h.*"]')],
     ("train", "layer_lr"): [(TRAIN_OPTION, '    layer_lr = { "h.*": 0.01 }')],
+    ("train", "precision"): [(TRAIN_OPTION, '    precision = "bf16"')],
+    ("train", "compile"): [(TRAIN_OPTION, "    compile = true")],
+    ("train", "sync_batchnorm"): [(TRAIN_OPTION, "    sync_batchnorm = true")],
 }
 CHECKED_BY_LINT_ONLY = {("train", "max_params"), ("train", "max_memory")}  # compile-time limits: nothing to render
 STREAMING_KEYS = {("data", "in_memory"), ("data", "num_workers")}  # test_streaming_settings_reach_the_program

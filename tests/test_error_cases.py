@@ -45,6 +45,16 @@ COVERED_IN_PYTHON |= {
     "E610": "test_run.test_a_nan_loss_in_the_first_epoch_stops_cleanly",
     "E611": "test_workflow.test_streamed_workers_without_fork_are_an_error_not_a_traceback",
 }
+# Training under torchrun, precision and compile: tests/test_distributed.py, tests/test_precision.py.
+COVERED_IN_PYTHON |= {
+    "E630": "test_distributed.test_a_port_in_use_is_refused_before_starting",
+    "E631": "test_distributed.test_more_processes_than_samples_in_a_batch_is_refused",
+    "E632": "test_precision.test_fp16_on_the_cpu_is_refused_pointing_to_bf16",
+    "E633": "test_distributed.test_kill_9_of_the_launcher_then_resume_equals_the_uninterrupted_run",
+    "E634": "test_distributed.test_launch_options_out_of_range_are_usage_errors",
+    "E635": "test_distributed.test_a_worker_that_dies_without_a_message_is_e635",
+    "E636": "test_precision.test_compile_without_a_cpp_compiler_is_a_coded_error",
+}
 
 MARKER = re.compile(r"#\s*([EW]):((?:\s*[EW]\d{3}\b)+)")
 

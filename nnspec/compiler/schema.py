@@ -146,6 +146,9 @@ TRAIN = Section(
         Param("layer_lr", DictOf(Float(0, lo_open=True)), {}, doc="layer-name pattern -> learning rate"),
         Param("max_params", Optional(Int(1)), None, doc="lint error (E510) for a model with more parameters"),
         Param("max_memory", Optional(MemorySize()), None, doc="lint error (E519) for a step estimated to need more"),
+        Param("precision", Str(("32", "bf16", "fp16")), "32", doc="training forward under autocast; fp16: CUDA"),
+        Param("compile", Bool(), False, doc="train through torch.compile (slow to start)"),
+        Param("sync_batchnorm", Bool(), False, doc="under torchrun on CUDA: SyncBatchNorm"),
     ),
 )
 

@@ -2,6 +2,8 @@
 
 import torch
 
+from nnspec.program.distributed import rank_part
+
 # Settings: each program writes the spec's values here.
 BATCH_SIZE = 32
 SHUFFLE = True
@@ -19,6 +21,10 @@ class Batches:
         full, rest = divmod(len(self.x), BATCH_SIZE)
         return full if self.drop_last or not rest else full + 1
 
+    def size(self, i):
+        """Batch i's samples, over all ranks."""
+        return min(BATCH_SIZE, len(self.x) - i * BATCH_SIZE)
+
     def epoch(self, epoch):
         x, y = self.x, self.y
         if self.shuffle:  # one gather, then cheap slices
@@ -26,7 +32,11 @@ class Batches:
             order = torch.randperm(len(x), generator=seeded).to(x.device)
             x, y = x[order], y[order]
         for i in range(0, len(self) * BATCH_SIZE, BATCH_SIZE):
-            yield x[i : i + BATCH_SIZE], y[i : i + BATCH_SIZE]
+            mine = rank_part(i, min(i + BATCH_SIZE, len(x)))  # under torchrun, a part
+            if (
+                mine.stop > mine.start
+            ):  # not so for evaluation batches smaller than the ranks
+                yield x[mine], y[mine]
 
 
 def make_batches(data, seed, device, overfit_batch=False):

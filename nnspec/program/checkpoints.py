@@ -7,6 +7,7 @@ import random
 import numpy as np
 import torch
 
+from nnspec.program.distributed import barrier, rank
 from nnspec.program.errors import DataError
 
 # What makes a file an nnspec checkpoint: these keys, the model's tensors under "model".
@@ -14,6 +15,13 @@ CHECKPOINT_KEYS = ("model", "classes", "normalization", "data")
 
 
 def write_file(path, write, mode="wb"):
+    """`write(f)` into `path` by rank 0 alone; the others wait until it is written."""
+    if rank() == 0:
+        write_whole(path, write, mode)
+    barrier()
+
+
+def write_whole(path, write, mode="wb"):
     """`write(f)` into a file beside `path`, fsynced, then renamed over it: a kill or a full disk
     leaves the old file whole and, but for a kill, no temporary file."""
     tmp = f"{path}.tmp"

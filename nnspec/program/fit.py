@@ -4,6 +4,8 @@ import json
 import math
 import os
 
+import torch
+
 from nnspec.program.checkpoints import (
     load_checkpoint,
     load_weights,
@@ -12,6 +14,12 @@ from nnspec.program.checkpoints import (
     set_rng_state,
     write_file,
     write_metrics,
+)
+from nnspec.program.distributed import (
+    check_ranks,
+    own_state,
+    rank_states,
+    training_model,
 )
 from nnspec.program.errors import DataError, NonFiniteLoss
 from nnspec.program.loop import evaluate, train_epoch
@@ -22,6 +30,7 @@ MODE = "min"  # or "max"
 PATIENCE = None  # early stopping: epochs without improvement
 SCHEDULER_STEPS = None  # "batch", "epoch" or "metric"; None: no scheduler
 METRICS = False
+PRECISION = "32"  # "fp16": gradients scaled (CUDA)
 
 
 def fit(
@@ -43,9 +52,22 @@ def fit(
     """
     options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
     state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
+    check_ranks(batches["train"])
+    trained = training_model(
+        model, report
+    )  # before resuming: it seeds each rank's dropout
+    if PRECISION == "fp16":  # float16 gradients would underflow unscaled
+        scaler = torch.amp.GradScaler("cuda")
     if args.resume:
         last = os.path.join(args.out, "last.pt")
-        state = resumed(last, model, optimizer, data, scheduler=scheduler)
+        state = resumed(
+            last,
+            model,
+            optimizer,
+            data,
+            scheduler=scheduler,
+            scaler=scaler if PRECISION == "fp16" else None,
+        )
         state["options"]["epochs"] = args.epochs
         start = f"{state['epoch'] + 1} of {args.epochs}"
         report.message(f"resuming {args.out} at epoch {start}")
@@ -53,7 +75,7 @@ def fit(
         report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}
         row["train_loss"], train_metrics = train_epoch(
-            model,
+            trained,
             batches["train"],
             epoch,
             loss_fn,
@@ -62,6 +84,7 @@ def fit(
             metrics=metrics,
             scheduler=scheduler,
             frozen=frozen,
+            scaler=scaler if PRECISION == "fp16" else None,
         )
         val_metrics = {}
         if "val" in batches:
@@ -77,7 +100,16 @@ def fit(
             scheduler.step()
         if SCHEDULER_STEPS == "metric" and scheduler is not None:
             scheduler.step(row.get("val_loss", row["train_loss"]))
-        keep(row, state, model, optimizer, data, args.out, scheduler=scheduler)
+        keep(
+            row,
+            state,
+            model,
+            optimizer,
+            data,
+            args.out,
+            scheduler=scheduler,
+            scaler=scaler if PRECISION == "fp16" else None,
+        )
         report.end(row)
         if PATIENCE is not None and not args.overfit_batch:
             if state["stale"] >= PATIENCE:
@@ -95,7 +127,7 @@ def finite(loss, when):
         raise NonFiniteLoss(f"the validation loss is {loss} {when}")
 
 
-def keep(row, state, model, optimizer, data, out, *, scheduler=None):
+def keep(row, state, model, optimizer, data, out, *, scheduler=None, scaler=None):
     """The epoch's row in metrics.csv; last.pt, and best.pt when the monitored value improved."""
     value, best = row.get(MONITOR, row["train_loss"]), state["best"]
     improved = best is None or (value < best if MODE == "min" else value > best)
@@ -107,7 +139,7 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "state": state,
-        "rng": rng_state(),
+        "rng": rank_states(rng_state()),
         "classes": data.classes,
         "normalization": data.stats,
         "data": data.record(),
@@ -115,13 +147,15 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
     if SCHEDULER_STEPS is not None:
         saved = scheduler.state_dict() if scheduler is not None else None
         checkpoint["scheduler"] = saved
+    if PRECISION == "fp16":
+        checkpoint["scaler"] = scaler.state_dict()
     if improved:
         save_checkpoint(os.path.join(out, "best.pt"), checkpoint)
     save_checkpoint(os.path.join(out, "last.pt"), checkpoint)
     write_metrics(os.path.join(out, "metrics.csv"), state["rows"])
 
 
-def resumed(last, model, optimizer, data, *, scheduler=None):
+def resumed(last, model, optimizer, data, *, scheduler=None, scaler=None):
     """The training state of `last`, loaded into the model, optimizer and scheduler."""
     checkpoint = load_checkpoint(last)
     if checkpoint["data"]["samples"] != data.samples:
@@ -132,7 +166,9 @@ def resumed(last, model, optimizer, data, *, scheduler=None):
     optimizer.load_state_dict(checkpoint["optimizer"])
     if SCHEDULER_STEPS is not None and scheduler is not None:
         scheduler.load_state_dict(checkpoint["scheduler"])
-    set_rng_state(checkpoint["rng"])
+    if PRECISION == "fp16":
+        scaler.load_state_dict(checkpoint["scaler"])
+    set_rng_state(own_state(checkpoint["rng"], last))
     return checkpoint["state"]
 
 

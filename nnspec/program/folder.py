@@ -5,6 +5,7 @@ import os
 
 import torch
 
+from nnspec.program.distributed import rank
 from nnspec.program.errors import DataError
 
 # Settings: each program writes the spec's values here.
@@ -37,13 +38,16 @@ class RunFolder:
     def __enter__(self):
         if self.args.resume:  # refused, the folder is left as it was: check first
             _resumed_options(self.args)
-        _claim(self.out, self.args.resume)
+        if rank() == 0:  # under torchrun the others only read the folder
+            _claim(self.out, self.args.resume)
         for name, default in (("epochs", EPOCHS), ("lr", LR), ("seed", SEED)):
             if getattr(self.args, name) is None:
                 setattr(self.args, name, default)
         return self.args
 
     def __exit__(self, *exc):
+        if self.out not in _HELD:
+            return
         held = _HELD[self.out]
         held[1] -= 1
         if held[1] == 0:

@@ -3,6 +3,7 @@
 import torch
 from torch import nn
 
+from nnspec.program.distributed import all_sum, same_buffers, share
 from nnspec.program.errors import NonFiniteLoss
 
 # Settings: each program writes the spec's values here.
@@ -15,6 +16,7 @@ TARGETS = "index"  # how the loss takes targets (see data.py)
 METRICS = False  # whether the spec asks for metrics
 FREEZE = []  # layer-name patterns whose parameters do not train
 POSITIONS = False  # class scores at each position, (N, T, C), for targets (N, T)
+PRECISION = "32"  # "fp16": gradients scaled (CUDA)
 
 
 def train_epoch(
@@ -28,6 +30,7 @@ def train_epoch(
     metrics=None,
     scheduler=None,
     frozen=(),
+    scaler=None,
 ):
     """One pass over the training batches: the mean loss and the metrics."""
     model.train()
@@ -42,14 +45,23 @@ def train_epoch(
         if not torch.isfinite(loss):
             where = f"at epoch {epoch + 1}, batch {i + 1}"
             raise NonFiniteLoss(f"the loss is {loss.item()} {where}")
+        weighted = loss * share(len(x), batches.size(i))  # 1 in one process
+        if PRECISION == "fp16":
+            weighted = scaler.scale(weighted)
         if ACCUMULATE == 1:
-            loss.backward()
+            weighted.backward()
         if ACCUMULATE > 1:  # the step applies the mean gradient of ACCUMULATE batches
-            (loss / ACCUMULATE).backward()
+            (weighted / ACCUMULATE).backward()
         if ACCUMULATE == 1 or (i + 1) % ACCUMULATE == 0 or i + 1 == len(batches):
+            if PRECISION == "fp16":
+                scaler.unscale_(optimizer)  # clipped and stepped as unscaled gradients
             if CLIP_GRAD_NORM is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_GRAD_NORM)
-            optimizer.step()
+            if PRECISION == "fp16":
+                scaler.step(optimizer)  # skipped when a gradient is infinite
+                scaler.update()
+            else:
+                optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             if SCHEDULER_STEPS == "batch" and scheduler is not None:
                 scheduler.step()
@@ -58,6 +70,8 @@ def train_epoch(
         if METRICS:
             metrics.add(out, y)
         report.batch(i + 1, len(batches), len(x), loss)
+    total, count = all_sum(total, count)  # over the ranks under torchrun
+    same_buffers(model)
     return (total / count).item(), metrics.compute() if METRICS else {}
 
 
@@ -72,6 +86,7 @@ def evaluate(model, batches, loss_fn, *, metrics=None):
         count += len(x)
         if METRICS:
             metrics.add(out, y)
+    total, count = all_sum(total, count)  # every sample of the split once
     return (total / count).item(), metrics.compute() if METRICS else {}
 
 

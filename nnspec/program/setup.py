@@ -93,8 +93,11 @@ class PrintReport:
         self.result(row)
 
     def result(self, row):
+        if os.environ.get("RANK", "0") != "0":  # under torchrun rank 0 speaks for all
+            return
         shown = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()}
         print(" ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
 
     def message(self, text):
-        print(text, flush=True)
+        if os.environ.get("RANK", "0") == "0":
+            print(text, flush=True)

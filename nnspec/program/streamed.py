@@ -4,6 +4,7 @@ import torch
 from torch.utils.data import DataLoader, Sampler, StackDataset
 
 from nnspec.program.data import Data, encode_targets, model_input, scaled, split
+from nnspec.program.distributed import rank_part
 
 # Settings: each program writes the spec's values here.
 BATCH_SIZE = 32
@@ -106,6 +107,26 @@ class EpochOrder(Sampler):
         )
 
 
+class RankBatches(Sampler):
+    """Batches of positions in the epoch's order; under torchrun, this rank's part of each."""
+
+    def __init__(self, order, drop_last):
+        self.order, self.drop_last = order, drop_last
+
+    def __len__(self):
+        full, rest = divmod(self.order.n, BATCH_SIZE)
+        return full if self.drop_last or not rest else full + 1
+
+    def __iter__(self):
+        positions = list(self.order)
+        for i in range(0, len(self) * BATCH_SIZE, BATCH_SIZE):
+            mine = rank_part(i, min(i + BATCH_SIZE, len(positions)))
+            if (
+                mine.stop > mine.start
+            ):  # not so for evaluation batches smaller than the ranks
+                yield positions[mine]
+
+
 class Streamed:
     """Mini-batches read by DataLoader workers, in the order Batches would take them from memory."""
 
@@ -119,9 +140,7 @@ class Streamed:
         # A generator of its own: the loader's worker seeds must not draw from torch's global one
         self.loader = DataLoader(
             StackDataset(rows, y),
-            batch_size=BATCH_SIZE,
-            sampler=self.order,
-            drop_last=drop_last,
+            batch_sampler=RankBatches(self.order, drop_last),
             num_workers=NUM_WORKERS,
             persistent_workers=NUM_WORKERS > 0,
             pin_memory=device.type == "cuda",
@@ -130,6 +149,10 @@ class Streamed:
 
     def __len__(self):
         return len(self.loader)
+
+    def size(self, i):
+        """Batch i's samples, over all ranks."""
+        return min(BATCH_SIZE, self.order.n - i * BATCH_SIZE)
 
     def epoch(self, epoch):
         self.order.epoch = epoch

@@ -15,6 +15,7 @@ from nnspec.errors import UserError
 from nnspec.files import write_atomic
 from nnspec.record import record
 from nnspec.runtime.execute import load_program
+from nnspec.runtime.launch import Launch, check_port, launch, read_rows
 from nnspec.runtime.plot import plot_curves
 
 PROGRAM_FILE = "program.py"
@@ -31,6 +32,7 @@ class RunOptions:
     device: str | None = None
     resume: bool = False
     overfit_batch: bool = False
+    launch: Launch | None = None  # --nproc: the program under torchrun, not in this process
 
 
 class RunError(UserError):
@@ -57,6 +59,8 @@ def program_source(program: Program, train: Settings, out: str | None = None) ->
 
 def run(program: Program, train: Settings, options: RunOptions, report) -> list[dict]:
     """Train; returns the metrics rows. Raises RunError for anything the user can fix."""
+    if options.launch is not None:
+        check_port(options.launch)
     source = program_source(program, train)
     namespace = load_program(source, program.file.path)
     args = namespace["arguments"](_argv(program, options))
@@ -70,7 +74,11 @@ def run(program: Program, train: Settings, options: RunOptions, report) -> list[
         with namespace["RunFolder"](args):  # owned and locked before anything is written
             if not options.resume:
                 _record(options.out, source, program, train, namespace, args, fingerprint)
-            rows = namespace["train"](args, report)
+            if options.launch is None:
+                rows = namespace["train"](args, report)
+        if options.launch is not None:  # the folder is the processes' now
+            launch(options.launch, os.path.join(options.out, PROGRAM_FILE), _argv(program, options))
+            rows = read_rows(os.path.join(options.out, "metrics.csv"))
     except namespace["NonFiniteLoss"] as e:
         last = os.path.join(options.out, "last.pt")
         kept = (

@@ -3,17 +3,22 @@
 
 import argparse
 import csv
+import ctypes
+import datetime
 import json
 import math
 import os
 import random
+import signal
 import sys
 import zipfile
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torchmetrics
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 # Settings from digits_resnet.nn; the command line overrides EPOCHS, LR, SEED, DEVICE and OUT.
 DATA_PATH = "data/digits.npz"  # digits_resnet.nn:3
@@ -535,6 +540,127 @@ def normalization(train):
     return None
 
 
+# A collective that waits longer (a rank died or hangs) is an error, not a hang.
+TIMEOUT = 300
+
+
+class Processes:
+    """`with Processes(args) as device:` this process's device; under torchrun it joins the
+    process group first (nccl on CUDA, gloo otherwise) and leaves it at the end."""
+
+    def __init__(self, args):
+        self.args = args
+
+    def __enter__(self):
+        device = pick_device(self.args.device)
+        if "WORLD_SIZE" not in os.environ:
+            return device
+        die_with_launcher()
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+            torch.cuda.set_device(device)
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        timeout = datetime.timedelta(seconds=TIMEOUT)
+        dist.init_process_group(backend, timeout=timeout)
+        # torchrun restarted the workers after one failed: go on from the last checkpoint
+        restarts = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+        if restarts and os.path.exists(os.path.join(self.args.out, "last.pt")):
+            self.args.resume = True
+        return device
+
+    def __exit__(self, *exc):
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def die_with_launcher():
+    """Linux: a worker whose torchrun is killed (kill -9) stops too; it would train on alone."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def rank():
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def world():
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def barrier():
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def rank_part(start, stop):
+    """This rank's contiguous part of positions start..stop-1 (parts differ by one at most)."""
+    n, r, w = stop - start, rank(), world()
+    return slice(start + r * n // w, start + (r + 1) * n // w)
+
+
+def share(samples, batch):
+    """The weight of this rank's mean loss over `samples` of a `batch`: DDP averages the
+    ranks' gradients, and so makes the gradient of the whole batch's mean loss."""
+    return samples * world() / batch
+
+
+def all_sum(*values):
+    """Sums over the ranks, as float64 tensors (in one process, the values themselves)."""
+    if not dist.is_initialized():
+        return values
+    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
+    summed = torch.tensor(
+        [float(v) for v in values], dtype=torch.float64, device=device
+    )
+    dist.all_reduce(summed)
+    return tuple(summed)
+
+
+def same_buffers(model):
+    """Rank 0's batch-norm statistics on every rank (each rank's last step updated its own):
+    every rank evaluates the model rank 0 saves."""
+    if dist.is_initialized():
+        for buffer in model.buffers():
+            dist.broadcast(buffer, 0)
+
+
+def check_ranks(batches):
+    """Every rank takes part of every training batch, so each needs a sample of the smallest."""
+    smallest = batches.size(len(batches) - 1) if len(batches) else 0
+    if world() > max(smallest, 1):  # one process without a batch is E513, found before
+        message = f"{world()} processes share each training batch, but the smallest"
+        fix = "use fewer processes, a larger batch_size or drop_last = true"
+        raise DataError("E631", f"{message} holds {smallest} samples; {fix}")
+
+
+def rank_states(state):
+    """Every rank's `state` (its RNG's), rank by rank; one process's own state."""
+    if not dist.is_initialized():
+        return state
+    states = [None] * world()
+    dist.all_gather_object(states, state)
+    return states
+
+
+def own_state(saved, path):
+    """This rank's state of those rank_states gave, for as many processes as were saved."""
+    saved_world = len(saved) if isinstance(saved, list) else 1
+    if saved_world != world():
+        message = f"{path} was written by {saved_world} processes, not {world()}"
+        raise DataError("E633", f"{message}; resume with as many (--nproc)")
+    return saved[rank()] if isinstance(saved, list) else saved
+
+
+def training_model(model, report):
+    """What train_epoch calls: the model, at its precision, compiled if the spec says so, and
+    under torchrun in DistributedDataParallel (gradients averaged over the ranks)."""
+    trained = model
+    if dist.is_initialized():
+        trained = DistributedDataParallel(trained)  # rank 0's weights on every rank
+        torch.manual_seed(torch.initial_seed() + rank())  # dropout masks of their own
+    return trained
+
+
 class Batches:
     """One split's mini-batches, reshuffled every epoch from a seed derived from the epoch."""
 
@@ -546,6 +672,10 @@ class Batches:
         full, rest = divmod(len(self.x), BATCH_SIZE)
         return full if self.drop_last or not rest else full + 1
 
+    def size(self, i):
+        """Batch i's samples, over all ranks."""
+        return min(BATCH_SIZE, len(self.x) - i * BATCH_SIZE)
+
     def epoch(self, epoch):
         x, y = self.x, self.y
         if self.shuffle:  # one gather, then cheap slices
@@ -553,7 +683,11 @@ class Batches:
             order = torch.randperm(len(x), generator=seeded).to(x.device)
             x, y = x[order], y[order]
         for i in range(0, len(self) * BATCH_SIZE, BATCH_SIZE):
-            yield x[i : i + BATCH_SIZE], y[i : i + BATCH_SIZE]
+            mine = rank_part(i, min(i + BATCH_SIZE, len(x)))  # under torchrun, a part
+            if (
+                mine.stop > mine.start
+            ):  # not so for evaluation batches smaller than the ranks
+                yield x[mine], y[mine]
 
 
 def make_batches(data, seed, device, overfit_batch=False):
@@ -584,13 +718,16 @@ def train_epoch(model, batches, epoch, loss_fn, optimizer, report, *, metrics=No
         if not torch.isfinite(loss):
             where = f"at epoch {epoch + 1}, batch {i + 1}"
             raise NonFiniteLoss(f"the loss is {loss.item()} {where}")
-        loss.backward()
+        weighted = loss * share(len(x), batches.size(i))  # 1 in one process
+        weighted.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         total += loss.detach() * len(x)
         count += len(x)
         metrics.add(out, y)
         report.batch(i + 1, len(batches), len(x), loss)
+    total, count = all_sum(total, count)  # over the ranks under torchrun
+    same_buffers(model)
     return (total / count).item(), metrics.compute()
 
 
@@ -604,6 +741,7 @@ def evaluate(model, batches, loss_fn, *, metrics=None):
         total += loss_fn(out, y) * len(x)
         count += len(x)
         metrics.add(out, y)
+    total, count = all_sum(total, count)  # every sample of the split once
     return (total / count).item(), metrics.compute()
 
 
@@ -650,6 +788,13 @@ CHECKPOINT_KEYS = ("model", "classes", "normalization", "data")
 
 
 def write_file(path, write, mode="wb"):
+    """`write(f)` into `path` by rank 0 alone; the others wait until it is written."""
+    if rank() == 0:
+        write_whole(path, write, mode)
+    barrier()
+
+
+def write_whole(path, write, mode="wb"):
     """`write(f)` into a file beside `path`, fsynced, then renamed over it: a kill or a full disk
     leaves the old file whole and, but for a kill, no temporary file."""
     tmp = f"{path}.tmp"
@@ -776,6 +921,10 @@ def fit(
     """
     options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
     state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
+    check_ranks(batches["train"])
+    trained = training_model(
+        model, report
+    )  # before resuming: it seeds each rank's dropout
     if args.resume:
         last = os.path.join(args.out, "last.pt")
         state = resumed(last, model, optimizer, data, scheduler=scheduler)
@@ -786,7 +935,13 @@ def fit(
         report.start(epoch, args.epochs)
         row = {"epoch": epoch + 1}
         row["train_loss"], train_metrics = train_epoch(
-            model, batches["train"], epoch, loss_fn, optimizer, report, metrics=metrics
+            trained,
+            batches["train"],
+            epoch,
+            loss_fn,
+            optimizer,
+            report,
+            metrics=metrics,
         )
         val_metrics = {}
         if "val" in batches:
@@ -824,7 +979,7 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None):
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "state": state,
-        "rng": rng_state(),
+        "rng": rank_states(rng_state()),
         "classes": data.classes,
         "normalization": data.stats,
         "data": data.record(),
@@ -848,7 +1003,7 @@ def resumed(last, model, optimizer, data, *, scheduler=None):
     optimizer.load_state_dict(checkpoint["optimizer"])
     if scheduler is not None:
         scheduler.load_state_dict(checkpoint["scheduler"])
-    set_rng_state(checkpoint["rng"])
+    set_rng_state(own_state(checkpoint["rng"], last))
     return checkpoint["state"]
 
 
@@ -885,13 +1040,16 @@ class RunFolder:
     def __enter__(self):
         if self.args.resume:  # refused, the folder is left as it was: check first
             _resumed_options(self.args)
-        _claim(self.out, self.args.resume)
+        if rank() == 0:  # under torchrun the others only read the folder
+            _claim(self.out, self.args.resume)
         for name, default in (("epochs", EPOCHS), ("lr", LR), ("seed", SEED)):
             if getattr(self.args, name) is None:
                 setattr(self.args, name, default)
         return self.args
 
     def __exit__(self, *exc):
+        if self.out not in _HELD:
+            return
         held = _HELD[self.out]
         held[1] -= 1
         if held[1] == 0:
@@ -1074,17 +1232,19 @@ class PrintReport:
         self.result(row)
 
     def result(self, row):
+        if os.environ.get("RANK", "0") != "0":  # under torchrun rank 0 speaks for all
+            return
         shown = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()}
         print(" ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
 
     def message(self, text):
-        print(text, flush=True)
+        if os.environ.get("RANK", "0") == "0":
+            print(text, flush=True)
 
 
 def train(args, report):
     """Train as the spec and the options say; returns the metrics rows."""
-    with RunFolder(args):
-        device = pick_device(args.device)
+    with Processes(args) as device, RunFolder(args):
         seed_everything(args.seed)
         data = prepare_data(read_data(args.data_root), args.seed)
         batches = make_batches(data, args.seed, device, args.overfit_batch)

@@ -35,6 +35,7 @@ MODULES = (
     "sources.text",
     "sources.text_source",
     "data",
+    "distributed",
     "batches",
     "streamed",
     "loop",

@@ -149,6 +149,9 @@ def _settings(program: Program, train: Settings, data: Settings, graph: Graph, t
     yield "SKIP_MISMATCHED", t["skip_mismatched"], train, "skip_mismatched"
     yield "FREEZE", _frozen(train, graph), train, "freeze"
     yield "LAYER_LR", t["layer_lr"], train, "layer_lr"
+    yield "PRECISION", t["precision"], train, "precision"
+    yield "COMPILE", t["compile"], train, "compile"
+    yield "SYNC_BATCHNORM", t["sync_batchnorm"], train, "sync_batchnorm"
 
 
 def _frozen(train: Settings, graph: Graph) -> list:
