@@ -53,9 +53,8 @@ def fit(
     options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
     state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
     check_ranks(batches["train"])
-    trained = training_model(
-        model, report
-    )  # before resuming: it seeds each rank's dropout
+    # before resuming: it seeds each rank's dropout
+    trained = training_model(model, report)
     if PRECISION == "fp16":  # float16 gradients would underflow unscaled
         scaler = torch.amp.GradScaler("cuda")
     if args.resume:

@@ -121,9 +121,8 @@ class RankBatches(Sampler):
         positions = list(self.order)
         for i in range(0, len(self) * BATCH_SIZE, BATCH_SIZE):
             mine = rank_part(i, min(i + BATCH_SIZE, len(positions)))
-            if (
-                mine.stop > mine.start
-            ):  # not so for evaluation batches smaller than the ranks
+            # an evaluation batch smaller than the ranks leaves some without a part
+            if mine.stop > mine.start:
                 yield positions[mine]
 
 

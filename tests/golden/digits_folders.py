@@ -686,9 +686,8 @@ class RankBatches(Sampler):
         positions = list(self.order)
         for i in range(0, len(self) * BATCH_SIZE, BATCH_SIZE):
             mine = rank_part(i, min(i + BATCH_SIZE, len(positions)))
-            if (
-                mine.stop > mine.start
-            ):  # not so for evaluation batches smaller than the ranks
+            # an evaluation batch smaller than the ranks leaves some without a part
+            if mine.stop > mine.start:
                 yield positions[mine]
 
 
@@ -965,9 +964,8 @@ def fit(model, batches, loss_fn, optimizer, data, args, report, *, metrics=None)
     options = {"epochs": args.epochs, "lr": args.lr, "seed": args.seed}
     state = {"epoch": 0, "best": None, "stale": 0, "rows": [], "options": options}
     check_ranks(batches["train"])
-    trained = training_model(
-        model, report
-    )  # before resuming: it seeds each rank's dropout
+    # before resuming: it seeds each rank's dropout
+    trained = training_model(model, report)
     if args.resume:
         last = os.path.join(args.out, "last.pt")
         state = resumed(last, model, optimizer, data)
