@@ -140,8 +140,11 @@ TRAIN = Section(
         Param("clip_grad_norm", Optional(Float(0, lo_open=True)), None),
         Param("accumulate", Int(1), 1, doc="gradient accumulation: batches per optimizer step"),
         Param("init", DictOf(CallTo(INITS)), {}, doc="layer-name pattern -> initialiser"),
-        Param("from", Optional(Str()), None, doc="a checkpoint to start from, relative to the spec"),
+        Param(
+            "from", Optional(Str()), None, doc="weights to start from (a checkpoint, state_dict or .safetensors file)"
+        ),
         Param("skip_mismatched", Bool(), False, doc="with `from`: train tensors of another shape from scratch"),
+        Param("exclude", Seq(Str()), [], doc="with `from`: tensor-name patterns deliberately not loaded"),
         Param("freeze", Seq(Str()), [], doc="layer-name patterns whose parameters do not train"),
         Param("layer_lr", DictOf(Float(0, lo_open=True)), {}, doc="layer-name pattern -> learning rate"),
         Param("max_params", Optional(Int(1)), None, doc="lint error (E510) for a model with more parameters"),
