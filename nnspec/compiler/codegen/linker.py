@@ -37,6 +37,7 @@ MODULES = (
     "data",
     "batches",
     "streamed",
+    "augment",
     "loop",
     "checkpoints",
     "finetune",
