@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 
 import pytest
 import torch
@@ -102,10 +103,11 @@ def _save(state: dict, folder, fmt: str) -> str:
 
 @pytest.mark.parametrize("fmt", ["pth", "safetensors"])
 @pytest.mark.parametrize("name", SMALL_FILES)
-def test_weights_files_load_through_from(name, fmt, tmp_path):
+def test_weights_files_load_through_from(name, fmt, tmp_path, monkeypatch):
     """torchvision's files are plain state_dicts; a .safetensors copy loads the same."""
     theirs = reference(name)
     path = _save(theirs.state_dict(), tmp_path, fmt)
+    monkeypatch.setattr(finetune, "SAFETENSORS", fmt == "safetensors")
     ours, report = model_class(name)(), Messages()
     finetune.load_pretrained(ours, path, report)
     total = len(theirs.state_dict())
@@ -119,6 +121,7 @@ def test_weights_files_load_through_from(name, fmt, tmp_path):
 def test_a_new_head_is_excluded_not_mismatched(fmt, tmp_path, monkeypatch):
     theirs = reference("ResNet18")
     path = _save(theirs.state_dict(), tmp_path, fmt)
+    monkeypatch.setattr(finetune, "SAFETENSORS", fmt == "safetensors")
     with pytest.raises(DataError) as refused:  # 1000 classes into 10: fc is of another shape
         finetune.load_pretrained(model_class("ResNet18", 10)(), path, Messages())
     assert refused.value.code == "E608"
@@ -130,7 +133,8 @@ def test_a_new_head_is_excluded_not_mismatched(fmt, tmp_path, monkeypatch):
     assert torch.equal(ours.layer4[1].conv2.weight, theirs.layer4[1].conv2.weight)
 
 
-def test_a_damaged_safetensors_file_is_a_coded_error(tmp_path):
+def test_a_damaged_safetensors_file_is_a_coded_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(finetune, "SAFETENSORS", True)
     path = tmp_path / "w.safetensors"
     path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}")
     with pytest.raises(DataError) as refused:
@@ -179,3 +183,12 @@ def test_use_from_another_spec_file(capsys, tmp_path):
     )
     code, out, _ = run_cli(capsys, "summary", str(tmp_path / "net.nn"), "--format", "json")
     assert code == 0 and json.loads(out)["total_params"] == 15
+
+
+def test_safetensors_without_the_package_is_a_coded_error(tmp_path, monkeypatch):
+    path = _save(reference("SqueezeNet1_1").state_dict(), tmp_path, "safetensors")
+    monkeypatch.setattr(finetune, "SAFETENSORS", True)
+    monkeypatch.setitem(sys.modules, "safetensors.torch", None)  # import fails as if not installed
+    with pytest.raises(DataError) as refused:
+        finetune.load_pretrained(model_class("SqueezeNet1_1")(), path, Messages())
+    assert refused.value.code == "E520"

@@ -41,11 +41,15 @@ class Augmentation(Kind):
 
 @AUGMENTS.register
 class RandomHorizontalFlip(Augmentation):
+    """Left and right swapped, in a fraction `p` of images."""
+
     name, torch_class, params = "RandomHorizontalFlip", "kornia.augmentation.RandomHorizontalFlip", (_P,)
 
 
 @AUGMENTS.register
 class RandomVerticalFlip(Augmentation):
+    """Top and bottom swapped, in a fraction `p` of images."""
+
     name, torch_class, params = "RandomVerticalFlip", "kornia.augmentation.RandomVerticalFlip", (_P,)
 
 

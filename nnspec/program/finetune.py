@@ -14,6 +14,9 @@ LAYER_LR = {}  # layer-name pattern -> learning rate
 # `from`: tensors of another shape train from scratch instead of failing
 SKIP_MISMATCHED = False
 EXCLUDE = []  # `from`: tensor-name patterns deliberately not loaded (a replaced head)
+SAFETENSORS = (
+    False  # `from` names a .safetensors file (read with the safetensors package)
+)
 
 
 def covers(layer, pattern):
@@ -105,7 +108,7 @@ def load_pretrained(model, path, report):
 
 
 def _saved_tensors(path):
-    if path.endswith(".safetensors"):
+    if SAFETENSORS:
         return _safetensors(path)
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)

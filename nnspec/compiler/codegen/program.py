@@ -159,6 +159,7 @@ def _settings(program: Program, train: Settings, data: Settings, graph: Graph, t
     yield "FROM", _relative(program, t["from"], target) if t["from"] is not None else None, train, "from"
     yield "SKIP_MISMATCHED", t["skip_mismatched"], train, "skip_mismatched"
     yield "EXCLUDE", t["exclude"], train, "exclude"
+    yield "SAFETENSORS", (t["from"] or "").endswith(".safetensors"), train, "from"
     yield "FREEZE", _frozen(train, graph), train, "freeze"
     yield "LAYER_LR", t["layer_lr"], train, "layer_lr"
 
