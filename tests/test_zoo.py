@@ -192,3 +192,24 @@ def test_safetensors_without_the_package_is_a_coded_error(tmp_path, monkeypatch)
     with pytest.raises(DataError) as refused:
         finetune.load_pretrained(model_class("SqueezeNet1_1")(), path, Messages())
     assert refused.value.code == "E520"
+
+
+def test_a_search_changes_only_the_model_arguments_the_spec_writes():
+    """A trial writes its value where the spec has it: `num_classes` in the `use`, not `size` in the zoo."""
+    from nnspec.compiler.searchable import searchable
+
+    text = "use SqueezeNet1_1(num_classes=3) from zoo\n" + _TRAIN
+    result = check_source(text, "spec.nn")  # its synthetic data does not fit the model (E503): not trained here
+    found = searchable(result.program.trains["train"], result.program)
+    assert found["num_classes"][0] == "model" and "size" not in found
+
+
+_TRAIN = """
+data d {
+    source = synthetic(features=4)
+}
+train {
+    loss = CrossEntropyLoss()
+    optimizer = SGD(lr=0.1)
+}
+"""

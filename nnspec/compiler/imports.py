@@ -38,7 +38,7 @@ def take_uses(spec: ast.SpecFile, sink: Sink, depth: int = 0) -> ast.SpecFile:
             for item in use.items:
                 taken += _take(item, library, use, sink)
     unique = list({id(s): s for s in taken}.values())  # two models may call one block
-    return replace(spec, sections=tuple(unique) + spec.sections, uses=())
+    return replace(spec, sections=tuple(unique) + spec.sections)
 
 
 def _library(use: ast.Use, spec_path: str, sink: Sink, depth: int) -> dict | None:
@@ -48,7 +48,7 @@ def _library(use: ast.Use, spec_path: str, sink: Sink, depth: int) -> dict | Non
         sink.error("E201", f"unknown library `{use.origin}`", use.origin_span, help=help)
         return None
     if depth >= MAX_DEPTH:
-        sink.error("E206", f"`use` goes more than {MAX_DEPTH} files deep", use.span)
+        sink.error("E210", f"`use` goes more than {MAX_DEPTH} files deep", use.span)
         return None
     paths = zoo_files() if not use.is_path else [os.path.join(os.path.dirname(spec_path), use.origin)]
     sections: dict[str, ast.Section] = {}
@@ -66,7 +66,7 @@ def _parse_file(path: str, use: ast.Use, sink: Sink) -> ast.SpecFile | None:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        sink.error("E100", f"cannot read {path}: {e.strerror or e}", use.origin_span)
+        sink.error("E210", f"cannot read {path}: {e.strerror or e}", use.origin_span)
         return None
     text, problems = decode_bytes(data, path)
     spec, more = parse(text, path) if text is not None else (None, [])
