@@ -206,3 +206,17 @@ def test_channel_statistics_reach_the_program(key, tmp_path):
         programs.append(generate(program, program.trains["train"], target, format=False).replace(f"s{i}.nn", "s.nn"))
     assert programs[0] != programs[1]
     assert "MEAN = [0.5, 0.5, 0.5]" in programs[0]
+
+
+def test_streamed_batches_are_augmented_as_in_memory_ones(tmp_path, capsys):
+    """Images read by a DataLoader worker as batches need them: the same weights after an epoch."""
+    spec = _spec(tmp_path)
+    streamed = tmp_path / "streamed.nn"
+    streamed.write_text(
+        SPEC.replace("    batch_size = 50", "    batch_size = 50\n    in_memory = false\n    num_workers = 1")
+    )
+    a, b = tmp_path / "A", tmp_path / "B"
+    assert _run(capsys, "run", spec, "--out", a, "--epochs", 1) == 0
+    assert _run(capsys, "run", streamed, "--out", b, "--epochs", 1) == 0
+    ours, theirs = (torch.load(f / "last.pt", weights_only=True)["model"] for f in (a, b))
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 
@@ -213,3 +214,12 @@ train {
     optimizer = SGD(lr=0.1)
 }
 """
+
+
+@pytest.mark.parametrize("origin", ["missing.nn", "folder", "fifo"])
+def test_a_used_file_that_cannot_be_read_is_e210(origin, tmp_path, capsys):
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")  # reading it would wait forever
+    (tmp_path / "spec.nn").write_text(f'use Head from "{origin}"\n')
+    code, out, _ = run_cli(capsys, "lint", str(tmp_path / "spec.nn"), "--format", "concise")
+    assert code == 1 and out.split()[1] == "E210"

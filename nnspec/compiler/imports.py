@@ -6,7 +6,9 @@ used with arguments (`use ResNet50(num_classes=10) from zoo`) has them as its pa
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 from nnspec.compiler import ast
 from nnspec.compiler.parser import decode_bytes, parse
@@ -63,6 +65,8 @@ def _library(use: ast.Use, spec_path: str, sink: Sink, depth: int) -> dict | Non
 
 def _parse_file(path: str, use: ast.Use, sink: Sink) -> ast.SpecFile | None:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a pipe or device may never end
+            raise OSError(errno.EINVAL, "not a regular file")
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
