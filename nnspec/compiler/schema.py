@@ -144,9 +144,7 @@ TRAIN = Section(
         Param("clip_grad_norm", Optional(Float(0, lo_open=True)), None),
         Param("accumulate", Int(1), 1, doc="gradient accumulation: batches per optimizer step"),
         Param("init", DictOf(CallTo(INITS)), {}, doc="layer-name pattern -> initialiser"),
-        Param(
-            "from", Optional(Str()), None, doc="weights to start from (a checkpoint, state_dict or .safetensors file)"
-        ),
+        Param("from", Optional(Str()), None, doc="a checkpoint, state_dict or .safetensors file to start from"),
         Param("skip_mismatched", Bool(), False, doc="with `from`: train tensors of another shape from scratch"),
         Param("exclude", Seq(Str()), [], doc="with `from`: tensor-name patterns deliberately not loaded"),
         Param("freeze", Seq(Str()), [], doc="layer-name patterns whose parameters do not train"),
