@@ -62,7 +62,7 @@ SYMBOL_SIZE = 7  # the size every symbolic dim (T) takes in a forward pass
 HUGE = 100_000_000  # parameters; such a model is built on the meta device and not run (VGG-16)
 RUNTIME_DEPENDENCIES = {"torch", "torchmetrics", "numpy", "PIL"}
 # Optional packages a program imports only when its spec uses them: what the spec text shows.
-OPTIONAL_DEPENDENCIES = {"kornia": "augment =", "safetensors": '.safetensors"'}
+OPTIONAL_DEPENDENCIES = {"kornia": r"^\s*augment\s*=", "safetensors": r'\.safetensors"'}
 TIMEOUT = 300  # seconds for one subprocess; a hung run fails instead of stalling the suite
 HELP_OPTIONS = ("--epochs", "--device", "--out", "--seed", "--lr", "--resume")
 
@@ -345,7 +345,7 @@ def test_imports_only_stdlib_and_runtime_dependencies(path):
         elif isinstance(node, ast.ImportFrom):
             modules.add((node.module or "").split(".")[0])
     text = path.read_text(encoding="utf-8")
-    allowed = RUNTIME_DEPENDENCIES | {m for m, used in OPTIONAL_DEPENDENCIES.items() if used in text}
+    allowed = RUNTIME_DEPENDENCIES | {m for m, used in OPTIONAL_DEPENDENCIES.items() if re.search(used, text, re.M)}
     assert {m for m in modules if m not in sys.stdlib_module_names} <= allowed
 
 
