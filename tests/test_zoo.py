@@ -223,3 +223,8 @@ def test_a_used_file_that_cannot_be_read_is_e210(origin, tmp_path, capsys):
     (tmp_path / "spec.nn").write_text(f'use Head from "{origin}"\n')
     code, out, _ = run_cli(capsys, "lint", str(tmp_path / "spec.nn"), "--format", "concise")
     assert code == 1 and out.split()[1] == "E210"
+
+
+def test_two_uses_of_one_network_take_it_once():
+    result = check_source("use ResNet18 from zoo\nuse ResNet18, BasicBlock from zoo\n", "spec.nn")
+    assert result.ok and list(result.program.models) == ["ResNet18"]

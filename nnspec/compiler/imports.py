@@ -29,13 +29,17 @@ def zoo_files() -> list[str]:
 def take_uses(spec: ast.SpecFile, sink: Sink, depth: int = 0) -> ast.SpecFile:
     """The spec with the sections its `use` statements name placed before its own."""
     taken: list[ast.Section] = []
+    libraries: dict[tuple, dict | None] = {}  # origin -> its sections, read once per spec
     for use in spec.uses:
         if use.word != "from":
             sink.error(
                 "E101", f"unexpected `{use.word}`, expected `from`", use.word_span, help="write `use Name from zoo`"
             )
             continue
-        library = _library(use, spec.path, sink, depth)
+        origin = (use.is_path, use.origin)
+        if origin not in libraries:
+            libraries[origin] = _library(use, spec.path, sink, depth)
+        library = libraries[origin]
         if library is not None:
             for item in use.items:
                 taken += _take(item, library, use, sink)
