@@ -83,8 +83,9 @@ def load_pretrained(model, path, report):
     matched = [k for k in saved if k in own and saved[k].shape == own[k].shape]
     mismatched = [k for k in saved if k in own and k not in matched]
     missing = [k for k in own if k not in saved and k not in excluded]
+    left_out = f", {len(excluded)} excluded" if EXCLUDE else ""
     report.message(
-        f"from {path}: {len(matched)} tensors loaded, {len(excluded)} excluded, {len(missing)} missing, {len(mismatched)} of another shape"
+        f"from {path}: {len(matched)} tensors loaded{left_out}, {len(missing)} missing, {len(mismatched)} of another shape"
     )
     for k in missing:
         report.message(f"  missing: {k}")
