@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_lint(args) -> int:
     from nnspec.compiler.pipeline import check_file
-    from nnspec.diagnostics import render_concise, render_full, render_json
+    from nnspec.diagnostics import render_concise, render_full, render_json, shown_source
 
     results = [check_file(path, _options(args)) for path in args.files]
     diagnostics = [d for r in results for d in r.diagnostics]
@@ -88,9 +88,9 @@ def cmd_lint(args) -> int:
         for d in diagnostics:
             out(render_concise(d))
     else:
-        for r in results:
+        for path, r in zip(args.files, results):
             for d in r.diagnostics:
-                out(render_full(d, r.source) + "\n")
+                out(render_full(d, shown_source(d, path, r.source)) + "\n")
         out(_tally(diagnostics, len(results)))
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERRORS
 
@@ -173,12 +173,12 @@ def _checked(path: str, options, over_budget: bool = False):
     program whose only errors are its budgets' (E510, E519), after printing them."""
     from nnspec.compiler.budget import CODES
     from nnspec.compiler.pipeline import check_file
-    from nnspec.diagnostics import render_full
+    from nnspec.diagnostics import render_full, shown_source
 
     result = check_file(path, options)
     if not result.ok:
         for d in result.diagnostics:
-            err(render_full(d, result.source) + "\n")
+            err(render_full(d, shown_source(d, path, result.source)) + "\n")
         budgets = result.program is not None and all(d.code in CODES for d in result.diagnostics if d.is_error)
         return result if over_budget and budgets else None
     return result

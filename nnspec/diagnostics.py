@@ -114,6 +114,18 @@ def render_full(d: Diagnostic, source: str | None) -> str:
     return "\n".join(lines)
 
 
+def shown_source(d: Diagnostic, path: str, source: str | None) -> str | None:
+    """The text a diagnostic's excerpt comes from: the spec's, or that of the zoo or spec file a
+    `use` took the section from (None when it cannot be read)."""
+    if d.span.file == path:
+        return source
+    try:
+        with open(d.span.file, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def source_lines(source: str) -> list[str]:
     """Lines as the parser counts them: only "\n" ends a line (not form feeds or U+2028)."""
     return [line.removesuffix("\r") for line in source.split("\n")]

@@ -62,6 +62,8 @@ BATCH = 2
 SYMBOL_SIZE = 7  # the size every symbolic dim (T) takes in a forward pass
 HUGE = 100_000_000  # parameters; such a model is built on the meta device and not run (VGG-16)
 RUNTIME_DEPENDENCIES = {"torch", "torchmetrics", "numpy", "PIL"}
+# Optional packages a program imports only when its spec uses them: what the spec text shows.
+OPTIONAL_DEPENDENCIES = {"kornia": r"^\s*augment\s*=", "safetensors": r'\.safetensors"'}
 TIMEOUT = 300  # seconds for one subprocess; a hung run fails instead of stalling the suite
 HELP_OPTIONS = ("--epochs", "--device", "--out", "--seed", "--lr", "--resume")
 
@@ -343,7 +345,9 @@ def test_imports_only_stdlib_and_runtime_dependencies(path):
             modules |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             modules.add((node.module or "").split(".")[0])
-    assert {m for m in modules if m not in sys.stdlib_module_names} <= RUNTIME_DEPENDENCIES
+    text = path.read_text(encoding="utf-8")
+    allowed = RUNTIME_DEPENDENCIES | {m for m, used in OPTIONAL_DEPENDENCIES.items() if re.search(used, text, re.M)}
+    assert {m for m in modules if m not in sys.stdlib_module_names} <= allowed
 
 
 # --- every model: the generated classes against the summary ----------------------------------
@@ -732,6 +736,8 @@ SETTING_CHANGES = {
         (PREREQUISITE, '    from = "ckpt.pt"'),
         (TRAIN_OPTION, "    skip_mismatched = true"),
     ],
+    ("train", "exclude"): [(PREREQUISITE, '    from = "ckpt.pt"'), (TRAIN_OPTION, '    exclude = ["h.*"]')],
+    ("data", "augment"): [(DATA_OPTION, "    augment = [GaussianNoise(sigma=0.1)]")],
     ("train", "freeze"): [(TRAIN_OPTION, '    freeze = ["h.*"]')],
     ("train", "layer_lr"): [(TRAIN_OPTION, '    layer_lr = { "h.*": 0.01 }')],
     ("train", "precision"): [(TRAIN_OPTION, '    precision = "bf16"')],
@@ -740,11 +746,12 @@ SETTING_CHANGES = {
 }
 CHECKED_BY_LINT_ONLY = {("train", "max_params"), ("train", "max_memory")}  # compile-time limits: nothing to render
 STREAMING_KEYS = {("data", "in_memory"), ("data", "num_workers")}  # test_streaming_settings_reach_the_program
+IMAGE_KEYS = {("data", "mean"), ("data", "std")}  # test_augment.test_channel_statistics_reach_the_program
 
 
 def test_every_setting_has_a_change():
     keys = {(schema.name, p.name) for schema in (DATA, TRAIN) for p in schema.params}
-    assert set(SETTING_CHANGES) | CHECKED_BY_LINT_ONLY | STREAMING_KEYS == keys
+    assert set(SETTING_CHANGES) | CHECKED_BY_LINT_ONLY | STREAMING_KEYS | IMAGE_KEYS == keys
 
 
 def program_for(folder: Path, text: str) -> str:

@@ -227,9 +227,23 @@ class Section:
 
 
 @record(eq=False)
+class Use:
+    """use ResNet50(num_classes=10), Bottleneck from zoo: sections taken from another spec file."""
+
+    items: tuple  # Name, or Call whose arguments replace a model's defaults
+    word: str  # `from`, checked by the imports pass
+    word_span: Span
+    origin: str  # `zoo`, or a path relative to the spec
+    is_path: bool  # written as a string
+    origin_span: Span
+    span: Span
+
+
+@record(eq=False)
 class SpecFile:
     """A parsed spec file."""
 
     path: str
     source: str
     sections: tuple[Section, ...]
+    uses: tuple[Use, ...] = ()

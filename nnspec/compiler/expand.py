@@ -81,7 +81,7 @@ class _Expander:
         for stmt in section.body:
             if isinstance(stmt, ast.InputDecl):
                 for item in stmt.items:
-                    inputs.append(Input(item.name, _input_shape(item), item.span))
+                    inputs.append(Input(item.name, _input_shape(item, env, self.sink), item.span))
                     state.bindings[item.name] = item.name
                     state.taken.add(item.name)  # refs name inputs and node ids alike: `x = x -> ...` gets id x_1
             elif any(stmt is d for d in declared):
@@ -123,11 +123,18 @@ class _Expander:
         return self.graph(section, env, stack + (call.name,), trail + (use,))
 
 
-def _input_shape(item: ast.InputItem) -> Shape | None:
-    """`[T, N, 10]`: N marks where the batch is (first when it is left out)."""
+def _input_shape(item: ast.InputItem, env: dict, sink: Sink) -> Shape | None:
+    """`[T, N, 10]`: N marks where the batch is (first when it is left out); a model parameter
+    stands for its value (`[3, size, size]`)."""
     if item.shape is None:
         return None
-    dims = list(item.shape)
+    dims = [env.get(d, d) if isinstance(d, str) else d for d in item.shape]
+    for d in dims:
+        if not isinstance(d, str) and (not isinstance(d, int) or isinstance(d, bool) or d < 1):
+            sink.error(
+                "E304", f"input `{item.name}`: a size must be a whole number of at least 1, not {d!r}", item.span
+            )
+    dims = [d if isinstance(d, str) or (isinstance(d, int) and d >= 1) else 1 for d in dims]
     batch = dims.index(BATCH_NAME) if BATCH_NAME in dims else 0
     return Shape(tuple(d for d in dims if d != BATCH_NAME), item.dtype or "float", batch)
 

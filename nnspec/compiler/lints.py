@@ -5,6 +5,7 @@ from __future__ import annotations
 from nnspec.compiler.datacheck import check_data
 from nnspec.compiler.inplace import check_in_place
 from nnspec.compiler.ir import BoundCall, Graph, Program
+from nnspec.compiler.preprocess import check_preprocessing
 from nnspec.compiler.settings import pick
 from nnspec.compiler.trainable import check_trainable
 from nnspec.compiler.walk import block_entry, output_shapes, producer
@@ -78,6 +79,8 @@ def lint_training(program: Program, sink: Sink) -> None:
         if graph is None or not isinstance(loss, BoundCall):
             continue
         check_trainable(train, graph, data, sink)
+        if data is not None:
+            check_preprocessing(data, graph, sink)
         peek = check_data(train, data, program, graph, sink) if data is not None else None
         if len(graph.outputs) == 1:
             _loss_fits_output(graph, loss, peek, sink)

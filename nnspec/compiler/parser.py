@@ -45,8 +45,10 @@ def parse(source: str, path: str) -> tuple[ast.SpecFile | None, list[Diagnostic]
     except runtime().UnexpectedInput as exc:
         return None, [_syntax_error(exc, source, path)]
     builder = _builder_class()(path)
-    sections = builder.transform(tree)
-    return ast.SpecFile(path, source, tuple(sections)), builder.problems + _too_deep(sections)
+    parts = builder.transform(tree)
+    sections = [p for p in parts if isinstance(p, ast.Section)]
+    uses = tuple(p for p in parts if isinstance(p, ast.Use))
+    return ast.SpecFile(path, source, tuple(sections), uses), builder.problems + _too_deep(sections)
 
 
 def decode_bytes(data: bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
@@ -232,6 +234,14 @@ class _Builder:
             tuple(rest),
             self._sp(meta),
         )
+
+    def use(self, meta, ch):
+        *named, word, origin = ch
+        items = [i if isinstance(i, ast.Call) else ast.Name(str(i), _tok_span(self.path, i)) for i in named]
+        is_path = origin.type == "STRING"
+        text = self._string(origin) if is_path else str(origin)
+        word_span, origin_span = _tok_span(self.path, word), _tok_span(self.path, origin)
+        return ast.Use(tuple(items), str(word), word_span, text, is_path, origin_span, self._sp(meta))
 
     def params(self, meta, ch):
         return tuple(p for p in ch if p is not None)

@@ -9,6 +9,7 @@ import stat
 from nnspec.compiler.budget import Options, check_budget
 from nnspec.compiler.expand import expand_models
 from nnspec.compiler.graphs import bind_args, infer_shapes
+from nnspec.compiler.imports import take_uses
 from nnspec.compiler.ir import Program
 from nnspec.compiler.lints import lint_graphs, lint_training
 from nnspec.compiler.parser import decode_bytes, parse
@@ -60,6 +61,9 @@ def check_source(source: str, path: str, options: Options = DEFAULT_OPTIONS) -> 
     spec, problems = parse(source, path)
     sink = Sink(list(problems))
     if spec is None or sink.has_errors:
+        return _done(None, sink, source)
+    spec = take_uses(spec, sink)
+    if sink.has_errors:
         return _done(None, sink, source)
     return check_spec(spec, sink, options)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nnspec import bytesize
 from nnspec.compiler.ir import CallValue, Ref
+from nnspec.kinds.augment import AUGMENTS
 from nnspec.kinds.base import Registry
 from nnspec.kinds.inits import INITS
 from nnspec.kinds.losses import LOSSES
@@ -114,7 +115,10 @@ DATA = Section(
         Param("batch_size", Int(1), 32),
         Param("shuffle", Bool(), True),
         Param("drop_last", Bool(), False),
-        Param("normalize", Str(("none", "standard", "minmax")), "none"),
+        Param("normalize", Str(("none", "standard", "minmax", "imagenet")), "none"),
+        Param("mean", Optional(Seq(Float(), min_len=1)), None, doc="per-channel mean subtracted (with `std`)"),
+        Param("std", Optional(Seq(Float(0, lo_open=True), min_len=1)), None, doc="per-channel deviation divided by"),
+        Param("augment", Seq(CallTo(AUGMENTS)), [], doc="random changes to training batches only"),
         Param("in_memory", Bool(), True, doc="false: read samples as batches need them (image folders)"),
         Param("num_workers", Int(0), 0, doc="DataLoader worker processes when in_memory = false"),
         Param("num_classes", Optional(Int(2)), None),
@@ -140,8 +144,9 @@ TRAIN = Section(
         Param("clip_grad_norm", Optional(Float(0, lo_open=True)), None),
         Param("accumulate", Int(1), 1, doc="gradient accumulation: batches per optimizer step"),
         Param("init", DictOf(CallTo(INITS)), {}, doc="layer-name pattern -> initialiser"),
-        Param("from", Optional(Str()), None, doc="a checkpoint to start from, relative to the spec"),
+        Param("from", Optional(Str()), None, doc="a checkpoint, state_dict or .safetensors file to start from"),
         Param("skip_mismatched", Bool(), False, doc="with `from`: train tensors of another shape from scratch"),
+        Param("exclude", Seq(Str()), [], doc="with `from`: tensor-name patterns deliberately not loaded"),
         Param("freeze", Seq(Str()), [], doc="layer-name patterns whose parameters do not train"),
         Param("layer_lr", DictOf(Float(0, lo_open=True)), {}, doc="layer-name pattern -> learning rate"),
         Param("max_params", Optional(Int(1)), None, doc="lint error (E510) for a model with more parameters"),

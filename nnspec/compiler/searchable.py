@@ -60,7 +60,11 @@ def searchable(train: Settings, program: Program) -> dict[str, tuple[str, Param]
     graph = pick(train, "model", program.models)
     section = program.model_sections.get(graph.name) if graph is not None else None
     if section is not None:
-        owners.append(("model", tuple(Param(p.name, Anything()) for p in section.params or ())))
+        # A trial writes a value where the spec has it: not into the zoo or a used file.
+        written = [
+            p for p in section.params or () if p.default is not None and p.default.span.file == program.file.path
+        ]
+        owners.append(("model", tuple(Param(p.name, Anything()) for p in written)))
     owners.append(("train", tuple(p for p in TRAIN.params if _scalar(p.type))))
     for key in ("optimizer", "scheduler", "loss"):
         call = train.values.get(key)

@@ -26,7 +26,7 @@ def check_trainable(train: Settings, graph: Graph, data: Settings | None, sink: 
         )
     else:
         _batch_first(train, graph, sink)
-    for key in ("init", "freeze", "layer_lr"):
+    for key in ("init", "freeze", "layer_lr", "exclude"):
         _patterns(train, key, graph, sink)
     _rate_unused(train, graph, sink)
     _monitor(train, sink)

@@ -44,7 +44,8 @@ def peek_images(path: str, args: dict) -> Peek:
     channels = 1 if args["grayscale"] else 3
     samples = sum(len(files) for files in found.values())
     targets = text_facts(list(found))
-    return Peek(samples=samples, features=(channels, *args["size"]), values="reals", targets=targets)
+    size = args["crop"] or args["size"]
+    return Peek(samples=samples, features=(channels, *size), values="reals", targets=targets)
 
 
 def peek_text(path: str, args: dict) -> Peek:

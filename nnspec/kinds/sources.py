@@ -126,7 +126,18 @@ class Images(Source):
     """A folder with one subfolder of images per class (needs Pillow)."""
 
     name, streams = "images", True
-    params = (Param("path", Str()), Param("size", Seq(Int(1), 2)), Param("grayscale", Bool(), False))
+    params = (
+        Param("path", Str()),
+        Param("size", Seq(Int(1), 2), doc="[height, width] every image is resized to"),
+        Param("grayscale", Bool(), False, doc="one channel; otherwise RGB"),
+        Param("crop", Optional(Seq(Int(1), 2)), None, doc="[height, width] cut from the centre after resizing"),
+    )
+
+    def validate(self, args):
+        crop, size = args.get("crop"), args.get("size")
+        if crop is not None and size is not None and any(c > s for c, s in zip(crop, size)):
+            return [("E307", f"a center crop of {list(crop)} from images resized to {list(size)}", "crop")]
+        return []
 
     def peek(self, path, args, data):
         from nnspec.kinds.peeks import peek_images

@@ -24,7 +24,9 @@ INPUT_DTYPE = "float"  # or "long"
 OUTPUT_SHAPE = (2,)  # the model's output per sample
 TARGETS = "index"  # how the loss takes targets: "index", "one_hot", "binary" or "real"
 NUM_CLASSES = None  # the data section's num_classes: at least as many as the labels
-NORMALIZE = "none"  # or "standard", "minmax"
+NORMALIZE = "none"  # or "standard", "minmax", "channels" (MEAN and STD per channel)
+MEAN = None  # per image channel: normalize = "imagenet", or the data section's mean and std
+STD = None
 BATCH_SIZE = 32
 DROP_LAST = False
 # the model has batch norm over (N, C): a batch of 1 cannot train it
@@ -168,6 +170,8 @@ def normalization(train):
     """Shift and scale from the training split only (no leak from val/test); kept in checkpoints."""
     if NORMALIZE == "none":
         return None
+    if NORMALIZE == "channels":
+        return channel_statistics()
     if NORMALIZE == "standard":
         shift, scale = train.mean(0), train.std(0, unbiased=False)
     if NORMALIZE == "minmax":
@@ -175,6 +179,14 @@ def normalization(train):
     # constant features stay as they are
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
     return {"shift": shift, "scale": scale}
+
+
+def channel_statistics():
+    """The spec's mean and deviation per channel, shaped (C, 1, 1) for images of any size."""
+    return {
+        "shift": torch.tensor(MEAN).view(-1, 1, 1),
+        "scale": torch.tensor(STD).view(-1, 1, 1),
+    }
 
 
 def scaled(x, stats):

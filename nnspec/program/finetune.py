@@ -1,6 +1,8 @@
-"""Fine-tuning: weights from an earlier run, frozen layers, per-layer learning rates, initialisers."""
+"""Fine-tuning: weights from an earlier run or a weights file (a state_dict as torchvision
+publishes them, or .safetensors), frozen layers, per-layer learning rates, initialisers."""
 
 import fnmatch
+import os
 
 import torch
 
@@ -11,6 +13,10 @@ FREEZE = []  # layer-name patterns whose parameters do not train
 LAYER_LR = {}  # layer-name pattern -> learning rate
 # `from`: tensors of another shape train from scratch instead of failing
 SKIP_MISMATCHED = False
+EXCLUDE = []  # `from`: tensor-name patterns deliberately not loaded (a replaced head)
+SAFETENSORS = (
+    False  # `from` names a .safetensors file (read with the safetensors package)
+)
 
 
 def covers(layer, pattern):
@@ -72,11 +78,14 @@ def load_pretrained(model, path, report):
     reported before training."""
     saved = _saved_tensors(path)
     own = model.state_dict()
+    excluded = [k for k in own if any(matches(k, pattern) for pattern in EXCLUDE)]
+    saved = {k: t for k, t in saved.items() if k not in excluded}
     matched = [k for k in saved if k in own and saved[k].shape == own[k].shape]
     mismatched = [k for k in saved if k in own and k not in matched]
-    missing = [k for k in own if k not in saved]
+    missing = [k for k in own if k not in saved and k not in excluded]
+    left_out = f", {len(excluded)} excluded" if EXCLUDE else ""
     report.message(
-        f"from {path}: {len(matched)} tensors loaded, {len(missing)} missing, {len(mismatched)} of another shape"
+        f"from {path}: {len(matched)} tensors loaded{left_out}, {len(missing)} missing, {len(mismatched)} of another shape"
     )
     for k in missing:
         report.message(f"  missing: {k}")
@@ -100,6 +109,8 @@ def load_pretrained(model, path, report):
 
 
 def _saved_tensors(path):
+    if SAFETENSORS:
+        return _safetensors(path)
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -115,6 +126,22 @@ def _saved_tensors(path):
         message = f"{path}: neither an nnspec checkpoint nor a state_dict of tensors"
         raise DataError("E608", message)
     return saved
+
+
+def _safetensors(path):
+    """The tensors of a .safetensors file; the package is needed only for such a file."""
+    if not os.path.isfile(path):
+        raise DataError("E501", f"{path}: no such weights file (`from` in the spec)")
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        message = f"{path}: reading .safetensors needs the safetensors package (pip install safetensors)"
+        raise DataError("E520", message) from None
+    try:
+        return load_file(path, device="cpu")
+    except Exception as e:  # a damaged or foreign file: its header does not parse
+        message = f"{path}: not a .safetensors file that loads ({type(e).__name__})"
+        raise DataError("E608", message) from None
 
 
 def init_weights(model, rules):

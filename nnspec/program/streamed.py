@@ -3,7 +3,14 @@
 import torch
 from torch.utils.data import DataLoader, Sampler, StackDataset
 
-from nnspec.program.data import Data, encode_targets, model_input, scaled, split
+from nnspec.program.data import (
+    Data,
+    channel_statistics,
+    encode_targets,
+    model_input,
+    scaled,
+    split,
+)
 from nnspec.program.distributed import rank_part
 
 # Settings: each program writes the spec's values here.
@@ -25,7 +32,11 @@ def prepare_streamed(samples, seed, fractions=None):
     splits = split(rows, y, seed, fractions, samples.where)
     stats = None
     if NORMALIZE != "none":
-        stats = streamed_statistics(splits["train"][0])
+        stats = (
+            channel_statistics()
+            if NORMALIZE == "channels"
+            else streamed_statistics(splits["train"][0])
+        )
         splits = {name: (x.scaled(stats), y) for name, (x, y) in splits.items()}
     return Data(splits, classes, stats, None, seed, fractions, len(rows))
 

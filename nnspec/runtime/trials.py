@@ -136,6 +136,9 @@ def _write_argument(edits: _Edits, call: ast.Call, name: str, position, text: st
 def _relocate_paths(edits: _Edits, spec: ast.SpecFile, folder: str) -> None:
     """Paths a spec gives relative to itself (a data source's, `from`), relative to `folder`."""
     here = os.path.dirname(os.path.abspath(spec.path))
+    for use in spec.uses:  # `use Block from "blocks.nn"`
+        if use.is_path:
+            _relocate(edits, ast.Const(use.origin, use.origin_span), here, folder)
     for section in spec.sections:
         for stmt in section.body:
             if not isinstance(stmt, ast.Assign):

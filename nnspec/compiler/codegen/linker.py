@@ -38,6 +38,7 @@ MODULES = (
     "distributed",
     "batches",
     "streamed",
+    "augment",
     "loop",
     "checkpoints",
     "finetune",

@@ -9,8 +9,11 @@ is one attribute, built from its first call, and every call of it calls that att
 from __future__ import annotations
 
 import functools
+import os
 
 from nnspec.compiler.codegen.inits import init_lines
+from nnspec.compiler.codegen.program import spec_label
+from nnspec.compiler.imports import ZOO
 from nnspec.compiler.ir import Graph, split_ref, value_ref
 from nnspec.compiler.names import safe_variable, stored_attribute
 from nnspec.kinds.layer import LAYERS
@@ -90,13 +93,20 @@ class ClassBuilder:
         for name in _inner_first(uses):
             section = blocks[name]
             self.classes.append(
-                self._class(name, section.span.line, uses[name], [p.name for p in section.params or ()])
+                self._class(name, self._where(section.span), uses[name], [p.name for p in section.params or ()])
             )
         for graph in graphs:
-            self.classes.append(self._class(graph.name, graph.span.line, [Instance(graph, {})], [], model=True))
+            self.classes.append(self._class(graph.name, self._where(graph.span), [Instance(graph, {})], [], model=True))
         return self.classes
 
-    def _class(self, name: str, line: int, uses: list[Instance], declared: list[str], model=False) -> ClassView:
+    def _where(self, span) -> str:
+        """file:line of the spec, or of the zoo or spec file a `use` took the section from."""
+        label = spec_label(span.file)
+        if os.path.dirname(os.path.abspath(span.file)) == ZOO:
+            label = f"zoo/{label}"
+        return f"{label}:{span.line}"
+
+    def _class(self, name: str, where: str, uses: list[Instance], declared: list[str], model=False) -> ClassView:
         params = _Params({safe_variable(p): [u.env[p] for u in uses] for p in declared})
         graphs, stores = [u.graph for u in uses], set()
         attrs = self._attrs(graphs, params)
@@ -105,7 +115,7 @@ class ClassBuilder:
         for i, use in enumerate(uses):
             self.ctor_args[id(use.graph)] = {p: params.used[p][i] for p in signature}
         kind = "model" if model else "block"
-        doc = f"{kind.capitalize()} `{name}` ({self.spec}:{line})."
+        doc = f"{kind.capitalize()} `{name}` ({where})."
         outputs = [_var(graphs[0], ref) for _, ref, _ in graphs[0].outputs]
         inputs = tuple(safe_variable(i.name) for i in graphs[0].inputs)
         stored = tuple((stored_attribute(p), p) for p in sorted(stores))
@@ -150,7 +160,7 @@ class ClassBuilder:
     def _comment(self, graphs: list[Graph], j: int) -> str:
         node = graphs[0].nodes[j]
         counts = {g.nodes[j].params for g in graphs}
-        where = f"{self.spec}:{(node.decl or node.span).line}"
+        where = self._where(node.decl or node.span)
         where += "".join(f", {name} tied to {source}" for name, source in node.tied.items())
         return f"{where}, {counts.pop():,} params" if len(counts) == 1 and node.params else where
 

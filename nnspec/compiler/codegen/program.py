@@ -11,6 +11,7 @@ import os
 
 from nnspec.compiler.ir import BoundCall, Graph, Program, Settings
 from nnspec.compiler.names import safe_variable
+from nnspec.compiler.preprocess import channel_stats
 from nnspec.compiler.settings import pick
 from nnspec.compiler.walk import batch_statistics, output_shapes
 from nnspec.compiler.weights import frozen_patterns
@@ -20,12 +21,12 @@ from nnspec.record import record
 # Names the template defines, beside the library's and the model classes.
 TEMPLATE_NAMES = frozenset(
     """read_samples read_data build_model build_loss build_optimizer build_scheduler build_metrics
-    init_rules probabilities train main""".split()
+    init_rules build_augment probabilities train main""".split()
 )
 # What build_scheduler may take, and what train() passes for it.
 _SCHEDULER_ARGS = {"optimizer": "optimizer", "epochs": "args.epochs", "steps_per_epoch": 'len(batches["train"])'}
 # Imports the spec's own code may need beyond the library's.
-EXTRA_IMPORTS = {"torchmetrics": "import torchmetrics", "sys": "import sys"}
+EXTRA_IMPORTS = {"torchmetrics": "import torchmetrics", "sys": "import sys", "kornia": "import kornia"}
 
 
 @record
@@ -55,6 +56,7 @@ class ProgramView:
     scheduler_call_args: str  # what train() passes for them
     metrics: str | None
     init: str | None  # the rules list, or None without `init`
+    augment: str | None  # the data section's `augment` as one module, or None
     probabilities: str  # the outputs as probabilities (or values), for predict
     streamed: bool
     pretrained: bool
@@ -82,6 +84,7 @@ def program_view(program: Program, train: Settings, target: Target) -> ProgramVi
         scheduler_call_args=", ".join(a for n, a in _SCHEDULER_ARGS.items() if n in (scheduler_call or "")),
         metrics=_metrics([m for m in v["metrics"] if isinstance(m, BoundCall)], v["loss"].kind.task, graph),
         init=_init_rules(v["init"]) if v["init"] else None,
+        augment=_augment(data.values["augment"]),
         probabilities=v["loss"].kind.probabilities.format(out="out"),
         streamed=not data.values["in_memory"],
         pretrained=v["from"] is not None,
@@ -122,7 +125,15 @@ def _settings(program: Program, train: Settings, data: Settings, graph: Graph, t
     yield "BATCH_SIZE", d["batch_size"], data, "batch_size"
     yield "SHUFFLE", d["shuffle"], data, "shuffle"
     yield "DROP_LAST", d["drop_last"], data, "drop_last"
-    yield "NORMALIZE", d["normalize"], data, "normalize"
+    mean, std = channel_stats(data)
+    yield (
+        "NORMALIZE",
+        "channels" if mean is not None else d["normalize"],
+        data,
+        "normalize" if d["mean"] is None else "mean",
+    )
+    yield "MEAN", mean, data, "normalize" if d["mean"] is None else "mean"
+    yield "STD", std, data, "normalize" if d["std"] is None else "std"
     yield "IN_MEMORY", d["in_memory"], data, "in_memory"
     yield "NUM_WORKERS", d["num_workers"], data, "num_workers"
     yield "NUM_CLASSES", d["num_classes"], data, "num_classes"
@@ -147,6 +158,8 @@ def _settings(program: Program, train: Settings, data: Settings, graph: Graph, t
     yield "SCHEDULER_STEPS", scheduler.kind.steps if scheduler is not None else None, train, "scheduler"
     yield "FROM", _relative(program, t["from"], target) if t["from"] is not None else None, train, "from"
     yield "SKIP_MISMATCHED", t["skip_mismatched"], train, "skip_mismatched"
+    yield "EXCLUDE", t["exclude"], train, "exclude"
+    yield "SAFETENSORS", (t["from"] or "").endswith(".safetensors"), train, "from"
     yield "FREEZE", _frozen(train, graph), train, "freeze"
     yield "LAYER_LR", t["layer_lr"], train, "layer_lr"
     yield "PRECISION", t["precision"], train, "precision"
@@ -210,6 +223,11 @@ def _metrics(metrics: list[BoundCall], task: str, graph: Graph) -> str | None:
         positional, keywords = metric.kind.constructor(args)
         items.append(f"{src(metric.kind.column)}: {call(metric.kind.torch_class, positional, keywords)}")
     return "{" + ", ".join(items) + "}"
+
+
+def _augment(calls: list[BoundCall]) -> str | None:
+    """nn.Sequential of the augmentation kinds, in the spec's order."""
+    return f"nn.Sequential({', '.join(_call(c) for c in calls)})" if calls else None
 
 
 def _init_rules(rules: dict) -> str:

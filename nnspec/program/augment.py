@@ -1,0 +1,58 @@
+"""Augmentation of training batches: batched on their device, seeded per batch, resumed exactly."""
+
+import torch
+from torch import nn
+
+
+class AddNoise(nn.Module):
+    """x + N(mean, sigma²) for every value; `clip` keeps the result in [0, 1] (pixels)."""
+
+    def __init__(self, mean=0.0, sigma=0.1, clip=False):
+        super().__init__()
+        self.mean, self.sigma, self.clip = mean, sigma, clip
+
+    def forward(self, x):
+        x = x + self.mean + self.sigma * torch.randn_like(x)
+        return x.clamp(0.0, 1.0) if self.clip else x
+
+
+class Augmented:
+    """The training batches, each changed by `augment` with a seed of its own.
+
+    A batch's seed depends only on the run's seed, the epoch and its place in the epoch, and the
+    global generators are left as they were: a resumed run draws the same changes as an
+    uninterrupted one, and dropout draws the same numbers as without augmentation. Augmentation
+    sees the values as they were read (pixels in [0, 1]); `stats` normalizes them afterwards.
+    """
+
+    def __init__(self, batches, augment, seed, stats=None):
+        self.batches, self.augment, self.seed, self.stats = (
+            batches,
+            augment,
+            seed,
+            stats,
+        )
+
+    def __len__(self):
+        return len(self.batches)
+
+    def epoch(self, epoch):
+        for i, (x, y) in enumerate(self.batches.epoch(epoch)):
+            yield self.changed(x, batch_seed(self.seed, epoch, i)), y
+
+    def changed(self, x, seed):
+        devices = [x.device] if x.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), torch.no_grad():
+            torch.manual_seed(seed)
+            if self.stats is not None:  # back to the values as read
+                shift, scale = (self.stats[k].to(x.device) for k in ("shift", "scale"))
+                x = x * scale + shift
+            x = self.augment(x)
+            if self.stats is not None:
+                x = (x - shift) / scale
+        return x
+
+
+def batch_seed(seed, epoch, batch):
+    """One seed per (run seed, epoch, batch), below 2**63."""
+    return ((seed * 1_000_003 + epoch) * 1_000_003 + batch) % 2**63
