@@ -3,6 +3,8 @@
 import torch
 from torch import nn
 
+from nnspec.program.distributed import rank
+
 
 class AddNoise(nn.Module):
     """x + N(mean, sigma²) for every value; `clip` keeps the result in [0, 1] (pixels)."""
@@ -26,19 +28,19 @@ class Augmented:
     """
 
     def __init__(self, batches, augment, seed, stats=None):
-        self.batches, self.augment, self.seed, self.stats = (
-            batches,
-            augment,
-            seed,
-            stats,
-        )
+        self.batches, self.augment = batches, augment
+        self.seed, self.stats = seed, stats
 
     def __len__(self):
         return len(self.batches)
 
+    def size(self, i):
+        """Batch i's samples, over all ranks (augmentation keeps them)."""
+        return self.batches.size(i)
+
     def epoch(self, epoch):
         for i, (x, y) in enumerate(self.batches.epoch(epoch)):
-            yield self.changed(x, batch_seed(self.seed, epoch, i)), y
+            yield self.changed(x, batch_seed(self.seed, epoch, i, rank())), y
 
     def changed(self, x, seed):
         devices = [x.device] if x.device.type == "cuda" else []
@@ -53,6 +55,7 @@ class Augmented:
         return x
 
 
-def batch_seed(seed, epoch, batch):
-    """One seed per (run seed, epoch, batch), below 2**63."""
-    return ((seed * 1_000_003 + epoch) * 1_000_003 + batch) % 2**63
+def batch_seed(seed, epoch, batch, process=0):
+    """One seed per (run seed, epoch, batch, process rank), below 2**63: under torchrun each
+    process changes its part of a batch with draws of its own."""
+    return (((seed * 1_000_003 + epoch) * 1_000_003 + batch) + process * 2**40) % 2**63
