@@ -195,7 +195,7 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path, capsys):
 def test_a_second_run_into_a_running_folder_is_refused_until_the_first_dies(tmp_path, capsys):
     spec = write(tmp_path, spec_text(samples=400, hidden=32, scheduler=None, metrics="[]"))
     out = tmp_path / "run"
-    proc = _start(spec, out)
+    proc = _start(spec, out, "--epochs", "100000")  # still running when the second run looks
     deadline = time.monotonic() + 120
     while _metric_rows(out) < 1:  # an epoch written: the folder is claimed and locked
         assert proc.poll() is None and time.monotonic() < deadline, "the run made no progress"
@@ -205,7 +205,8 @@ def test_a_second_run_into_a_running_folder_is_refused_until_the_first_dies(tmp_
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stderr.close()
-    assert nnspec(capsys, "run", spec, "--out", out, "--resume", "--epochs", KILL_EPOCHS)[0] == 0
+    epochs = _metric_rows(out) + 1  # one more than the killed run finished
+    assert nnspec(capsys, "run", spec, "--out", out, "--resume", "--epochs", epochs)[0] == 0
 
 
 def test_stale_temporary_files_are_removed_on_resume(tmp_path, capsys):
