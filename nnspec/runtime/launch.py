@@ -18,8 +18,7 @@ from nnspec.errors import UserError
 from nnspec.record import record
 
 # A restarted worker (--max-restarts) otherwise reads the dead worker's address from the agent's
-# store and fails or hangs (pytorch/pytorch#135712): measured here, 2 of 7 restarts succeeded
-# without it, 11 of 11 with it.
+# store, and most restarts fail or hang.
 ENVIRONMENT = {"TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1"}
 DEFAULT_PORT = 29500  # torchrun's
 CODED = re.compile(r"^error\[(E\d+)\]: (.*)$")
