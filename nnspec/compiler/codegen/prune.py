@@ -139,7 +139,8 @@ def _resolve_elif(node: ast.If, taken: bool, lines: list[str]) -> str:
     """An `elif` the settings decide: taken, it becomes the chain's `else:`; not taken, it goes
     and what follows it (an `elif` or the `else:`) continues the chain."""
     if taken:
-        indent = lines[node.lineno - 1][: len(lines[node.lineno - 1]) - len(lines[node.lineno - 1].lstrip())]
+        header = lines[node.lineno - 1]
+        indent = header[: len(header) - len(header.lstrip())]
         body = _block(lines, node.test.end_lineno + 1, node.body[-1].end_lineno)
         return _splice(lines, node.lineno, node.end_lineno, f"{indent}else:\n{body}")
     if not node.orelse:
