@@ -160,3 +160,11 @@ def test_no_comment_is_left_on_a_closing_bracket():
         if COMMENT_ON_BRACKET.match(line)
     ]
     assert not found, "\n".join(found)
+
+
+def test_library_modules_are_as_plain_black_writes_them():
+    """Copied into programs that black formats, a definition reads there as it reads here."""
+    import black
+
+    changed = [p.name for p in PROGRAM if black.format_str(p.read_text(), mode=black.Mode()) != p.read_text()]
+    assert not changed, changed

@@ -36,7 +36,8 @@ def text_facts(labels):
 
 def target_problem(encoding, facts, output):
     """(code, message) when targets with these facts cannot train a model of per-sample output
-    shape `output` under `encoding` ("index", "one_hot", "binary" or "real"); else None."""
+    shape `output` under `encoding` ("index", "one_hot", "binary" or "real"); else None.
+    """
     if encoding == "one_hot" and len(output) > 1:
         return (
             "E516",
@@ -68,7 +69,8 @@ def real_problem(facts, output):
 
 def class_problem(facts, output):
     """Class targets: one label per sample, or one per position when the output scores the
-    classes at each (an output (T, C) takes targets (T,)); no more classes than it scores."""
+    classes at each (an output (T, C) takes targets (T,)); no more classes than it scores.
+    """
     classes, positions = output[-1], tuple(output[:-1])
     if facts.kind == "reals":
         return (

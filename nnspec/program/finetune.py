@@ -1,5 +1,6 @@
 """Fine-tuning: weights from an earlier run or a weights file (a state_dict as torchvision
-publishes them, or .safetensors), frozen layers, per-layer learning rates, initialisers."""
+publishes them, or .safetensors), frozen layers, per-layer learning rates, initialisers.
+"""
 
 import fnmatch
 import os
