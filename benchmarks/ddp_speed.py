@@ -20,55 +20,7 @@ import tempfile
 import time
 
 import torch
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from nnspec.compiler.codegen import Target, generate  # noqa: E402
-from nnspec.compiler.pipeline import check_source  # noqa: E402
-
-SPEC = """
-data blobs {{
-    source = synthetic(samples={rows}, features=32, classes=10)
-    split = {{ train: 1.0 }}
-    batch_size = {batch}
-}}
-model MLP {{
-    input x: [32]
-    output x -> Linear(256) -> ReLU() -> Linear(256) -> ReLU() -> Linear(10)
-}}
-train {{
-    loss = CrossEntropyLoss()
-    optimizer = Adam(lr=0.001)
-    device = "{device}"
-}}
-"""
-
-
-class Quiet:
-    def start(self, epoch, epochs):
-        pass
-
-    def batch(self, done, total, samples, loss):
-        pass
-
-    def end(self, row):
-        pass
-
-    def message(self, text):
-        pass
-
-
-def program(rows: int, batch: int, device: str) -> dict:
-    """The generated program's namespace, as nnspec run executes it."""
-    text = SPEC.format(rows=rows, batch=batch, device=device)
-    folder = tempfile.mkdtemp()
-    path = os.path.join(folder, "bench.nn")
-    result = check_source(text, path)
-    assert result.ok, result.diagnostics
-    source = generate(result.program, result.program.trains["train"], Target("bench.py", folder, "runs"), format=False)
-    namespace = {"__name__": "bench", "__file__": os.path.join(folder, "bench.py")}
-    exec(compile(source, "bench.py", "exec"), namespace)
-    return namespace
+from mlp_program import Quiet, mlp_program
 
 
 def timed_epoch(g, trained, batches, epoch, loss_fn, optimizer, sync=True) -> float:
@@ -83,7 +35,7 @@ def timed_epoch(g, trained, batches, epoch, loss_fn, optimizer, sync=True) -> fl
 
 def worker(rows: int, batch: int, device: str) -> None:
     """One process's part: prints {"samples_per_s", "allreduce_fraction"} on rank 0."""
-    g = program(rows, batch, device)
+    g = mlp_program(rows, batch, device=device)
     args = g["arguments"](["--out", tempfile.mkdtemp()])
     with g["Processes"](args) as dev:
         g["seed_everything"](0)

@@ -10,72 +10,20 @@ Run: python benchmarks/train_speed.py [--rows 200000] [--repeat 3]
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
 
 import torch
+from mlp_program import Quiet, mlp_program
 from torch.utils.data import DataLoader, TensorDataset
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from nnspec.compiler.codegen import Target, generate  # noqa: E402
-from nnspec.compiler.pipeline import check_source  # noqa: E402
-
-SPEC = """
-data blobs {{
-    source = synthetic(samples={rows}, features=32, classes=10)
-    split = {{ train: 1.0 }}
-    batch_size = {batch}
-}}
-model MLP {{
-    input x: [32]
-    output x -> Linear(256) -> ReLU() -> Linear(256) -> ReLU() -> Linear(10)
-}}
-train {{
-    loss = CrossEntropyLoss()
-    optimizer = Adam(lr=0.001)
-    metrics = [{metrics}]
-}}
-"""
-
-
-def generated_module(rows: int, batch: int, metrics: bool):
-    text = SPEC.format(rows=rows, batch=batch, metrics="Accuracy()" if metrics else "")
-    folder = tempfile.mkdtemp()
-    path = os.path.join(folder, "bench.nn")
-    with open(path, "w") as f:
-        f.write(text)
-    result = check_source(text, path)
-    assert result.ok, result.diagnostics
-    source = generate(result.program, result.program.trains["train"], Target("bench.py", folder, "runs"), format=False)
-    namespace = {"__name__": "bench", "__file__": os.path.join(folder, "bench.py")}
-    exec(compile(source, "bench.py", "exec"), namespace)
-    return namespace
-
-
-class Quiet:
-    def start(self, epoch, epochs):
-        pass
-
-    def batch(self, done, total, samples, loss):
-        pass
-
-    def end(self, row):
-        pass
-
-    def message(self, text):
-        pass
 
 
 def run_generated(g, x, y, batch):
     model = g["build_model"]()
     loss_fn, optimizer = g["build_loss"](), g["build_optimizer"](model, 1e-3)
-    metrics = g["Metrics"](g["build_metrics"]())
-    batches = g["Batches"](x, y, batch, True, False, 0)
+    batches = g["Batches"](x, y, True, False, 0)  # the program's BATCH_SIZE is `batch`
+    extra = {"metrics": g["Metrics"](g["build_metrics"](), torch.device("cpu"))} if "build_metrics" in g else {}
     start = time.perf_counter()
-    g["train_epoch"](model, batches, 0, loss_fn, optimizer, None, metrics, torch.device("cpu"), Quiet())
+    g["train_epoch"](model, batches, 0, loss_fn, optimizer, Quiet(), **extra)
     return len(x) / (time.perf_counter() - start)
 
 
@@ -119,8 +67,8 @@ def main() -> None:
     for threads in (1, 2):
         torch.set_num_threads(threads)
         for batch in (64, 512):
-            plain, with_metrics = generated_module(args.rows, batch, False), generated_module(args.rows, batch, True)
-            x, y = plain["load_source"](None, plain["DATA"]["options"])
+            plain, with_metrics = mlp_program(args.rows, batch), mlp_program(args.rows, batch, "Accuracy()")
+            x, y = plain["prepare_data"](plain["read_data"]("."), 0).splits["train"]
             best = {
                 name: max(fn(g, x, y, batch) for _ in range(args.repeat))
                 for name, fn, g in (
