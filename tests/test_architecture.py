@@ -87,7 +87,14 @@ PROGRAM = sorted(ROOT.joinpath("program").rglob("*.py"))
 MODEL_CLASS = {"modules.py.j2": {"{{ cls.name }}", "__init__", "forward"}}  # nn.Module classes
 # What a program may import besides the standard library (it runs without nnspec); PIL reads
 # image folders.
-PROGRAM_IMPORTS = {"torch", "numpy", "torchmetrics", "PIL", "safetensors"}  # safetensors: only where a spec reads it
+PROGRAM_IMPORTS = {
+    "torch",
+    "numpy",
+    "torchmetrics",
+    "PIL",
+    "safetensors",
+    "kornia",
+}  # the last two: only where a spec uses them
 
 
 def _template_definitions(path: pathlib.Path) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import inspect
+import sys
 from pathlib import Path
 
 import kornia
@@ -220,3 +221,14 @@ def test_streamed_batches_are_augmented_as_in_memory_ones(tmp_path, capsys):
     assert _run(capsys, "run", streamed, "--out", b, "--epochs", 1) == 0
     ours, theirs = (torch.load(f / "last.pt", weights_only=True)["model"] for f in (a, b))
     assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+
+
+def test_image_kinds_without_kornia_are_a_coded_error(tmp_path, capsys, monkeypatch):
+    """The augment extra missing: E520 naming it, exit 1, no traceback, before a step."""
+    monkeypatch.setitem(sys.modules, "kornia", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "kornia.augmentation", None)
+    code = cli.main(["run", _spec(tmp_path), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("error[E520]:") and "nnspec[augment]" in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "run" / "last.pt").exists()

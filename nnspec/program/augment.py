@@ -4,6 +4,17 @@ import torch
 from torch import nn
 
 from nnspec.program.distributed import rank
+from nnspec.program.errors import DataError
+
+
+def import_kornia():
+    """kornia, which runs the image kinds; without it (an optional extra) E520 says so."""
+    try:
+        import kornia.augmentation
+    except ImportError:
+        message = "augment = [...] with image kinds needs the kornia package"
+        raise DataError("E520", f"{message}: pip install 'nnspec[augment]'") from None
+    return kornia
 
 
 class AddNoise(nn.Module):

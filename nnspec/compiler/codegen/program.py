@@ -26,7 +26,7 @@ TEMPLATE_NAMES = frozenset(
 # What build_scheduler may take, and what train() passes for it.
 _SCHEDULER_ARGS = {"optimizer": "optimizer", "epochs": "args.epochs", "steps_per_epoch": 'len(batches["train"])'}
 # Imports the spec's own code may need beyond the library's.
-EXTRA_IMPORTS = {"torchmetrics": "import torchmetrics", "sys": "import sys", "kornia": "import kornia"}
+EXTRA_IMPORTS = {"torchmetrics": "import torchmetrics", "sys": "import sys"}
 
 
 @record
