@@ -139,6 +139,13 @@ def test_freeze_names_a_sequentials_numbered_layers():
     assert "get_submodule('1').requires_grad_(False)" in source.replace('"', "'")
 
 
+def test_a_sequential_is_taken_from_the_zoo_with_use():
+    text = "use ConvBNReLU from zoo\nmodel M {\n    input x: [3, 8, 8]\n    output x -> ConvBNReLU(4)\n}\n"
+    _, model, _ = _compiled(text, "M")
+    assert list(model.state_dict())[:2] == ["output.0.weight", "output.1.weight"]
+    assert isinstance(model.output, nn.Sequential) and len(model.output) == 3
+
+
 def test_the_generated_classes_are_black_stable_and_pyflakes_clean():
     """The nn.Sequential class has no forward and no attributes of its own: nothing left unused."""
     source = generate_models(check_source(SPEC, "spec.nn").program, "m.py")
