@@ -1,5 +1,6 @@
 """torchvision's networks of nnspec/zoo/ written by hand (tests only; torchvision is not installed
-here): VGG with batch norm and SqueezeNet 1.1 beside reference_models' AlexNet, VGG and ResNet.
+here): VGG with batch norm, SqueezeNet 1.1 and MobileNetV2 beside reference_models' AlexNet, VGG
+and ResNet.
 
 Module names and order are torchvision's, so the state_dict keys are those of its weights files.
 """
@@ -70,6 +71,64 @@ class SqueezeNet1_1(nn.Module):
         return torch.flatten(self.classifier(self.features(x)), 1)
 
 
+class ConvBNReLU(nn.Sequential):
+    """torchvision.ops.Conv2dNormActivation as MobileNetV2 builds it: batch norm, ReLU6, no conv bias."""
+
+    def __init__(self, inp: int, oup: int, kernel_size: int = 3, stride: int = 1, groups: int = 1):
+        padding = (kernel_size - 1) // 2
+        conv = nn.Conv2d(inp, oup, kernel_size, stride, padding, groups=groups, bias=False)
+        super().__init__(conv, nn.BatchNorm2d(oup), nn.ReLU6(inplace=True))
+
+
+class InvertedResidual(nn.Module):
+    """torchvision.models.mobilenetv2.InvertedResidual."""
+
+    def __init__(self, inp: int, oup: int, stride: int, expand_ratio: int):
+        super().__init__()
+        hidden = inp * expand_ratio
+        self.use_res_connect = stride == 1 and inp == oup
+        layers = [ConvBNReLU(inp, hidden, kernel_size=1)] if expand_ratio != 1 else []
+        layers += [
+            ConvBNReLU(hidden, hidden, stride=stride, groups=hidden),  # depthwise
+            nn.Conv2d(hidden, oup, 1, bias=False),  # linear projection
+            nn.BatchNorm2d(oup),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+
+MOBILENET_V2_SETTINGS = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
+
+
+class MobileNetV2(nn.Module):
+    """torchvision.models.mobilenet_v2 (width 1.0): features.0-18, then pooling and classifier.0-1."""
+
+    def __init__(self, num_classes: int = 1000):
+        super().__init__()
+        features, channels = [ConvBNReLU(3, 32, stride=2)], 32
+        for t, c, n, s in MOBILENET_V2_SETTINGS:  # (expand ratio, channels, repeats, first stride)
+            for i in range(n):
+                features.append(InvertedResidual(channels, c, s if i == 0 else 1, t))
+                channels = c
+        features.append(ConvBNReLU(channels, 1280, kernel_size=1))
+        self.features = nn.Sequential(*features)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+
+    def forward(self, x):
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
 # zoo model -> (builder, torchvision's published num_params)
 NETWORKS = {
     "ResNet18": (lambda: ref.ResNet([2, 2, 2, 2]), 11_689_512),
@@ -81,4 +140,5 @@ NETWORKS = {
     "VGG16_BN": (lambda: vgg(ref.VGG16_CONFIG, True), 138_365_992),
     "AlexNet": (ref.AlexNet, 61_100_840),
     "SqueezeNet1_1": (SqueezeNet1_1, 1_235_496),
+    "MobileNetV2": (MobileNetV2, 3_504_872),
 }

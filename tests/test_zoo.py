@@ -23,7 +23,7 @@ from tests.reference_zoo import NETWORKS
 from tests.support import run_cli
 
 SIZE = 64  # the smallest input every zoo network takes is far below 224: tests stay fast
-SMALL_FILES = ("ResNet18", "ResNet34", "ResNet50", "AlexNet", "SqueezeNet1_1")  # VGG's files are 0.5 GB each
+SMALL_FILES = ("ResNet18", "ResNet34", "ResNet50", "AlexNet", "SqueezeNet1_1", "MobileNetV2")  # VGG's: 0.5 GB each
 
 
 @functools.cache
@@ -228,3 +228,15 @@ def test_a_used_file_that_cannot_be_read_is_e210(origin, tmp_path, capsys):
 def test_two_uses_of_one_network_take_it_once():
     result = check_source("use ResNet18 from zoo\nuse ResNet18, BasicBlock from zoo\n", "spec.nn")
     assert result.ok and list(result.program.models) == ["ResNet18"]
+
+
+def test_mobilenet_v2_is_torchvisions_to_the_parameter_and_the_key():
+    """Its Conv2dNormActivation layers are a `sequential`'s, numbered as nn.Sequential numbers them."""
+    path, program = zoo_programs()["MobileNetV2"]
+    assert summarize(program.models["MobileNetV2"]).total == 3_504_872
+    with torch.device("meta"):
+        keys = list(model_class("MobileNetV2")().state_dict())
+    assert keys[:2] == ["features.0.0.weight", "features.0.1.weight"]
+    some = ["features.1.conv.0.0.weight", "features.1.conv.1.weight", "features.1.conv.2.running_var"]
+    some += ["features.2.conv.1.0.weight", "features.2.conv.3.bias", "features.18.1.num_batches_tracked"]
+    assert set(some) <= set(keys) and keys[-2:] == ["classifier.1.weight", "classifier.1.bias"]

@@ -213,6 +213,10 @@ class Param:
     span: Span
 
 
+SEQUENTIAL = "sequential"  # a block whose layers are its own children 0, 1 ... (an nn.Sequential)
+BLOCK_KINDS = ("block", SEQUENTIAL)  # sections instantiated where a graph calls them
+
+
 @record(eq=False)
 class Section:
     """kind [name] [(params)] { statements }"""

@@ -10,6 +10,7 @@ from nnspec.compiler.bind import bind_call
 from nnspec.compiler.ir import Graph, Input, Module, Node, Tied, value_ref
 from nnspec.compiler.names import safe_attribute
 from nnspec.compiler.resolve import BATCH_NAME, FREEZE, declares_module, is_tensor, split_args
+from nnspec.compiler.sequence import numbered
 from nnspec.compiler.values import ValueProblem, arg_values, evaluate
 from nnspec.diagnostics import Sink
 from nnspec.kinds.base import Shape
@@ -99,10 +100,11 @@ class _Expander:
                 name = stmt.name or "output"
                 outputs.append((name, state.statement(name, stmt.value), stmt.span))
         modules = tuple(m for m, _ in state.modules.values())
-        return Graph(
+        graph = Graph(
             section.name, tuple(inputs), tuple(state.nodes), tuple(outputs), section.span, trail, env,
             modules, tuple(ties), tuple(frozen),
         )  # fmt: skip
+        return numbered(graph) if section.kind == ast.SEQUENTIAL else graph
 
     def instantiate(self, call: ast.Call, values, stack, trail) -> Graph | None:
         section = self.blocks[call.name]

@@ -19,7 +19,7 @@ from nnspec.suggest import close_matches
 ZOO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo")
 LIBRARY = "zoo"  # the one origin written as a bare name
 MAX_DEPTH = 8  # files that use files that use files ...
-GRAPH_KINDS = ("model", "block")
+GRAPH_KINDS = ("model", *ast.BLOCK_KINDS)
 
 
 def zoo_files() -> list[str]:
@@ -120,7 +120,7 @@ def _called_blocks(section: ast.Section, library: dict) -> list[ast.Section]:
     def visit(sec: ast.Section) -> None:
         for name in _call_names(sec):
             callee = library.get(name)
-            if callee is not None and callee.kind == "block" and name not in found and callee is not section:
+            if callee is not None and callee.kind in ast.BLOCK_KINDS and name not in found and callee is not section:
                 found[name] = callee
                 visit(callee)
 

@@ -135,6 +135,7 @@ class Graph:
     modules: tuple[Module, ...] = ()  # declared modules, in order
     ties: tuple[Tied, ...] = ()
     frozen: tuple[tuple[str, Span], ...] = ()  # `freeze "pattern"`: (pattern, where), over this graph's names
+    sequential: bool = False  # a `sequential` block's: its nodes are one chain, ids 0, 1 ... (an nn.Sequential)
 
     def node(self, ref: str) -> Node | None:
         """The node with this id, or the node giving the value `ref` (`id:1`)."""

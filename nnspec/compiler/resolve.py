@@ -7,6 +7,7 @@ modules (`conv = Conv2d(64, 3)`: a call with no tensor input), which chains call
 from __future__ import annotations
 
 from nnspec.compiler import ast
+from nnspec.compiler.sequence import check_sequential
 from nnspec.diagnostics import Sink, Span
 from nnspec.kinds.base import Shape
 from nnspec.kinds.layer import LAYERS
@@ -49,6 +50,8 @@ def resolve_names(sections: dict, sink: Sink) -> None:
     for kind in ("model", "block"):
         for section in sections[kind].values():
             _Resolver(section, blocks, sink, models=sections["model"]).run()
+            if section.kind == ast.SEQUENTIAL:
+                check_sequential(section, blocks, sink)
 
 
 class _Resolver:

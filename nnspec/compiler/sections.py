@@ -1,4 +1,7 @@
-"""Sort sections by kind: unknown kinds, duplicate names, missing names (E204, E202)."""
+"""Sort sections by kind: unknown kinds, duplicate names, missing names (E204, E202).
+
+A `sequential` is filed with the blocks: it is called as one, and differs only in how its layers
+are named (see sequence.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +10,14 @@ from nnspec.diagnostics import Sink
 from nnspec.kinds.layer import LAYERS
 from nnspec.suggest import close_matches
 
-GRAPH_KINDS = ("model", "block")
+GRAPH_KINDS = ("model", *ast.BLOCK_KINDS)
 SETTINGS_KINDS = ("data", "train", "search")
 KINDS = GRAPH_KINDS + SETTINGS_KINDS
 
 
 def collect_sections(spec: ast.SpecFile, sink: Sink) -> dict[str, dict[str, ast.Section]]:
     """{kind: {name: section}}; unnamed train/search/data sections are named after their kind."""
-    found: dict[str, dict[str, ast.Section]] = {k: {} for k in KINDS}
+    found: dict[str, dict[str, ast.Section]] = {k: {} for k in KINDS if k != ast.SEQUENTIAL}
     seen: dict[str, ast.Section] = {}
     for section in spec.sections:
         if section.kind not in KINDS:
@@ -34,12 +37,12 @@ def collect_sections(spec: ast.SpecFile, sink: Sink) -> dict[str, dict[str, ast.
                 labels=[(first.name_span, f"first defined here, as a {first.kind}")],
             )
             continue
-        if section.kind == "block" and LAYERS.get(name) is not None:
+        if section.kind in ast.BLOCK_KINDS and LAYERS.get(name) is not None:
             help = f"rename the block: a call `{name}(...)` must mean one thing"
-            sink.error("E202", f"block `{name}` has the name of a layer kind", section.name_span, help=help)
+            sink.error("E202", f"{section.kind} `{name}` has the name of a layer kind", section.name_span, help=help)
             continue
         seen[name] = section
-        found[section.kind][name] = section
+        found["block" if section.kind in ast.BLOCK_KINDS else section.kind][name] = section
     return found
 
 

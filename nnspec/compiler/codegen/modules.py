@@ -3,7 +3,8 @@
 A block used several times becomes one class. Constructor arguments equal in every use are
 written as literals; those that differ become the class's parameters, named after the block
 parameter they equal in every use, else after the argument (`in_channels`). A declared module
-is one attribute, built from its first call, and every call of it calls that attribute.
+is one attribute, built from its first call, and every call of it calls that attribute. A
+`sequential` is an nn.Sequential subclass: its layers are the children 0, 1 ..., with no forward.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ class ClassView:
     name: str
     doc: str
     params: tuple[str, ...]
-    stores: tuple[tuple[str, str], ...]  # (attribute, parameter): parameters the forward reads from self
-    attrs: tuple[Attr, ...]
     inits: tuple[str, ...]  # after the attributes: tied weights, frozen parameters
-    inputs: tuple[str, ...]
-    lines: tuple[tuple[str, str], ...]  # forward: (code, shape comment)
-    returns: str
+    base: str  # nn.Module, or nn.Sequential for a sequential
+    stores: tuple[tuple[str, str], ...] = ()  # (attribute, parameter): parameters the forward reads from self
+    attrs: tuple[Attr, ...] = ()
+    inputs: tuple[str, ...] = ()
+    lines: tuple[tuple[str, str], ...] = ()  # forward: (code, shape comment)
+    returns: str = ""
+    layers: tuple[tuple[str, str], ...] | None = None  # a sequential's children: (constructor, comment)
 
 
 @record
@@ -92,11 +95,10 @@ class ClassBuilder:
             _collect(graph, uses)
         for name in _inner_first(uses):
             section = blocks[name]
-            self.classes.append(
-                self._class(name, self._where(section.span), uses[name], [p.name for p in section.params or ()])
-            )
+            params = [p.name for p in section.params or ()]
+            self.classes.append(self._class(name, self._where(section.span), uses[name], params, section.kind))
         for graph in graphs:
-            self.classes.append(self._class(graph.name, self._where(graph.span), [Instance(graph, {})], [], model=True))
+            self.classes.append(self._class(graph.name, self._where(graph.span), [Instance(graph, {})], [], "model"))
         return self.classes
 
     def _where(self, span) -> str:
@@ -106,21 +108,31 @@ class ClassBuilder:
             label = f"zoo/{label}"
         return f"{label}:{span.line}"
 
-    def _class(self, name: str, where: str, uses: list[Instance], declared: list[str], model=False) -> ClassView:
+    def _class(self, name: str, where: str, uses: list[Instance], declared: list[str], kind: str) -> ClassView:
+        """`kind`: the section's, `model`, `block` or `sequential`."""
         params = _Params({safe_variable(p): [u.env[p] for u in uses] for p in declared})
-        graphs, stores = [u.graph for u in uses], set()
-        attrs = self._attrs(graphs, params)
-        lines = tuple(_forward(graphs, params, stores))
+        graphs = [u.graph for u in uses]
+        body = self._sequence(graphs, params) if graphs[0].sequential else self._module(graphs, params)
         signature = params.signature()
         for i, use in enumerate(uses):
             self.ctor_args[id(use.graph)] = {p: params.used[p][i] for p in signature}
-        kind = "model" if model else "block"
         doc = f"{kind.capitalize()} `{name}` ({where})."
-        outputs = [_var(graphs[0], ref) for _, ref, _ in graphs[0].outputs]
+        return ClassView(safe_variable(name), doc, signature, init_lines(graphs[0]), **body)
+
+    def _module(self, graphs: list[Graph], params: _Params) -> dict:
+        """An nn.Module's attributes and forward (the attributes first: they name the parameters first)."""
+        stores = set()
+        attrs = self._attrs(graphs, params)
+        lines = tuple(_forward(graphs, params, stores))
+        returns = ", ".join(_var(graphs[0], ref) for _, ref, _ in graphs[0].outputs)
         inputs = tuple(safe_variable(i.name) for i in graphs[0].inputs)
         stored = tuple((stored_attribute(p), p) for p in sorted(stores))
-        inits = init_lines(graphs[0])
-        return ClassView(safe_variable(name), doc, signature, stored, attrs, inits, inputs, lines, ", ".join(outputs))
+        return dict(base="nn.Module", stores=stored, attrs=attrs, inputs=inputs, lines=lines, returns=returns)
+
+    def _sequence(self, graphs: list[Graph], params: _Params) -> dict:
+        """A sequential's layers in chain order, the children nn.Sequential numbers and calls."""
+        layers = [(self._ctor(graphs, j, params), self._comment(graphs, j)) for j in range(len(graphs[0].nodes))]
+        return dict(base="nn.Sequential", layers=tuple(layers))
 
     def _attrs(self, graphs: list[Graph], params: _Params) -> tuple[Attr, ...]:
         """Attributes in the order the spec writes them: statements' layers and declared modules."""
