@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from nnspec.compiler.datacheck import check_data
 from nnspec.compiler.inplace import check_in_place
 from nnspec.compiler.ir import BoundCall, Graph, Program
 from nnspec.compiler.preprocess import check_preprocessing
@@ -79,9 +78,13 @@ def lint_training(program: Program, sink: Sink) -> None:
         if graph is None or not isinstance(loss, BoundCall):
             continue
         check_trainable(train, graph, data, sink)
+        peek = None
         if data is not None:
+            # the data contract (the program library's) is imported only for specs that read data
+            from nnspec.compiler.datacheck import check_data
+
             check_preprocessing(data, graph, sink)
-        peek = check_data(train, data, program, graph, sink) if data is not None else None
+            peek = check_data(train, data, program, graph, sink)
         if len(graph.outputs) == 1:
             _loss_fits_output(graph, loss, peek, sink)
         _metrics_fit_loss(train, loss, sink)
