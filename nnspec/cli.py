@@ -21,7 +21,7 @@ def err(text: str) -> None:
 
 # Commands that only read specs: short, and what they build lives until they end, so the cyclic
 # collector, which would otherwise pass over every object dozens of times while the checker's
-# modules load, is paused for them (a fifth of the time of a lint after Python's own start).
+# modules load, is paused for them.
 READ_ONLY = frozenset({"lint", "graph", "summary"})
 SHOWN_RUN_FILES = ("metrics.csv", "test.json", "last.pt", "best.pt", "curves.png", "graph.svg", "graph.dot")
 OUT_OF_MEMORY = "out of memory: lower batch_size, read the data with `in_memory = false`, or use a smaller model"
