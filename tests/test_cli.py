@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
@@ -9,6 +10,7 @@ import sys
 
 import pytest
 
+from nnspec import cli
 from nnspec.compiler import pipeline
 from tests.support import run_cli
 
@@ -335,3 +337,12 @@ def test_summary_symbolic_sizes(spec, capsys):
 def test_a_csv_with_another_delimiter_says_which(capsys):
     code, out, _ = run_cli(capsys, "lint", "tests/errors/e502_another_delimiter.nn")
     assert code == 1 and 'delimiter=";"' in out
+
+
+@pytest.mark.parametrize("command,paused", [("lint", True), ("graph", True), ("summary", True), ("compile", False)])
+def test_read_only_commands_pause_the_collector_and_restore_it(command, paused, monkeypatch):
+    seen = []
+    monkeypatch.setitem(cli.COMMANDS, command, lambda args: seen.append(gc.isenabled()) or 0)
+    assert cli.main([command, "examples/iris.nn"]) == 0
+    assert seen == [not paused]
+    assert gc.isenabled()
