@@ -29,8 +29,10 @@ def check_sequential(section: ast.Section, blocks: dict, sink: Sink) -> None:
     outputs = [s for s in section.body if isinstance(s, ast.OutputDecl)]
     for item in items[1:]:
         sink.error(CODE, f"{what} takes one input, as nn.Sequential does", item.span, help=help)
+    first = outputs[0].name if outputs else None
     for stmt in outputs[1:]:
-        sink.error(CODE, f"{what} gives one output, as nn.Sequential does", stmt.span, help=help)
+        if stmt.name != first:  # a second output of the same name is E202 already
+            sink.error(CODE, f"{what} gives one output, as nn.Sequential does", stmt.span, help=help)
     for stmt in section.body:
         if not isinstance(stmt, (ast.InputDecl, ast.OutputDecl, ast.Directive)):
             message = f"{what} is one chain, `input x` and `output x -> ...`: its layers are numbered, not named"
