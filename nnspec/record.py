@@ -41,7 +41,7 @@ def replace(obj, **changes):
     unknown = [n for n in changes if n not in names]
     if unknown:
         raise TypeError(f"{type(obj).__name__} has no field {unknown[0]!r}")
-    # the fields' values copied as one dict: expansion replaces thousands of nodes in a lint
+    # copied from the instance's dict, not through __init__: expansion replaces every node of a lint
     copy = object.__new__(type(obj))
     values = copy.__dict__
     old = obj.__dict__
