@@ -346,3 +346,10 @@ def test_read_only_commands_pause_the_collector_and_restore_it(command, paused, 
     assert cli.main([command, "examples/iris.nn"]) == 0
     assert seen == [not paused]
     assert gc.isenabled()
+
+
+def test_a_block_named_as_the_model_says_it_is_a_block(capsys):
+    code, out, _ = run_cli(capsys, "lint", "--format", "json", "tests/errors/e208_a_block_as_the_model.nn")
+    [found] = json.loads(out)
+    assert code == 1 and found["code"] == "E208"
+    assert found["message"] == "`Head` is a block, not a model" and "output x -> Head()" in found["help"]

@@ -86,7 +86,7 @@ def check_spec(spec, sink: Sink | None = None, options: Options = DEFAULT_OPTION
         return _done(None, sink, source)
     for graph in models.values():
         check_frozen(graph, sink)
-    resolve_refs(settings, models, sink)
+    resolve_refs(settings, models, sink, sections["block"])
     program = Program(
         spec, models, sections["block"], settings["data"], settings["train"], settings["search"], sections["model"]
     )

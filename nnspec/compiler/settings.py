@@ -117,13 +117,13 @@ def _dimension(arg, sink: Sink):
     return None
 
 
-def resolve_refs(settings: dict, models: dict, sink: Sink) -> None:
+def resolve_refs(settings: dict, models: dict, sink: Sink, blocks: dict | None = None) -> None:
     """train.model, train.data and search.train must name sections of the right kind."""
     pools = {"model": models, "data": settings["data"], "train": settings["train"]}
     for section in list(settings["train"].values()) + list(settings["search"].values()):
         for key, value in section.values.items():
             if isinstance(value, Ref):
-                _check_ref(key, value, pools[key], sink)
+                _check_ref(key, value, pools[key], sink, blocks if key == "model" else None)
         for key in ("model", "data", "train"):
             count = len(pools[key])
             if key in section.values and section.values[key] is None and (count > 1 or (count == 0 and key != "data")):
@@ -137,13 +137,17 @@ def resolve_refs(settings: dict, models: dict, sink: Sink) -> None:
                 )
 
 
-def _check_ref(key: str, ref: Ref, pool: dict, sink: Sink) -> None:
-    if ref.name not in pool:
-        close = close_matches(ref.name, list(pool))
-        known = f"{key} sections: {', '.join(pool)}" if pool else f"the file has no {key} section"
-        sink.error(
-            "E208", f"no {key} named `{ref.name}`", ref.span, help=f"did you mean `{close[0]}`?" if close else known
-        )
+def _check_ref(key: str, ref: Ref, pool: dict, sink: Sink, blocks: dict | None = None) -> None:
+    if ref.name in pool:
+        return
+    block = (blocks or {}).get(ref.name)
+    if block is not None:  # the inputs' shapes are a model's: a block takes them from its caller
+        help = f"train a model that calls it: `model Net {{ input x: [...]  output x -> {ref.name}() }}`"
+        sink.error("E208", f"`{ref.name}` is a {block.kind}, not a model", ref.span, help=help)
+        return
+    close = close_matches(ref.name, list(pool))
+    known = f"{key} sections: {', '.join(pool)}" if pool else f"the file has no {key} section"
+    sink.error("E208", f"no {key} named `{ref.name}`", ref.span, help=f"did you mean `{close[0]}`?" if close else known)
 
 
 def pick(section: Settings, key: str, pool: dict):
