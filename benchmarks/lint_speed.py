@@ -85,7 +85,25 @@ def measure(argv: list[str]) -> tuple[float, float, float]:
 
 def series(argv: list[str], runs: int) -> dict:
     measure(argv)  # warm-up: writes any missing .pyc, fills the page cache
-    times, cpus, peaks = zip(*(measure(argv) for _ in range(runs)))
+    return summary([measure(argv) for _ in range(runs)])
+
+
+def interleaved(a: list[str], runs_a: int, b: list[str], runs_b: int) -> tuple[dict, dict]:
+    """Two series taken in turns (b spread evenly among a), so that both see the machine as it
+    is: its speed drifts by tens of percent within a minute, which one series after the other mixes in."""
+    measure(a), measure(b)  # warm-ups
+    every = max(1, runs_a // max(runs_b, 1))
+    done_a, done_b = [], []
+    for i in range(runs_a):
+        if i % every == 0 and len(done_b) < runs_b:
+            done_b.append(measure(b))
+        done_a.append(measure(a))
+    done_b += [measure(b) for _ in range(runs_b - len(done_b))]
+    return summary(done_a), summary(done_b)
+
+
+def summary(measured: list[tuple[float, float, float]]) -> dict:
+    times, cpus, peaks = zip(*measured)
     return {
         "median_ms": statistics.median(times) * 1000,
         "min_ms": min(times) * 1000,
@@ -107,9 +125,9 @@ def lint_imports(spec: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10, help="timed runs of each nnspec lint (default 10)")
+    parser.add_argument("--runs", type=int, default=30, help="timed runs of each nnspec lint (default 30)")
     parser.add_argument(
-        "--torchinfo-runs", type=int, default=3, help="timed runs of each torchinfo summary (default 3)"
+        "--torchinfo-runs", type=int, default=5, help="timed runs of each torchinfo summary (default 5)"
     )
     args = parser.parse_args()
     if not os.path.exists(NNSPEC):
@@ -119,16 +137,16 @@ def main() -> int:
     rows, imports = [], {}
     for name, (module, call, inputs) in NETWORKS.items():
         spec = f"specs/{name}.nn"
-        lint = series([NNSPEC, "lint", spec], args.runs)
         code = TORCHINFO.format(module=module, call=call, inputs=inputs)
-        torchinfo = series([PYTHON, "-c", code], args.torchinfo_runs)
+        lint, torchinfo = interleaved([NNSPEC, "lint", spec], args.runs, [PYTHON, "-c", code], args.torchinfo_runs)
         rows.append((spec, lint, torchinfo))
         imports[spec] = lint_imports(spec)
     load = max(load, os.getloadavg()[0])
 
     print(
         f"`nnspec lint` vs `torchinfo.summary`, whole processes: median (min) of {args.runs} nnspec runs, "
-        f"{args.torchinfo_runs} torchinfo runs, after one warm-up; peak RSS is the largest over the runs."
+        f"{args.torchinfo_runs} torchinfo runs taken in turns with them, after one warm-up each; "
+        "peak RSS is the largest over the runs."
     )
     print()
     print(
