@@ -1,13 +1,14 @@
-"""`nnspec lint` vs `torchinfo.summary` on ResNet-18 and VGG-16, each as a whole process.
+"""`nnspec lint` vs `torchinfo.summary` on the specs of NETWORKS (below), each as a whole process.
 
 - nnspec: the venv's `nnspec lint specs/<name>.nn` console script (interpreter start, imports, parse,
   checks, output), median and min wall time of --runs runs, and the peak RSS of each child;
-- torchinfo: `python -c "import torch, torchinfo; ...; torchinfo.summary(model, input_size=(1, 3, 224, 224))"`
-  on the hand-written networks of tests/reference_models.py (torchvision cannot be installed here),
-  import, model construction and the forward pass included, over --torchinfo-runs runs.
+- torchinfo: `python -c "import torch, torchinfo; ...; torchinfo.summary(model, input_data=...)"`
+  on the hand-written networks of tests/ (torchvision cannot be imported here), fed their own inputs:
+  import, model construction and the forward pass included, over --torchinfo-runs runs,
+  taken in turns with the lint runs of the same spec.
 Every command runs once untimed first, and without PYTHONDONTWRITEBYTECODE, so .pyc files exist.
 It also checks that the lint process imports none of torch, torchmetrics, black (and numpy, jinja2).
-Run from the repository root: python benchmarks/lint_speed.py [--runs 10] [--torchinfo-runs 3]
+Run from the repository root: python benchmarks/lint_speed.py [--runs 30] [--torchinfo-runs 5]
 """
 
 from __future__ import annotations

@@ -24,3 +24,15 @@ def write(tmp_path):
         return str(path)
 
     return write
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the test: faster for tiny tensors, fair to the other test workers,
+    and as torchrun's workers run (OMP_NUM_THREADS=1)."""
+    import torch  # here, not at the top: tests of lint never import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

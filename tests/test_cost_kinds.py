@@ -147,12 +147,7 @@ def static_bytes(kind, args, ins, out, flow: Flow) -> int:
     return (total + saved.own) * BATCH + saved.fixed
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors, a shared machine
 
 
 @pytest.mark.parametrize("inside", [True, False], ids=["inside", "first"])

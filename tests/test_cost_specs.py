@@ -142,12 +142,7 @@ def assert_saved_close(figures: dict, what: str) -> None:
 MODELS = [(path, name) for path in SHIPPED for name in program(path).models]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors, a shared machine
 
 
 @pytest.mark.parametrize("path,name", MODELS, ids=[f"{p.stem}-{n}" for p, n in MODELS])

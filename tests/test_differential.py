@@ -190,13 +190,7 @@ def _show(result, text: str) -> str:
     return "\n".join(lines) + "\n--- spec ---\n" + text
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster, and the machine is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors, a shared machine
 
 
 # ---------------------------------------------------------------------------------------------

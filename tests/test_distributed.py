@@ -77,13 +77,7 @@ def assert_same_weights(a: Path, b: Path) -> None:
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """In-process runs as the workers run (OMP_NUM_THREADS=1): tiny tensors, a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors, a shared machine
 
 
 @pytest.fixture(scope="module")

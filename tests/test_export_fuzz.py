@@ -36,13 +36,7 @@ NAMED = {"E622", "E623"}  # these must name the layer
 MOST = 0.75  # of the specs that can be verified, at least this share exports and verifies
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster, and the machine is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors, a shared machine
 
 
 def drawn(count: int) -> list:
