@@ -68,8 +68,10 @@ def replay(chunks: list[bytes], cols: int, rows: int) -> tuple[list[str], int, i
     screen = pyte.HistoryScreen(cols, rows, history=100_000)
     stream = pyte.ByteStream(screen)
     most = seen = 0
-    for chunk in chunks:
-        stream.feed(chunk)
+    # the screen is looked at after each line break or carriage return, not after each read:
+    # how many writes one read gathers depends on how busy the machine is
+    for piece in re.split(rb"(?<=[\r\n])", b"".join(chunks)):
+        stream.feed(piece)
         bars = sum(bool(BAR.match(line)) for line in screen.display)
         most, seen = max(most, bars), seen + (bars > 0)
     return screen_lines(screen), most, seen
