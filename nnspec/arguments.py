@@ -65,6 +65,8 @@ def _compile_arguments(p) -> None:
     p.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of stdout")
     p.add_argument("--train", help="which train section (needed when the file has several)")
     p.add_argument("--force", action="store_true", help="overwrite OUT.py even if nnspec did not write it")
+    one = "the training program in one file (default with -o: OUT.py and the OUT_support.py it imports)"
+    p.add_argument("--one-file", action="store_true", help=one)
 
 
 def _run_arguments(p) -> None:
@@ -138,7 +140,7 @@ ARGUMENTS = {
     "lint": ("check specs: syntax, names, arguments, shapes, ML mistakes", _lint_arguments),
     "summary": ("per-layer table of output shapes, parameters, FLOPs and memory", _summary_arguments),
     "graph": ("draw a model: DOT or Mermaid, or SVG and PNG with Graphviz", _graph_arguments),
-    "compile": ("write the spec as one standalone PyTorch program", _compile_arguments),
+    "compile": ("write the spec as a standalone PyTorch program", _compile_arguments),
     "run": ("train straight from the spec (runs exactly the code compile writes)", _run_arguments),
     "predict": ("predictions of a checkpoint for new samples, as CSV", _predict_arguments),
     "evaluate": ("loss and metrics of a checkpoint on the test split", _evaluate_arguments),

@@ -215,9 +215,7 @@ def _pick_model(program, name: str | None):
 
 
 def cmd_compile(args) -> int:
-    from nnspec.compiler.codegen import Target, generate, generate_models
-    from nnspec.errors import UserError
-    from nnspec.files import GENERATED_MARK, taken, write_atomic
+    from nnspec.compiler.codegen import Target, generate, generate_models, generate_split, support_module
 
     result = _checked(args.file, _options(args))
     if result is None:
@@ -227,19 +225,33 @@ def cmd_compile(args) -> int:
     if train is False:
         return EXIT_USAGE
     output = args.output
-    if output and taken(output) and not args.force and not _generated(output, GENERATED_MARK):
-        raise UserError(f"{output} exists and was not written by nnspec; pass --force to overwrite it", "E612")
     script = os.path.basename(output) if output else f"{_stem(args.file)}.py"
+    folder = os.path.dirname(os.path.abspath(output)) if output else os.getcwd()
+    target = Target(script, folder, f"runs/{_stem(args.file)}")
     if train is None:
-        source = generate_models(program, script)
+        files = {output: generate_models(program, script)}
+    elif output and not args.one_file:
+        source, support = generate_split(program, train, target)
+        files = {os.path.join(os.path.dirname(output), support_module(script) + ".py"): support, output: source}
     else:
-        folder = os.path.dirname(os.path.abspath(output)) if output else os.getcwd()
-        source = generate(program, train, Target(script, folder, f"runs/{_stem(args.file)}"))
-    if output:
-        write_atomic(output, source)
-    else:
-        sys.stdout.write(source)
+        files = {output: generate(program, train, target)}
+    if not output:
+        sys.stdout.write(files[None])
+        return EXIT_OK
+    _write_generated(files, args.force)
     return EXIT_OK
+
+
+def _write_generated(files: dict, force: bool) -> None:
+    """Each file atomically, once none of them is a file nnspec did not write (unless --force)."""
+    from nnspec.errors import UserError
+    from nnspec.files import GENERATED_MARK, taken, write_atomic
+
+    for path in files:
+        if taken(path) and not force and not _generated(path, GENERATED_MARK):
+            raise UserError(f"{path} exists and was not written by nnspec; pass --force to overwrite it", "E612")
+    for path, text in files.items():
+        write_atomic(path, text)
 
 
 def _stem(path: str) -> str:

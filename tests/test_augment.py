@@ -19,7 +19,7 @@ from nnspec.kinds.augment import AUGMENTS
 from nnspec.kinds.base import Shape
 from nnspec.kinds.pysrc import call
 from nnspec.program.augment import AddNoise, Augmented
-from nnspec.program.batches import Batches
+from nnspec.program.minibatches import Batches
 from nnspec.runtime.execute import load_program
 
 DIGITS = Path(__file__).resolve().parent.parent / "examples" / "data" / "digits_png"
@@ -87,7 +87,7 @@ def _augmented(seed: int) -> Augmented:
     x = torch.rand(40, *IMAGES, generator=torch.Generator().manual_seed(1))
     y = torch.arange(40)
     chain = torch.nn.Sequential(*(built(n) for n in KINDS if n not in ("RandomResizedCrop", "RandomCrop")))
-    return Augmented(Batches(x, y, True, False, 0), chain, seed)
+    return Augmented(Batches(x, y, 8, True, False, 0), chain, seed)
 
 
 def test_the_same_seed_the_same_batches_and_the_global_generator_untouched():
@@ -110,7 +110,7 @@ def test_normalized_batches_are_augmented_as_pixels():
     }
     flip = kornia.augmentation.RandomHorizontalFlip(p=1.0)
     scaled = (x - stats["shift"]) / stats["scale"]
-    (out, _), *_ = Augmented(Batches(scaled, torch.arange(8), False, False, 0), flip, 0, stats).epoch(0)
+    (out, _), *_ = Augmented(Batches(scaled, torch.arange(8), 8, False, False, 0), flip, 0, stats).epoch(0)
     torch.testing.assert_close(out, scaled.flip(-1))
 
 

@@ -33,7 +33,7 @@ from PIL import Image
 from torch import nn
 
 from nnspec import cli
-from nnspec.compiler.codegen import Target, black_format, generate, generate_models
+from nnspec.compiler.codegen import Target, black_format, generate, generate_models, generate_split, support_module
 from nnspec.compiler.codegen.comments import comments_above
 from nnspec.compiler.pipeline import check_file
 from nnspec.compiler.schema import DATA, TRAIN
@@ -131,6 +131,23 @@ json.dump(sources, sys.stdout)
 @functools.cache
 def compiled(path: Path) -> str:
     return render(job_for(path))
+
+
+@functools.cache
+def compiled_files(path: Path) -> dict:
+    """What `nnspec compile -o` writes for the spec: file name -> text (a training program and
+    its support file; a models-only spec's one file)."""
+    job = job_for(path)
+    if job.train is None:
+        return {job.script: compiled(path)}
+    program = check_file(job.spec).program
+    source, support = generate_split(program, program.trains[job.train], Target(job.script, job.folder, job.out))
+    return {job.script: source, f"{support_module(job.script)}.py": support}
+
+
+def every_file(path: Path) -> list[tuple[str, str]]:
+    """(file name, text) of the spec's one-file program and of its two-file form."""
+    return [(job_for(path).script, compiled(path)), *(compiled_files(path).items())]
 
 
 @functools.cache
@@ -246,7 +263,7 @@ def starts_from_checkpoint(spec: Path) -> bool:
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory, background) -> Examples:
     """A copy of the checkout's examples/ and runs/ layout with every example's program next to
-    its spec (iris's written by the CLI, the others as compiled() gives them: black costs about
+    its spec (iris's written by the CLI, the others as compiled_files() gives them: black costs about
     a second per compile). With `python -S` from examples/, nnspec not importable: train_iris.py
     runs on its own into `run`, and RUN_IN_TURN runs every example for two epochs into
     ../runs/<stem>, as `nnspec run` from the repository root would; examples that start `from`
@@ -260,7 +277,8 @@ def examples(tmp_path_factory, background) -> Examples:
         if spec.stem == "iris":
             codes[spec.stem] = cli.main(["compile", str(folder / spec.name), "-o", str(script)])
         else:
-            script.write_text(compiled(spec), encoding="utf-8")
+            for name, text in compiled_files(spec).items():
+                (folder / name).write_text(text, encoding="utf-8")
             codes[spec.stem] = 0
     env, python, pool = standalone_env(), [sys.executable, "-S"], background.pool
     standalone = pool.submit(run, [*python, "train_iris.py", "--epochs", "1", "--out", "run"], folder, env)
@@ -284,11 +302,14 @@ def examples(tmp_path_factory, background) -> Examples:
 
 def test_cli_compiles_iris_for_another_folder(examples):
     assert examples.codes["iris"] == 0
-    written = (examples.folder / "train_iris.py").read_text(encoding="utf-8")
-    assert written.startswith(GENERATED_MARK)
+    written = {
+        name: (examples.folder / name).read_text(encoding="utf-8") for name in compiled_files(EXAMPLES / "iris.nn")
+    }
+    assert list(written) == ["train_iris.py", "train_iris_support.py"]
+    assert all(text.startswith(GENERATED_MARK) for text in written.values())
     # Written for a copy of examples/: the data path relative to it is the same, so the same bytes.
-    assert written == compiled(EXAMPLES / "iris.nn")
-    assert 'DATA_PATH = "data/iris.csv"' in written
+    assert written == compiled_files(EXAMPLES / "iris.nn")
+    assert 'DATA_PATH = "data/iris.csv"' in written["train_iris.py"]
 
 
 # --- every spec: the generated source -------------------------------------------------------
@@ -303,16 +324,16 @@ def test_deterministic(background, path):
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_black_stable(path):
-    source = compiled(path)
-    assert black_format(source) == source
+    for name, source in every_file(path):
+        assert black_format(source) == source, name
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_compiles_and_is_marked_generated(path):
-    source = compiled(path)
-    compile(source, job_for(path).script, "exec")
-    assert source.startswith(GENERATED_MARK)  # how `nnspec compile -o` recognises its own files
-    assert source.endswith("\n") and not source.endswith("\n\n")
+    for name, source in every_file(path):
+        compile(source, name, "exec")
+        assert source.startswith(GENERATED_MARK)  # how `nnspec compile -o` recognises its own files
+        assert source.endswith("\n") and not source.endswith("\n\n")
 
 
 class Collect(pyflakes.reporter.Reporter):
@@ -332,22 +353,25 @@ class Collect(pyflakes.reporter.Reporter):
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_pyflakes_clean(path):
-    reporter = Collect()
-    pyflakes.api.check(compiled(path), job_for(path).script, reporter)
-    assert reporter.messages == []
+    for name, source in every_file(path):
+        reporter = Collect()
+        pyflakes.api.check(source, name, reporter)
+        assert reporter.messages == [], name
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_imports_only_stdlib_and_runtime_dependencies(path):
+    files = dict(every_file(path))
     modules = set()
-    for node in ast.walk(ast.parse(compiled(path))):
+    for node in ast.walk(ast.parse("\n".join(files.values()))):
         if isinstance(node, ast.Import):
             modules |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             modules.add((node.module or "").split(".")[0])
     text = path.read_text(encoding="utf-8")
     allowed = RUNTIME_DEPENDENCIES | {m for m, used in OPTIONAL_DEPENDENCIES.items() if re.search(used, text, re.M)}
-    assert {m for m in modules if m not in sys.stdlib_module_names} <= allowed
+    own = {Path(name).stem for name in files}  # a program imports its support file
+    assert {m for m in modules if m not in sys.stdlib_module_names} - own <= allowed
 
 
 # --- every model: the generated classes against the summary ----------------------------------
@@ -442,22 +466,29 @@ def test_forward_gives_the_predicted_shapes(path, name):
 # --- golden files -----------------------------------------------------------------------------
 
 
+def golden_files(path: Path) -> dict:
+    """tests/golden/<stem>.py (and <stem>_support.py) by what `nnspec compile -o` writes."""
+    files = compiled_files(path)
+    script = job_for(path).script
+    return {GOLDEN / name.replace(Path(script).stem, path.stem, 1): text for name, text in files.items()}
+
+
 @pytest.mark.parametrize("path", GOLDEN_SPECS, ids=spec_id)
 def test_golden(path, request):
-    golden = GOLDEN / f"{path.stem}.py"
-    source = compiled(path).encode("utf-8")
-    if request.config.getoption("--update-golden"):
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_bytes(source)
-    assert golden.exists(), "write it with: pytest tests/test_codegen.py --update-golden"
-    if golden.read_bytes() != source:
-        diff = difflib.unified_diff(
-            golden.read_text().splitlines(True), compiled(path).splitlines(True), str(golden), "generated"
-        )
-        pytest.fail(
-            f"{golden.name} differs; if the change is intended: pytest tests/test_codegen.py --update-golden\n"
-            + "".join(list(diff)[:60])
-        )
+    for golden, text in golden_files(path).items():
+        source = text.encode("utf-8")
+        if request.config.getoption("--update-golden"):
+            golden.parent.mkdir(exist_ok=True)
+            golden.write_bytes(source)
+        assert golden.exists(), "write it with: pytest tests/test_codegen.py --update-golden"
+        if golden.read_bytes() != source:
+            diff = difflib.unified_diff(
+                golden.read_text().splitlines(True), text.splitlines(True), str(golden), "generated"
+            )
+            pytest.fail(
+                f"{golden.name} differs; if the change is intended: pytest tests/test_codegen.py --update-golden\n"
+                + "".join(list(diff)[:60])
+            )
 
 
 # --- the examples train, standalone ----------------------------------------------------------
@@ -849,7 +880,8 @@ def tiny(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("case", DATA_ERRORS)
-def test_data_error_exits_1_with_a_message(tiny, case, tmp_path, capsys):
+def test_data_error_exits_1_with_a_message(tiny, case, tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(tiny.parent))  # where `python train_tiny.py` finds its support file
     text, message = DATA_ERRORS[case]
     if text is not None:
         (tmp_path / "data").mkdir()
@@ -875,3 +907,31 @@ def test_data_error_exits_1_with_a_message(tiny, case, tmp_path, capsys):
 )
 def test_a_comment_that_would_overflow_its_line_goes_above_it(source, expected):
     assert comments_above(source) == expected
+
+
+def test_compile_writes_the_program_and_the_support_file_it_imports(tiny, tmp_path, capsys):
+    """-o: the program and <stem>_support.py beside it, which it imports by name; --one-file
+    and stdout: one file that imports nothing of its own."""
+    support = tiny.with_name("train_tiny_support.py")
+    program = tiny.read_text()
+    assert support.read_text().startswith(GENERATED_MARK)
+    assert "\nfrom train_tiny_support import (\n" in program and "class Batches" not in program
+    spec = str(tiny.with_name("tiny.nn"))
+    one = tmp_path / "one.py"
+    assert nnspec(capsys, "compile", spec, "-o", str(one), "--one-file")[0] == 0
+    code, out, _ = nnspec(capsys, "compile", spec)
+    assert code == 0
+    for text in (one.read_text(), out):
+        assert "_support import" not in text and "class Batches" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.py"]
+
+
+def test_refuses_to_overwrite_a_support_file_it_did_not_write(tiny, tmp_path, capsys):
+    spec = tiny.with_name("tiny.nn")
+    mine = tmp_path / "train_support.py"
+    mine.write_text("HELPERS = 1\n")
+    code, _, err = nnspec(capsys, "compile", str(spec), "-o", str(tmp_path / "train.py"))
+    assert code == 1 and "error[E612]" in err and "train_support.py" in err
+    assert mine.read_text() == "HELPERS = 1\n" and not (tmp_path / "train.py").exists()  # nothing written
+    assert nnspec(capsys, "compile", str(spec), "-o", str(tmp_path / "train.py"), "--force")[0] == 0
+    assert mine.read_text().startswith(GENERATED_MARK)

@@ -553,7 +553,7 @@ def forbidden_calls(tree: ast.AST) -> list[str]:
 
 def compiled_program(spec: pathlib.Path, out: pathlib.Path) -> str:
     with time_limit(60), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
-        code = main(["compile", str(spec), "-o", str(out), "--force"])
+        code = main(["compile", str(spec), "-o", str(out), "--force", "--one-file"])  # executed here as one module
     assert code == 0, err.getvalue()
     return out.read_text(encoding="utf-8")
 

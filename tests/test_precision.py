@@ -92,7 +92,7 @@ def test_fp16_scaler_state_resumes_exactly(tmp_path, capsys):
     float16 autocast and GradScaler("cpu") (this machine has no CUDA); 3 epochs equal 2 + 1."""
     spec = tmp_path / "fp16.nn"
     spec.write_text(SPEC + '    precision = "fp16"\n}\n')
-    assert run_cli(capsys, "compile", str(spec), "-o", str(tmp_path / "fp16.py"))[0] == 0
+    assert run_cli(capsys, "compile", str(spec), "-o", str(tmp_path / "fp16.py"), "--one-file")[0] == 0  # edited below
     text = (tmp_path / "fp16.py").read_text()
     assert text.count('GradScaler("cuda")') == 1 and text.count('if device.type != "cuda":') == 1
     text = text.replace('GradScaler("cuda")', 'GradScaler("cpu")').replace('if device.type != "cuda":', "if False:")

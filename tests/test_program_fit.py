@@ -10,9 +10,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nnspec.program import fit as fit_module  # noqa: E402
-from nnspec.program.batches import Batches  # noqa: E402
-from nnspec.program.data import Data  # noqa: E402
 from nnspec.program.fit import fit  # noqa: E402
+from nnspec.program.minibatches import Batches  # noqa: E402
+from nnspec.program.samples import Data  # noqa: E402
 
 
 class Recorded:
@@ -44,7 +44,7 @@ def problem(seed=0):
     y = (x[:, 0] > 0).long()
     splits = {"train": (x[:32], y[:32]), "val": (x[32:], y[32:])}
     data = Data(splits, ["0", "1"], None, None, 0, {"train": 0.8, "val": 0.2}, 40)
-    batches = {name: Batches(bx, by, name == "train", False, 0) for name, (bx, by) in splits.items()}
+    batches = {name: Batches(bx, by, 32, name == "train", False, 0) for name, (bx, by) in splits.items()}
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(0.5), torch.nn.Linear(8, 2))
     return model, batches, data

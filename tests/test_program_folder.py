@@ -11,14 +11,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nnspec.program import folder as folder_module  # noqa: E402
 from nnspec.program.errors import DataError  # noqa: E402
 from nnspec.program.folder import LOCK, MARK, RunFolder  # noqa: E402
+
+SPEC = {"epochs": 10, "lr": 0.001, "seed": 0}  # the spec's values, as arguments() gives them
 
 
 def options(out, resume=False, **given) -> argparse.Namespace:
     values = {"epochs": None, "lr": None, "seed": None, **given}
-    return argparse.Namespace(out=str(out), resume=resume, **values)
+    return argparse.Namespace(out=str(out), resume=resume, defaults=SPEC, **values)
 
 
 def refused(args) -> str:
@@ -32,7 +33,7 @@ def test_a_new_folder_is_made_marked_and_gets_the_spec_options(tmp_path):
     out = tmp_path / "run"
     with RunFolder(options(out)) as args:
         assert (out / MARK).is_file()
-        assert (args.epochs, args.lr, args.seed) == (folder_module.EPOCHS, folder_module.LR, folder_module.SEED)
+        assert (args.epochs, args.lr, args.seed) == (10, 0.001, 0)
     with RunFolder(options(tmp_path / "given", epochs=3)) as args:
         assert args.epochs == 3
 

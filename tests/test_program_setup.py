@@ -1,4 +1,4 @@
-"""nnspec/program/setup.py and contract.py directly: options, devices, the split contract."""
+"""nnspec/program/setup.py, console.py and contract.py directly: options, devices, the split contract."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nnspec.program import setup  # noqa: E402
+from nnspec.program import console, setup  # noqa: E402
 from nnspec.program.contract import Facts, class_problem, split_counts, split_problem  # noqa: E402
 from nnspec.program.errors import DataError  # noqa: E402
 
@@ -14,6 +14,7 @@ from nnspec.program.errors import DataError  # noqa: E402
 def test_options_default_to_none_so_that_resume_can_fill_them():
     args = setup.arguments([])
     assert (args.epochs, args.lr, args.seed, args.resume) == (None, None, None, False)
+    assert args.defaults == {"epochs": setup.EPOCHS, "lr": setup.LR, "seed": setup.SEED}  # for RunFolder
     assert setup.arguments(["--overfit-batch"]).epochs == max(setup.EPOCHS, setup.OVERFIT_EPOCHS)
     assert setup.arguments(["--epochs", "3", "--lr", "0.1", "--seed", "7"]).epochs == 3
 
@@ -29,10 +30,10 @@ def test_out_of_range_options_are_usage_errors(argv, capsys):
 
 
 def test_devices():
-    assert setup.pick_device("cpu").type == "cpu"
-    assert setup.pick_device("auto").type in ("cpu", "cuda", "mps")
+    assert console.pick_device("cpu").type == "cpu"
+    assert console.pick_device("auto").type in ("cpu", "cuda", "mps")
     with pytest.raises(DataError) as raised:
-        setup.pick_device("tpu")
+        console.pick_device("tpu")
     assert raised.value.code == "E607"
 
 

@@ -1,4 +1,5 @@
-"""Checkpoints and metrics.csv written so that a kill never leaves a torn file; every RNG state."""
+"""Checkpoints and metrics.csv written so that a kill never leaves a torn file; every RNG state;
+a run's state loaded back to resume it."""
 
 import csv
 import os
@@ -7,8 +8,12 @@ import random
 import numpy as np
 import torch
 
-from nnspec.program.distributed import barrier, rank
+from nnspec.program.distributed import barrier, own_state, rank
 from nnspec.program.errors import DataError
+
+# Settings: each program writes the spec's values here.
+SCHEDULER_STEPS = None  # "batch", "epoch" or "metric"; None: no scheduler
+PRECISION = "32"  # "fp16": gradients scaled (CUDA)
 
 # What makes a file an nnspec checkpoint: these keys, the model's tensors under "model".
 CHECKPOINT_KEYS = ("model", "classes", "normalization", "data")
@@ -128,3 +133,20 @@ def write_metrics(path, rows):
         writer.writerows(rows)
 
     write_file(path, write, "w")
+
+
+def resumed(last, model, optimizer, data, *, scheduler=None, scaler=None):
+    """The training state of `last`, loaded into the model, optimizer and scheduler."""
+    checkpoint = load_checkpoint(last)
+    if checkpoint["data"]["samples"] != data.samples:
+        trained = checkpoint["data"]["samples"]
+        message = f"{last} was trained on {trained} samples; the data now holds {data.samples}"
+        raise DataError("E606", message)
+    load_weights(model, checkpoint, last)
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    if SCHEDULER_STEPS is not None and scheduler is not None:
+        scheduler.load_state_dict(checkpoint["scheduler"])
+    if PRECISION == "fp16":
+        scaler.load_state_dict(checkpoint["scaler"])
+    set_rng_state(own_state(checkpoint["rng"], last))
+    return checkpoint["state"]

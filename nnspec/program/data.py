@@ -4,7 +4,6 @@ import torch
 from torch import nn
 
 from nnspec.program.contract import (
-    Facts,
     binary_problem,
     class_problem,
     declared_problem,
@@ -12,10 +11,10 @@ from nnspec.program.contract import (
     real_problem,
     split_counts,
     split_problem,
-    text_facts,
 )
 from nnspec.program.errors import DataError
-from nnspec.program.sources.table import label_order, number
+from nnspec.program.samples import Data
+from nnspec.program.targets import class_indices, facts, numbers, numeric
 
 # Settings: each program writes the spec's values here.
 SPLIT = {"train": 0.8, "val": 0.2}
@@ -31,24 +30,6 @@ BATCH_SIZE = 32
 DROP_LAST = False
 # the model has batch norm over (N, C): a batch of 1 cannot train it
 BATCH_STATISTICS = False
-
-
-class Data:
-    """The splits {name: (x, y)} and what checkpoints keep to read new data the same way."""
-
-    def __init__(self, splits, classes, stats, columns, seed, fractions, samples):
-        self.splits, self.classes, self.stats = splits, classes, stats
-        self.columns, self.seed = columns, seed
-        self.fractions, self.samples = fractions, samples
-
-    def record(self):
-        """What a checkpoint keeps to read data as this run did: plain values and tensors."""
-        return {
-            "columns": self.columns,
-            "seed": self.seed,
-            "split": dict(self.fractions),
-            "samples": self.samples,
-        }
 
 
 def prepare_data(samples, seed, fractions=None):
@@ -97,58 +78,14 @@ def encode_targets(labels, where):
         raise DataError(problem[0], f"{where}: {problem[1]}")
     if TARGETS == "real":
         return numbers(labels).float().reshape(len(labels), *OUTPUT_SHAPE), None
-    if TARGETS == "binary" and (not isinstance(labels, list) or _numeric(labels)):
+    if TARGETS == "binary" and (not isinstance(labels, list) or numeric(labels)):
         return numbers(labels).float().reshape(len(labels), *OUTPUT_SHAPE), ["0", "1"]
-    y, classes = class_indices(labels)
+    y, classes = class_indices(labels, OUTPUT_SHAPE[-1])
     if TARGETS == "index":
         return y, classes
     if TARGETS == "one_hot":
         return nn.functional.one_hot(y, len(classes)).float(), classes
     return y.float().reshape(len(y), *OUTPUT_SHAPE), classes
-
-
-def facts(labels):
-    """What the targets hold, as the contract describes them."""
-    if isinstance(labels, list):
-        return text_facts(labels)
-    if labels.is_floating_point() and not torch.isfinite(labels).all():
-        raise DataError("E511", "the targets hold NaN or infinite values")
-    values = torch.unique(labels).tolist()
-    return Facts(_kind(labels), values, len(values), tuple(labels.shape[1:]))
-
-
-def _kind(labels):
-    integral = not labels.is_floating_point() or torch.equal(labels, labels.round())
-    return "integers" if integral else "reals"
-
-
-def _numeric(labels):
-    return isinstance(labels, list) and all(
-        isinstance(number(label), float) for label in labels
-    )
-
-
-def numbers(labels):
-    """Targets as numbers: a tensor as it is, text labels parsed (their cells were checked)."""
-    if isinstance(labels, list):
-        return torch.tensor([number(label) for label in labels], dtype=torch.float64)
-    return labels
-
-
-def class_indices(labels):
-    """(class index per sample, class names): text labels in label order, numbers as they are;
-    one name per output score (an unused score is named by its index)."""
-    if isinstance(labels, list):
-        names = sorted(set(labels), key=label_order)
-        index = {name: i for i, name in enumerate(names)}
-        y = torch.tensor([index[label] for label in labels])
-    elif len(OUTPUT_SHAPE) > 1:  # a label per position, as the contract checked
-        y = labels.long()
-        names = [str(i) for i in range(int(y.max()) + 1)]
-    else:
-        y = labels.reshape(len(labels)).long()
-        names = [str(i) for i in range(int(y.max()) + 1)]
-    return y, names + [str(i) for i in range(len(names), OUTPUT_SHAPE[-1])]
 
 
 def split(x, y, seed, fractions, where):

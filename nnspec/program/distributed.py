@@ -16,8 +16,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from nnspec.program.console import pick_device
 from nnspec.program.errors import DataError
-from nnspec.program.setup import pick_device
 
 # Settings: each program writes the spec's values here.
 SYNC_BATCHNORM = False

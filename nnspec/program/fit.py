@@ -9,19 +9,18 @@ import torch
 from nnspec.program.checkpoints import (
     load_checkpoint,
     load_weights,
+    resumed,
     rng_state,
     save_checkpoint,
-    set_rng_state,
     write_file,
     write_metrics,
 )
 from nnspec.program.distributed import (
     check_ranks,
-    own_state,
     rank_states,
     training_model,
 )
-from nnspec.program.errors import DataError, NonFiniteLoss
+from nnspec.program.errors import NonFiniteLoss
 from nnspec.program.loop import evaluate, train_epoch
 
 # Settings: each program writes the spec's values here.
@@ -152,23 +151,6 @@ def keep(row, state, model, optimizer, data, out, *, scheduler=None, scaler=None
         save_checkpoint(os.path.join(out, "best.pt"), checkpoint)
     save_checkpoint(os.path.join(out, "last.pt"), checkpoint)
     write_metrics(os.path.join(out, "metrics.csv"), state["rows"])
-
-
-def resumed(last, model, optimizer, data, *, scheduler=None, scaler=None):
-    """The training state of `last`, loaded into the model, optimizer and scheduler."""
-    checkpoint = load_checkpoint(last)
-    if checkpoint["data"]["samples"] != data.samples:
-        trained = checkpoint["data"]["samples"]
-        message = f"{last} was trained on {trained} samples; the data now holds {data.samples}"
-        raise DataError("E606", message)
-    load_weights(model, checkpoint, last)
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    if SCHEDULER_STEPS is not None and scheduler is not None:
-        scheduler.load_state_dict(checkpoint["scheduler"])
-    if PRECISION == "fp16":
-        scaler.load_state_dict(checkpoint["scaler"])
-    set_rng_state(own_state(checkpoint["rng"], last))
-    return checkpoint["state"]
 
 
 def test(model, batches, loss_fn, out, report, *, metrics=None):

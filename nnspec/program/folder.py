@@ -9,9 +9,6 @@ from nnspec.program.distributed import rank
 from nnspec.program.errors import DataError
 
 # Settings: each program writes the spec's values here.
-EPOCHS = 10
-LR = 0.001
-SEED = 0
 SCHEDULER_STEPS = None  # "batch": a per-batch schedule has a fixed length
 
 MARK = ".nnspec-run"  # written into every run folder nnspec makes
@@ -30,7 +27,8 @@ _HELD = {}  # folder -> [open lock file, users]: one process takes a folder's lo
 
 
 class RunFolder:
-    """`with RunFolder(args):` the folder is this run's; `args` gets the resumed run's options."""
+    """`with RunFolder(args):` the folder is this run's; `args` gets the resumed run's options
+    and, for the others still unset, `args.defaults` (the spec's)."""
 
     def __init__(self, args):
         self.args, self.out = args, os.path.abspath(args.out)
@@ -40,7 +38,7 @@ class RunFolder:
             _resumed_options(self.args)
         if rank() == 0:  # under torchrun the others only read the folder
             _claim(self.out, self.args.resume)
-        for name, default in (("epochs", EPOCHS), ("lr", LR), ("seed", SEED)):
+        for name, default in self.args.defaults.items():
             if getattr(self.args, name) is None:
                 setattr(self.args, name, default)
         return self.args

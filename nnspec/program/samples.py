@@ -29,3 +29,21 @@ def data_file(root, path):
         message = "not a regular file or folder (pipes and devices are not read)"
         raise DataError("E501", f"{full}: {message}")
     return full
+
+
+class Data:
+    """The splits {name: (x, y)} and what checkpoints keep to read new data the same way."""
+
+    def __init__(self, splits, classes, stats, columns, seed, fractions, samples):
+        self.splits, self.classes, self.stats = splits, classes, stats
+        self.columns, self.seed = columns, seed
+        self.fractions, self.samples = fractions, samples
+
+    def record(self):
+        """What a checkpoint keeps to read data as this run did: plain values and tensors."""
+        return {
+            "columns": self.columns,
+            "seed": self.seed,
+            "split": dict(self.fractions),
+            "samples": self.samples,
+        }

@@ -38,7 +38,7 @@ class Outcome:
 def run_search(program: Program, search: Settings, out: str, say) -> list[Outcome]:
     """Run every trial into out/trial_<n>; write out/search.csv and copy the best best.pt."""
     train = pick(search, "train", program.trains)
-    with RunFolder(SimpleNamespace(out=out, resume=False, epochs=None, lr=None, seed=None)):
+    with RunFolder(SimpleNamespace(out=out, resume=False, defaults={})):
         if os.path.exists(os.path.join(out, "search.csv")):
             raise RunError(f"{out} already holds a search; pass --out for a new one", "E604")
         return _search(program, search, train, out, say)

@@ -2,25 +2,53 @@
 """Train DigitsCNN on data `digits`. Run `python train_digits_folders.py --help` for the options."""
 
 import argparse
-import csv
-import ctypes
-import datetime
 import fnmatch
 import json
 import math
 import os
-import random
-import signal
 import sys
 
-import numpy as np
 import torch
-import torch.distributed as dist
 import torchmetrics
-from PIL import Image
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Sampler, StackDataset
+
+# train_digits_folders_support.py is written beside this file by the same compile: the library it uses
+from train_digits_folders_support import (
+    Data,
+    DataError,
+    Metrics,
+    NonFiniteLoss,
+    PrintReport,
+    Processes,
+    RunFolder,
+    all_sum,
+    check_ranks,
+    class_indices,
+    class_problem,
+    data_file,
+    facts,
+    input_problem,
+    learning_rate,
+    load_checkpoint,
+    load_weights,
+    open_images,
+    positive,
+    rank_part,
+    rank_states,
+    resumed,
+    rng_state,
+    same_buffers,
+    save_checkpoint,
+    seed_everything,
+    seed_option,
+    share,
+    split_counts,
+    split_problem,
+    training_model,
+    write_file,
+    write_metrics,
+)
 
 # Settings from digits_folders.nn; the command line overrides EPOCHS, LR, SEED, DEVICE and OUT.
 DATA_PATH = "data/digits_png"  # digits_folders.nn:4
@@ -107,330 +135,6 @@ def init_rules():
     ]
 
 
-class DataError(ValueError):
-    """A problem with the data, a file or a checkpoint, found before the first training step."""
-
-    def __init__(self, code, message=None):
-        if message is None:
-            # A DataLoader worker's error, rebuilt from the last line of its traceback's
-            # text: "module.DataError: E501 path: why".
-            last = code.rstrip().rpartition("\n")[2]
-            code, _, message = last.rpartition("DataError: ")[2].partition(" ")
-        super().__init__(f"{code} {message}" if code else message)
-        self.code, self.message = code, message
-
-    # raised in a DataLoader worker, it is pickled back to the main process
-    def __reduce__(self):
-        return type(self), (self.code, self.message)
-
-
-class NonFiniteLoss(RuntimeError):
-    """The loss became NaN or infinite; training stops and keeps the last good checkpoint."""
-
-
-SHOWN_VALUES = 5  # example values in a message
-
-
-class Facts:
-    """What targets hold: `kind` is "text", "integers" or "reals"; `values` the sorted distinct
-    values (None when unknown); `count` how many distinct (None: unknown); `shape` one sample's
-    target shape (() for one value per sample); `named`: labels written as text (a CSV column),
-    which class losses take as class names even when they are numbers."""
-
-    def __init__(self, kind, values, count, shape, named=False):
-        self.kind, self.values, self.count = kind, values, count
-        self.shape, self.named = tuple(shape), named or kind == "text"
-
-
-def text_facts(labels):
-    """Facts of labels written as text (a CSV column, folder names): class names, or numbers."""
-    names = sorted(set(labels), key=label_order)
-    values = [number(name) for name in names]
-    if not all(isinstance(v, float) for v in values):
-        return Facts("text", names, len(names), ())
-    kind = "integers" if all(v.is_integer() for v in values) else "reals"
-    return Facts(kind, sorted(values), len(names), (), named=True)
-
-
-def class_problem(facts, output):
-    """Class targets: one label per sample, or one per position when the output scores the
-    classes at each (an output (T, C) takes targets (T,)); no more classes than it scores.
-    """
-    classes, positions = output[-1], tuple(output[:-1])
-    if facts.kind == "reals":
-        return (
-            "E516",
-            f"the targets are real values ({_shown(facts)}), not class labels",
-        )
-    if positions and not _same_dims(facts.shape, positions):
-        return (
-            "E517",
-            f"class targets of shape {facts.shape} per sample; the output scores classes"
-            f" at {_dims(positions)} positions: one label per position is expected",
-        )
-    if not positions and facts.shape not in ((), (1,)):
-        return (
-            "E517",
-            f"class targets of shape {facts.shape} per sample: one class label per sample is expected",
-        )
-    if facts.named:
-        if facts.count is not None and facts.count > classes:
-            return (
-                "E517",
-                f"the targets hold {facts.count} classes ({_shown(facts)}), the output scores only {classes}",
-            )
-    elif facts.values:
-        low, high = facts.values[0], facts.values[-1]
-        if low < 0 or high >= classes:
-            label = high if high >= classes else low
-            return (
-                "E517",
-                f"class label {_number(label)} is outside the {classes} classes the model's output scores",
-            )
-    return None
-
-
-def _same_dims(shape, dims):
-    """A symbolic dim (a name) stands for any size."""
-    return len(shape) == len(dims) and all(
-        not isinstance(d, int) or d == s for d, s in zip(dims, shape)
-    )
-
-
-def _dims(shape):
-    return (
-        "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-    )
-
-
-def _number(value):
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _shown(facts):
-    return _listed(facts.values) if facts.values else f"{facts.count} distinct values"
-
-
-def _listed(values):
-    more = len(values) - SHOWN_VALUES
-    shown = ", ".join(str(_number(v)) for v in values[:SHOWN_VALUES])
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def split_counts(samples, fractions):
-    """Samples per split in the order train, val, test; the last split of a fraction above 0
-    takes what rounding leaves (a split of fraction 0 gets none)."""
-    names = [name for name in ("train", "val", "test") if name in fractions]
-    last = max(i for i, name in enumerate(names) if fractions[name] > 0)
-    counts = {}
-    for i, name in enumerate(names):
-        share = round(fractions[name] * samples)
-        counts[name] = samples - sum(counts.values()) if i == last else share
-    return counts
-
-
-def split_problem(counts, batch_size, drop_last, batch_statistics):
-    """(code, message, the data key to change) when a split is too small to train or evaluate
-    on; else None."""
-    if any(count <= 0 for count in counts.values()):
-        empty = next(name for name, count in counts.items() if count <= 0)
-        listed = ", ".join(f"{name} {count}" for name, count in counts.items())
-        return "E513", f"the {empty} split gets no samples ({listed})", "split"
-    train = counts["train"]
-    if drop_last and train < batch_size:
-        message = f"the training split has {train} samples, fewer than one batch of {batch_size} (drop_last)"
-        return "E513", message, "batch_size"
-    if batch_statistics and (
-        batch_size == 1 or not drop_last and train % batch_size == 1
-    ):
-        message = f"the last training batch holds 1 sample ({train} samples, batches of {batch_size}): "
-        message += "batch norm cannot take the statistics of one sample"
-        return "E513", message, "batch_size"
-    return None
-
-
-def input_problem(features, dtype, shape, input_dtype):
-    """Samples of per-sample `features` shape and kind of values `dtype` ("integers", "reals")
-    against a model input of `shape` and `input_dtype`."""
-    fits = len(features) == len(shape)
-    if not fits or any(isinstance(d, int) and d != f for d, f in zip(shape, features)):
-        dims = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-        message = f"samples of shape {tuple(features)}, the model input expects {dims}"
-        return "E503", message
-    if input_dtype == "long" and dtype != "integers":
-        message = "the samples hold real values; the model input is `long`"
-        return "E503", message + " (integer indices)"
-    return None
-
-
-def physical_memory():
-    """Bytes of memory this machine has; None where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def memory_problem(samples, shape, where, memory=None):
-    """E613: samples of `shape` held in memory as float32 (with int64 targets) need more than
-    the machine has. Checked before anything is allocated."""
-    memory = physical_memory() if memory is None else memory
-    needed = samples * (4 * math.prod(shape) + 8)
-    if memory is None or needed <= memory:
-        return None
-    held = f"{samples:,} samples of {list(shape)} take {_gigabytes(needed)} in memory"
-    return "E613", f"{where}: {held}; this machine has {_gigabytes(memory)}"
-
-
-def _gigabytes(n):
-    return f"{n / 1e9:,.1f} GB"
-
-
-class Samples:
-    """Features (N, ...) in the source's own dtype (a tensor, or a dataset read sample by sample
-    when streamed), raw labels (a list of text or a tensor; None when the source has none), where
-    they come from, the feature columns by name and the columns left unused (None for sources
-    without named columns), and the classes' names when the source knows them (a text's
-    characters)."""
-
-    def __init__(self, x, labels, where, columns=None, unused=None, classes=None):
-        self.x, self.labels, self.where = x, labels, where
-        self.columns, self.unused, self.classes = columns, unused, classes
-
-    def __len__(self):
-        return len(self.x)
-
-
-def data_file(root, path):
-    """`path` under `root`, once it is a file or folder to read (a pipe or device never ends)."""
-    full = os.path.normpath(os.path.join(root, path))
-    if not os.path.exists(full):
-        raise DataError("E501", f"{full}: no such file or folder")
-    if not (os.path.isfile(full) or os.path.isdir(full)):
-        message = "not a regular file or folder (pipes and devices are not read)"
-        raise DataError("E501", f"{full}: {message}")
-    return full
-
-
-def number(text):
-    """A float, or why the cell is not one."""
-    if text == "":
-        return "missing value"
-    try:
-        value = float(text)
-    except ValueError:
-        return f"not numeric ({text!r})"
-    if not math.isfinite(value) or abs(value) > 3.0e38:
-        return f"{text!r} is not a finite float32"
-    return value
-
-
-def label_order(label):
-    """A total order on labels: numbers by value, then text; equal numbers by their text."""
-    value = number(label.strip())
-    return (0, value, label) if isinstance(value, float) else (1, 0.0, label)
-
-
-EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
-
-
-def class_images(path):
-    """{class name: sorted image paths} for each subfolder holding at least one image."""
-    try:
-        names = sorted(
-            d for d in os.listdir(path) if os.path.isdir(os.path.join(path, d))
-        )
-        found = {name: _images(os.path.join(path, name)) for name in names}
-    except NotADirectoryError:
-        raise DataError("E501", f"{path}: not a folder of class folders") from None
-    except OSError as e:
-        raise DataError("E501", f"{path}: cannot read it ({e.strerror or e})") from None
-    found = {name: files for name, files in found.items() if files}
-    if not found:
-        message = f"{path}: no class folder holds images ({', '.join(EXTENSIONS)})"
-        raise DataError("E504", message)
-    return found
-
-
-def _images(folder):
-    return [
-        os.path.join(folder, f)
-        for f in sorted(os.listdir(folder))
-        if f.lower().endswith(EXTENSIONS)
-    ]
-
-
-class ImageFolder:
-    """The images of `path`, each read when asked for: a dataset for DataLoader workers.
-
-    `labels` are the class folder names, known without reading any image.
-    """
-
-    def __init__(self, path, size, grayscale=False, crop=None):
-        self.files, self.labels = [], []
-        for name, files in class_images(path).items():
-            self.files += files
-            self.labels += [name] * len(files)
-        self.mode = "L" if grayscale else "RGB"
-        self.size = size  # resized to, then `crop` (height, width) cut from the centre
-        self.height, self.width = crop or size
-
-    def __len__(self):
-        return len(self.files)
-
-    def __getitem__(self, i):
-        """Image i resized to `size`, center-cropped, scaled to [0, 1]: (C, H, W)."""
-        try:
-            with Image.open(self.files[i]) as image:
-                image = image.convert(self.mode).resize((self.size[1], self.size[0]))
-                image = image.crop(center_box(self.size, (self.height, self.width)))
-                data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-        except (OSError, ValueError, Image.DecompressionBombError) as e:
-            message = f"{self.files[i]}: cannot read the image ({e})"
-            raise DataError("E501", message) from None
-        channels = 1 if self.mode == "L" else 3
-        return (
-            data.view(self.height, self.width, channels).permute(2, 0, 1).float()
-            / 255.0
-        )
-
-
-def center_box(size, crop):
-    """(left, top, right, bottom) of a (height, width) `crop` in the middle of `size`,
-    rounded as torchvision's CenterCrop rounds it."""
-    top = int(round((size[0] - crop[0]) / 2.0))
-    left = int(round((size[1] - crop[1]) / 2.0))
-    return left, top, left + crop[1], top + crop[0]
-
-
-def open_images(path, size, grayscale=False, crop=None):
-    """The images as a dataset, each read when a batch needs it."""
-    images = ImageFolder(path, size, grayscale, crop)
-    channels = 1 if grayscale else 3
-    problem = memory_problem(len(images), (channels, images.height, images.width), path)
-    if problem:
-        raise DataError(*problem)
-    return Samples(images, images.labels, path)
-
-
-class Data:
-    """The splits {name: (x, y)} and what checkpoints keep to read new data the same way."""
-
-    def __init__(self, splits, classes, stats, columns, seed, fractions, samples):
-        self.splits, self.classes, self.stats = splits, classes, stats
-        self.columns, self.seed = columns, seed
-        self.fractions, self.samples = fractions, samples
-
-    def record(self):
-        """What a checkpoint keeps to read data as this run did: plain values and tensors."""
-        return {
-            "columns": self.columns,
-            "seed": self.seed,
-            "split": dict(self.fractions),
-            "samples": self.samples,
-        }
-
-
 def model_input(x, where):
     """Features in the dtype the model takes, once their shape and values fit its input."""
     integral = not x.is_floating_point() or bool(torch.equal(x, x.round()))
@@ -451,36 +155,8 @@ def encode_targets(labels, where):
     problem = class_problem(found, OUTPUT_SHAPE)
     if problem:
         raise DataError(problem[0], f"{where}: {problem[1]}")
-    y, classes = class_indices(labels)
+    y, classes = class_indices(labels, OUTPUT_SHAPE[-1])
     return y, classes
-
-
-def facts(labels):
-    """What the targets hold, as the contract describes them."""
-    if isinstance(labels, list):
-        return text_facts(labels)
-    if labels.is_floating_point() and not torch.isfinite(labels).all():
-        raise DataError("E511", "the targets hold NaN or infinite values")
-    values = torch.unique(labels).tolist()
-    return Facts(_kind(labels), values, len(values), tuple(labels.shape[1:]))
-
-
-def _kind(labels):
-    integral = not labels.is_floating_point() or torch.equal(labels, labels.round())
-    return "integers" if integral else "reals"
-
-
-def class_indices(labels):
-    """(class index per sample, class names): text labels in label order, numbers as they are;
-    one name per output score (an unused score is named by its index)."""
-    if isinstance(labels, list):
-        names = sorted(set(labels), key=label_order)
-        index = {name: i for i, name in enumerate(names)}
-        y = torch.tensor([index[label] for label in labels])
-    else:
-        y = labels.reshape(len(labels)).long()
-        names = [str(i) for i in range(int(y.max()) + 1)]
-    return y, names + [str(i) for i in range(len(names), OUTPUT_SHAPE[-1])]
 
 
 def split(x, y, seed, fractions, where):
@@ -501,127 +177,6 @@ def split(x, y, seed, fractions, where):
 def scaled(x, stats):
     """x = (x - shift) / scale: the mean and deviation (or minimum and range) of the training split."""
     return (x - stats["shift"]) / stats["scale"]
-
-
-# A collective that waits longer (a rank died or hangs) is an error, not a hang.
-TIMEOUT = 300
-
-
-class Processes:
-    """`with Processes(args) as device:` this process's device; under torchrun it joins the
-    process group first (nccl on CUDA, gloo otherwise) and leaves it at the end."""
-
-    def __init__(self, args):
-        self.args = args
-
-    def __enter__(self):
-        device = pick_device(self.args.device)
-        if "WORLD_SIZE" not in os.environ:
-            return device
-        die_with_launcher()
-        if device.type == "cuda":
-            device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
-            torch.cuda.set_device(device)
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        timeout = datetime.timedelta(seconds=TIMEOUT)
-        dist.init_process_group(backend, timeout=timeout)
-        # torchrun restarted the workers after one failed: go on from the last checkpoint
-        restarts = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
-        if restarts and os.path.exists(os.path.join(self.args.out, "last.pt")):
-            self.args.resume = True
-        return device
-
-    def __exit__(self, *exc):
-        if dist.is_initialized():
-            dist.destroy_process_group()
-
-
-def die_with_launcher():
-    """Linux: a worker whose torchrun is killed (kill -9) stops too; it would train on alone."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def rank():
-    return dist.get_rank() if dist.is_initialized() else 0
-
-
-def world():
-    return dist.get_world_size() if dist.is_initialized() else 1
-
-
-def barrier():
-    if dist.is_initialized():
-        dist.barrier()
-
-
-def rank_part(start, stop):
-    """This rank's contiguous part of positions start..stop-1 (parts differ by one at most)."""
-    n, r, w = stop - start, rank(), world()
-    return slice(start + r * n // w, start + (r + 1) * n // w)
-
-
-def share(samples, batch):
-    """The weight of this rank's mean loss over `samples` of a `batch`: DDP averages the
-    ranks' gradients, and so makes the gradient of the whole batch's mean loss."""
-    return samples * world() / batch
-
-
-def all_sum(*values):
-    """Sums over the ranks, as float64 tensors (in one process, the values themselves)."""
-    if not dist.is_initialized():
-        return values
-    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
-    summed = torch.tensor(
-        [float(v) for v in values], dtype=torch.float64, device=device
-    )
-    dist.all_reduce(summed)
-    return tuple(summed)
-
-
-def same_buffers(model):
-    """Rank 0's batch-norm statistics on every rank (each rank's last step updated its own):
-    every rank evaluates the model rank 0 saves."""
-    if dist.is_initialized():
-        for buffer in model.buffers():
-            dist.broadcast(buffer, 0)
-
-
-def check_ranks(batches):
-    """Every rank takes part of every training batch, so each needs a sample of the smallest."""
-    smallest = batches.size(len(batches) - 1) if len(batches) else 0
-    if world() > max(smallest, 1):  # one process without a batch is E513, found before
-        message = f"{world()} processes share each training batch, but the smallest"
-        fix = "use fewer processes, a larger batch_size or drop_last = true"
-        raise DataError("E631", f"{message} holds {smallest} samples; {fix}")
-
-
-def rank_states(state):
-    """Every rank's `state` (its RNG's), rank by rank; one process's own state."""
-    if not dist.is_initialized():
-        return state
-    states = [None] * world()
-    dist.all_gather_object(states, state)
-    return states
-
-
-def own_state(saved, path):
-    """This rank's state of those rank_states gave, for as many processes as were saved."""
-    saved_world = len(saved) if isinstance(saved, list) else 1
-    if saved_world != world():
-        message = f"{path} was written by {saved_world} processes, not {world()}"
-        raise DataError("E633", f"{message}; resume with as many (--nproc)")
-    return saved[rank()] if isinstance(saved, list) else saved
-
-
-def training_model(model, report):
-    """What train_epoch calls: the model, at its precision, compiled if the spec says so, and
-    under torchrun in DistributedDataParallel (gradients averaged over the ranks)."""
-    trained = model
-    if dist.is_initialized():
-        trained = DistributedDataParallel(trained)  # rank 0's weights on every rank
-        torch.manual_seed(torch.initial_seed() + rank())  # dropout masks of their own
-    return trained
 
 
 def prepare_streamed(samples, seed, fractions=None):
@@ -795,164 +350,6 @@ def evaluate(model, batches, loss_fn, *, metrics=None):
     return (total / count).item(), metrics.compute()
 
 
-class Metrics:
-    """torchmetrics fed in chunks of about 8k samples: one update per chunk, not per batch."""
-
-    CHUNK = 8192
-
-    def __init__(self, metrics, device):
-        self.metrics = {name: metric.to(device) for name, metric in metrics.items()}
-        self.outs, self.ys, self.count = [], [], 0
-
-    def add(self, out, y):
-        self.outs.append(out.detach())
-        self.ys.append(y)
-        self.count += len(y)
-        if self.count >= self.CHUNK:
-            self.flush()
-
-    def flush(self):
-        if self.outs:
-            preds, target = metric_inputs(torch.cat(self.outs), torch.cat(self.ys))
-            for metric in self.metrics.values():
-                metric.update(preds, target)
-        self.outs, self.ys, self.count = [], [], 0
-
-    def compute(self):
-        """Values over everything added since the last call, then a fresh start."""
-        self.flush()
-        values = {}
-        for name, metric in self.metrics.items():
-            values[name] = metric.compute().item()
-            metric.reset()
-        return values
-
-
-def metric_inputs(out, y):
-    """Predictions and targets in the form torchmetrics expects."""
-    return out, y
-
-
-# What makes a file an nnspec checkpoint: these keys, the model's tensors under "model".
-CHECKPOINT_KEYS = ("model", "classes", "normalization", "data")
-
-
-def write_file(path, write, mode="wb"):
-    """`write(f)` into `path` by rank 0 alone; the others wait until it is written."""
-    if rank() == 0:
-        write_whole(path, write, mode)
-    barrier()
-
-
-def write_whole(path, write, mode="wb"):
-    """`write(f)` into a file beside `path`, fsynced, then renamed over it: a kill or a full disk
-    leaves the old file whole and, but for a kill, no temporary file."""
-    tmp = f"{path}.tmp"
-    try:
-        with open(tmp, mode, **({} if "b" in mode else {"newline": ""})) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    # the folder's entry too, so that the rename itself survives a power cut
-    folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
-def save_checkpoint(path, state):
-    def save(f):
-        try:
-            torch.save(state, f)
-        except RuntimeError as e:  # torch.save hides a full disk behind its zip error
-            if isinstance(e.__context__, OSError):
-                raise e.__context__ from None
-            raise
-
-    write_file(path, save)
-
-
-def load_checkpoint(path):
-    """A checkpoint nnspec wrote, loaded without unpickling code; anything else is an error."""
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise DataError("E501", f"{path}: no such checkpoint") from None
-    except Exception as e:  # truncated, corrupt or not a checkpoint
-        message = f"{path}: not a checkpoint that loads safely ({type(e).__name__})"
-        raise DataError("E608", f"{message}: truncated or corrupt") from None
-    keys = CHECKPOINT_KEYS
-    if not isinstance(checkpoint, dict) or any(k not in checkpoint for k in keys):
-        message = f"not an nnspec checkpoint (it lacks {', '.join(keys)})"
-        raise DataError("E608", f"{path}: {message}")
-    tensors = checkpoint["model"]
-    if not isinstance(tensors, dict) or not all(
-        isinstance(t, torch.Tensor) for t in tensors.values()
-    ):
-        raise DataError("E608", f"{path}: its `model` entry is not a dict of tensors")
-    return checkpoint
-
-
-def load_weights(model, checkpoint, path):
-    """The checkpoint's tensors into `model`; another architecture is an error naming them."""
-    own, saved = model.state_dict(), checkpoint["model"]
-    shaped = [k for k in own if k in saved and saved[k].shape != own[k].shape]
-    missing, unexpected = (
-        [k for k in own if k not in saved],
-        [k for k in saved if k not in own],
-    )
-    wrong = {"missing": missing, "unexpected": unexpected, "other shape": shaped}
-    parts = [
-        f"{name}: {', '.join(keys[:3])}" + " ..." * (len(keys) > 3)
-        for name, keys in wrong.items()
-        if keys
-    ]
-    if parts:
-        message = f"a checkpoint of another model ({'; '.join(parts)})"
-        raise DataError("E608", f"{path}: {message}")
-    model.load_state_dict(saved)
-
-
-def rng_state():
-    """Every random state, as plain tensors and numbers (weights_only=True can load them)."""
-    _, keys, pos, has_gauss, gauss = np.random.get_state()
-    numpy = {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos}
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {**numpy, "has_gauss": has_gauss, "gauss": gauss},
-        "python": random.getstate(),
-    }
-
-
-def set_rng_state(state):
-    torch.set_rng_state(state["torch"])
-    if state["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    n = state["numpy"]
-    keys = n["keys"].numpy().astype(np.uint32)
-    np.random.set_state(("MT19937", keys, n["pos"], n["has_gauss"], n["gauss"]))
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-
-
-def write_metrics(path, rows):
-    """metrics.csv: one row per epoch, rewritten whole so that it always matches last.pt."""
-
-    def write(f):
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-    write_file(path, write, "w")
-
-
 def init_weights(model, rules):
     """The spec's `init` rules (pattern, weight initialiser, bias initialiser or None): weight
     matrices and kernels of the layers a pattern names, and their biases."""
@@ -1039,19 +436,6 @@ def keep(row, state, model, optimizer, data, out):
     write_metrics(os.path.join(out, "metrics.csv"), state["rows"])
 
 
-def resumed(last, model, optimizer, data):
-    """The training state of `last`, loaded into the model, optimizer and scheduler."""
-    checkpoint = load_checkpoint(last)
-    if checkpoint["data"]["samples"] != data.samples:
-        trained = checkpoint["data"]["samples"]
-        message = f"{last} was trained on {trained} samples; the data now holds {data.samples}"
-        raise DataError("E606", message)
-    load_weights(model, checkpoint, last)
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    set_rng_state(own_state(checkpoint["rng"], last))
-    return checkpoint["state"]
-
-
 def test(model, batches, loss_fn, out, report, *, metrics=None):
     """The test split, once, with the best weights; the result also goes to test.json."""
     best = os.path.join(out, "best.pt")
@@ -1063,136 +447,6 @@ def test(model, batches, loss_fn, out, report, *, metrics=None):
     report.result(result)
 
 
-MARK = ".nnspec-run"  # written into every run folder nnspec makes
-
-
-# held while a run uses the folder; its text is the holder's process id
-LOCK = ".nnspec-lock"
-
-
-RUN_FILES = {"metrics.csv", "last.pt", "best.pt", "test.json", "spec.nn", "program.py"}
-
-
-_HELD = {}  # folder -> [open lock file, users]: one process takes a folder's lock once
-
-
-class RunFolder:
-    """`with RunFolder(args):` the folder is this run's; `args` gets the resumed run's options."""
-
-    def __init__(self, args):
-        self.args, self.out = args, os.path.abspath(args.out)
-
-    def __enter__(self):
-        if self.args.resume:  # refused, the folder is left as it was: check first
-            _resumed_options(self.args)
-        if rank() == 0:  # under torchrun the others only read the folder
-            _claim(self.out, self.args.resume)
-        for name, default in (("epochs", EPOCHS), ("lr", LR), ("seed", SEED)):
-            if getattr(self.args, name) is None:
-                setattr(self.args, name, default)
-        return self.args
-
-    def __exit__(self, *exc):
-        if self.out not in _HELD:
-            return
-        held = _HELD[self.out]
-        held[1] -= 1
-        if held[1] == 0:
-            held[0].close()  # closing the file releases its lock
-            del _HELD[self.out]
-
-
-def _claim(out, resume):
-    if out in _HELD:
-        _HELD[out][1] += 1
-        return
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise DataError("E603", f"{out}: a file stands where the run folder should be")
-    foreign = _foreign_files(out)
-    if foreign:
-        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
-        shown = ", ".join(foreign[:5]) + more
-        message = f"{out} holds files nnspec did not write ({shown}); choose a new folder with --out"
-        raise DataError("E604", message)
-    _ready(out, resume)  # a refusal leaves the folder as it was
-    os.makedirs(out, exist_ok=True)
-    _HELD[out] = [_lock(out), 1]
-    if resume:
-        for name in os.listdir(out):  # left by a kill during a write
-            if name.endswith(".tmp"):
-                os.remove(os.path.join(out, name))
-    open(os.path.join(out, MARK), "a").close()
-
-
-def _foreign_files(out):
-    """Files of a folder nnspec did not make (a folder without its mark that is not empty)."""
-    if not os.path.isdir(out) or os.path.exists(os.path.join(out, MARK)):
-        return []
-    # RUN_FILES alone: an interrupted start
-    return sorted(name for name in os.listdir(out) if name not in RUN_FILES)
-
-
-def _lock(out):
-    """The folder's lock, taken at once or refused with the holder's process id; a lock whose
-    holder died is free again (the system releases it with the process)."""
-    held = open(os.path.join(out, LOCK), "a+")
-    try:
-        import fcntl  # POSIX: elsewhere the folder is not locked
-    except ImportError:
-        return held
-    try:
-        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        held.seek(0)
-        holder = held.read().strip() or "another process"
-        held.close()
-        message = f"is in use by process {holder}; wait for it or choose another --out"
-        raise DataError("E605", f"{out} {message}") from None
-    held.truncate(0)
-    held.write(str(os.getpid()))
-    held.flush()
-    return held
-
-
-def _ready(out, resume):
-    """A new run needs a folder without a run; a resumed run its last.pt."""
-    last = os.path.join(out, "last.pt")
-    if resume and not os.path.exists(last):
-        raise DataError("E606", f"{out} holds no last.pt to resume from")
-    started = os.path.exists(last) or os.path.exists(os.path.join(out, "metrics.csv"))
-    if started and not resume:
-        message = f"{out} already holds a run; pass --resume to continue it or --out for a new one"
-        raise DataError("E604", message)
-
-
-REASONS = {
-    "lr": "the optimizer keeps its learning rate",
-    "seed": "the seed splits the data",
-    "schedule": "the per-batch schedule is as long as the epochs it was built for",
-}
-
-
-def _resumed_options(args):
-    """The options the run started with, where the command line gives none; another value is
-    refused where it would change the run (a seed splits the data otherwise, the optimizer keeps
-    its learning rate, a per-batch schedule has its length)."""
-    path = os.path.join(args.out, "last.pt")
-    try:
-        started = torch.load(path, map_location="cpu", weights_only=True)
-        started = started["state"]["options"]
-    except Exception:  # a torn or foreign last.pt: fit() says what is wrong with it
-        return
-    fixed = ("lr", "seed")
-    for name in ("epochs", "lr", "seed"):
-        given = getattr(args, name)
-        if given is None:
-            setattr(args, name, started[name])
-        elif name in fixed and given != started[name]:
-            why = REASONS[name] if name != "epochs" else REASONS["schedule"]
-            message = f"the run started with --{name} {started[name]} ({why})"
-            raise DataError("E606", f"{path}: {message}; resume with that value")
-
-
 # --overfit-batch: at least this many steps unless --epochs says otherwise
 OVERFIT_EPOCHS = 200
 
@@ -1201,9 +455,9 @@ def arguments(argv=None, description=None):
     """The command line: every option overrides the spec's value (--resume: the run's own)."""
     p = argparse.ArgumentParser(description=description)
     overfit = f"--overfit-batch: at least {OVERFIT_EPOCHS}"
-    p.add_argument("--epochs", type=_positive, help=f"default: {EPOCHS} ({overfit})")
-    p.add_argument("--lr", type=_learning_rate, help=f"learning rate (default: {LR})")
-    p.add_argument("--seed", type=_seed, help=f"default: {SEED}")
+    p.add_argument("--epochs", type=positive, help=f"default: {EPOCHS} ({overfit})")
+    p.add_argument("--lr", type=learning_rate, help=f"learning rate (default: {LR})")
+    p.add_argument("--seed", type=seed_option, help=f"default: {SEED}")
     devices = "auto, cpu, cuda or mps (default: %(default)s)"
     p.add_argument("--device", default=DEVICE, help=devices)
     p.add_argument("--out", default=OUT, help="run folder (default: %(default)s)")
@@ -1214,77 +468,11 @@ def arguments(argv=None, description=None):
     root = "folder the data paths are relative to"
     p.add_argument("--data-root", default=here, help=root)
     args = p.parse_args(argv)
+    # the spec's values, where neither this command line nor a resumed run gives one
+    args.defaults = {"epochs": EPOCHS, "lr": LR, "seed": SEED}
     if args.overfit_batch and args.epochs is None:
         args.epochs = max(EPOCHS, OVERFIT_EPOCHS)
     return args
-
-
-def _checked(convert, ok, expected):
-    """An option's type: `convert` the text, refused unless `ok(value)`."""
-
-    def option(text):
-        value = convert(text)
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {expected}, not {text}")
-        return value
-
-    option.__name__ = convert.__name__  # argparse names it: "invalid int value: 'x'"
-    return option
-
-
-_positive = _checked(int, lambda v: v >= 1, "at least 1")
-
-
-# what NumPy's and torch's generators take
-_seed = _checked(int, lambda v: 0 <= v < 2**32, f"in 0..{2**32 - 1}")
-
-
-_float32 = "a number >= 0 that float32 holds"  # nan compares false: refused
-
-
-_learning_rate = _checked(float, lambda v: 0 <= v <= 3.0e38, _float32)
-
-
-def pick_device(name):
-    """`auto`: CUDA if present, else Apple's MPS, else the CPU; a device this torch lacks is an error."""
-    mps = torch.backends.mps.is_available()
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": mps}
-    if name == "auto":
-        return torch.device(next(d for d in ("cuda", "mps", "cpu") if available[d]))
-    if not available.get(name, False):
-        have = ", ".join(d for d, ok in available.items() if ok)
-        message = f"device {name!r} is not available to this torch (it has: {have})"
-        raise DataError("E607", message)
-    return torch.device(name)
-
-
-def seed_everything(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-class PrintReport:
-    """One line per epoch; `nnspec run` passes a live progress view instead."""
-
-    def start(self, epoch, epochs):
-        pass
-
-    def batch(self, done, total, samples, loss):
-        pass
-
-    def end(self, row):
-        self.result(row)
-
-    def result(self, row):
-        if os.environ.get("RANK", "0") != "0":  # under torchrun rank 0 speaks for all
-            return
-        shown = {k: f"{v:.4g}" if isinstance(v, float) else v for k, v in row.items()}
-        print(" ".join(f"{k}={v}" for k, v in shown.items()), flush=True)
-
-    def message(self, text):
-        if os.environ.get("RANK", "0") == "0":
-            print(text, flush=True)
 
 
 def train(args, report):

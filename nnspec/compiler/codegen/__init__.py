@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import re
 
 import jinja2
 
@@ -30,20 +32,42 @@ def _templates() -> jinja2.Environment:
 
 
 def generate(program: Program, train: Settings, target: Target, format: bool = True, entry: str = "train") -> str:
-    """The program for `train`: entry "train" trains (`main()`), "infer" holds what predict and
-    evaluate call (program.INFERENCE). `format=False` skips black (`nnspec run` executes it)."""
+    """The program for `train`, in one file: entry "train" trains (`main()`), "infer" holds what
+    predict and evaluate call (program.INFERENCE). `format=False` skips black (`nnspec run`
+    executes it)."""
+    return _generate(program, train, target, format, entry, None)[0]
+
+
+def generate_split(program: Program, train: Settings, target: Target) -> tuple[str, str]:
+    """The training program for `train` and its support file (`support_module(target.script)`):
+    the program holds the spec's code, its data recipe and the training loop; the support file
+    the readers, checks and safeguards it imports."""
+    return _generate(program, train, target, True, "train", support_module(target.script))
+
+
+def support_module(script: str) -> str:
+    """The module name of a program's support file: `iris.py` imports `iris_support`."""
+    stem = re.sub(r"\W", "_", os.path.splitext(os.path.basename(script))[0])
+    return ("_" if stem[:1].isdigit() else "") + stem + "_support"
+
+
+def _generate(program, train, target, format, entry, support) -> tuple[str, str | None]:
     graph = pick(train, "model", program.models)
     view = program_view(program, train, target)
     spec_code = (
         _templates().get_template("program.py.j2").render(p=view, classes=_classes(program, [graph]), entry=entry)
     )
     values, comments = settings(program, train, target)
-    linked = link(spec_code, values, comments, EXTRA_IMPORTS, INFERENCE if entry == "infer" else ())
+    linked = link(spec_code, values, comments, EXTRA_IMPORTS, INFERENCE if entry == "infer" else (), support)
     parts = ("\n".join(linked.imports), "\n".join(linked.settings), linked.definitions)
     source = linked.spec_code
     for mark, text in zip(MARKS, parts):
         source = source.replace(mark, text)
-    return _finish(source, target.script, format)
+    if support is None:
+        return _finish(source, target.script, format), None
+    header = _templates().get_template("support.py.j2").render(p=view, imports=linked.support_imports)
+    library = _finish(header + linked.support_definitions, f"{support}.py", format)
+    return _finish(source, target.script, format), library
 
 
 def generate_models(program: Program, script: str, format: bool = True) -> str:
@@ -82,4 +106,4 @@ def black_format(source: str) -> str:
         raise GenerationBug(f"black cannot format the generated code: {e}") from e
 
 
-__all__ = ["generate", "generate_models", "black_format", "Target", "GenerationBug"]
+__all__ = ["generate", "generate_split", "support_module", "generate_models", "black_format", "Target", "GenerationBug"]

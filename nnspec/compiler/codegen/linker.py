@@ -4,13 +4,16 @@ The library is nnspec/program/: plain modules whose top-level functions, classes
 a program may copy. A name in capitals assigned at a module's top is a setting: the program
 writes the spec's value for it in its header, and branches on settings are pruned for that
 value (prune.py). Imports between library modules disappear (the definitions are copied); the
-other imports move to the program's top, each only if a copied line uses it.
+other imports move to the program's top, each only if a copied line uses it. A two-file program
+(compile's default) keeps the definitions of the SUPPORT modules in a support file beside it,
+which it imports by name.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import symtable
 import sys
 from importlib import resources
 
@@ -34,18 +37,48 @@ MODULES = (
     "sources.synthetic_source",
     "sources.text",
     "sources.text_source",
+    "targets",
     "data",
+    "console",
     "distributed",
+    "minibatches",
     "batches",
     "streamed",
     "augment",
     "loop",
+    "metrics",
     "checkpoints",
     "finetune",
     "fit",
     "infer",
     "folder",
     "setup",
+)
+# Modules whose definitions a two-file program keeps in its support file (compile's default):
+# the checks, readers and safeguards a reader of the training program need not read first.
+# A definition that reads one of the spec's settings, or calls one kept in the program, stays
+# in the program whatever its module.
+SUPPORT = (
+    "errors",
+    "contract",
+    "samples",
+    "sources.table",
+    "sources.folders",
+    "sources.csv_source",
+    "sources.array_shapes",
+    "sources.arrays_source",
+    "sources.tensors_source",
+    "sources.images_source",
+    "sources.synthetic_source",
+    "sources.text",
+    "sources.text_source",
+    "targets",
+    "console",
+    "distributed",
+    "minibatches",
+    "metrics",
+    "checkpoints",
+    "folder",
 )
 
 
@@ -125,15 +158,18 @@ class Linked:
     settings: tuple[str, ...]  # `NAME = value  # comment` lines
     definitions: str
     spec_code: str  # the spec's own code, with arguments for dropped parameters removed
+    support_imports: tuple[str, ...] = ()  # the support file's (a two-file program)
+    support_definitions: str = ""
 
 
-def link(spec_code: str, settings: dict, comments: dict, extra_imports: dict, roots=()) -> Linked:
+def link(spec_code: str, settings: dict, comments: dict, extra_imports: dict, roots=(), support=None) -> Linked:
     """Link `spec_code` (model classes, builders, main) against the library.
 
     `settings`: setting -> value for this spec (library defaults fill the rest); `comments`:
     setting -> a comment for its line; `extra_imports`: name -> import line spec_code needs
     beyond the library's (torchmetrics); `roots`: library names needed besides those spec_code
-    uses (what a runtime calls)."""
+    uses (what a runtime calls); `support`: the module name of a support file beside the
+    program that takes the definitions of the SUPPORT modules (None: one file)."""
     lib = library()
     pruned = _Pruned(lib, {**lib.defaults, **settings}, exclude=settings)
     separator = "\n# --nnspec-spec-code--\n"
@@ -144,9 +180,34 @@ def link(spec_code: str, settings: dict, comments: dict, extra_imports: dict, ro
             break
         pruned.update(_split_definitions(body))
     used = _names(body + spec_code)
-    imports = _import_lines(used, lib.imports, extra_imports)
     lines = tuple(_setting_line(name, value, comments.get(name)) for name, value in settings.items() if name in used)
-    return Linked(imports, lines, body, spec_code)
+    if support is None:
+        return Linked(_import_lines(used, lib.imports, extra_imports), lines, body, spec_code)
+    definitions = _split_definitions(body) if body.strip() else {}
+    kept = _kept(definitions, lib, settings)
+    program = "\n\n".join(text for name, text in definitions.items() if name in kept)
+    moved = "\n\n".join(text for name, text in definitions.items() if name not in kept)
+    used = _names(program + spec_code)
+    imported = ", ".join(sorted(name for name in definitions if name not in kept and name in used))
+    written = f"# {support}.py is written beside this file by the same compile: the library it uses"
+    imports = _import_lines(used, lib.imports, extra_imports) + (
+        ("", written, f"from {support} import {imported}") * bool(imported)
+    )
+    support_imports = _import_lines(_names(moved), lib.imports, {}) if moved else ()
+    return Linked(imports, lines, program, spec_code, support_imports, moved)
+
+
+def _kept(definitions: dict, lib: Library, settings: dict) -> set[str]:
+    """The definitions a two-file program keeps: those of modules outside SUPPORT, and any that
+    reads one of the spec's settings or uses a kept one (the support file imports nothing back)."""
+    kept = {name for name in definitions if lib.definitions[name].module not in SUPPORT}
+    kept |= {name for name, text in definitions.items() if _globals(text) & settings.keys()}
+    grown = True
+    while grown:
+        more = {name for name, text in definitions.items() if name not in kept and _globals(text) & kept}
+        kept |= more
+        grown = bool(more)
+    return kept
 
 
 def _setting_line(name: str, value, comment: str | None) -> str:
@@ -214,6 +275,18 @@ def _first_line(lines: list[str], node) -> int:
 @functools.lru_cache(maxsize=4096)
 def _names(text: str) -> frozenset[str]:
     return frozenset(n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _globals(text: str) -> frozenset[str]:
+    """The module-level names a definition reads (a parameter or local of the same name is not one)."""
+    found, tables = set(), [symtable.symtable(text, "<definition>", "exec")]
+    while tables:
+        table = tables.pop()
+        module = table.get_type() == "module"
+        found |= {s.get_name() for s in table.get_symbols() if s.is_referenced() and (module or s.is_global())}
+        tables += table.get_children()
+    return frozenset(found)
 
 
 def _import_lines(used: set[str], imports: dict, extra: dict) -> tuple[str, ...]:
