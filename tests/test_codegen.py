@@ -374,6 +374,31 @@ def test_imports_only_stdlib_and_runtime_dependencies(path):
     assert {m for m in modules if m not in sys.stdlib_module_names} - own <= allowed
 
 
+def top_level(source: str) -> dict:
+    """Definitions and assignments by name, as text."""
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found[node.name] = ast.unparse(node)
+        elif isinstance(node, ast.Assign):
+            found[node.targets[0].id] = ast.unparse(node)
+    return found
+
+
+@pytest.mark.parametrize("spec", EXAMPLE_SPECS, ids=spec_id)
+def test_the_two_files_hold_the_one_files_definitions(spec):
+    """Each definition of the one-file program is in exactly one of the two files, unchanged, and
+    the program imports from the support file only what that defines."""
+    program, support = compiled_files(spec).values()
+    ours, theirs = top_level(program), top_level(support)
+    assert not ours.keys() & theirs.keys()
+    assert {**ours, **theirs} == top_level(compiled(spec))
+    imported = next(
+        node for node in ast.walk(ast.parse(program)) if isinstance(node, ast.ImportFrom) and "_support" in node.module
+    )
+    assert {alias.name for alias in imported.names} <= theirs.keys()
+
+
 # --- every model: the generated classes against the summary ----------------------------------
 
 
@@ -539,6 +564,13 @@ def test_standalone_without_nnspec(examples):
     lines = (folder / "metrics.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,train_loss,val_loss,train_accuracy")
     assert len(lines) == 2
+
+
+def test_a_program_copied_without_its_support_file_says_so(examples, tmp_path):
+    shutil.copy(examples.folder / "train_iris.py", tmp_path / "train_iris.py")
+    result = run([sys.executable, "-S", "train_iris.py"], tmp_path, standalone_env())
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == "error[E501]: train_iris_support.py: no such file beside this program\n"
 
 
 def test_help_lists_the_options(capsys):
@@ -915,7 +947,7 @@ def test_compile_writes_the_program_and_the_support_file_it_imports(tiny, tmp_pa
     support = tiny.with_name("train_tiny_support.py")
     program = tiny.read_text()
     assert support.read_text().startswith(GENERATED_MARK)
-    assert "\nfrom train_tiny_support import (\n" in program and "class Batches" not in program
+    assert "\n    from train_tiny_support import (\n" in program and "class Batches" not in program
     spec = str(tiny.with_name("tiny.nn"))
     one = tmp_path / "one.py"
     assert nnspec(capsys, "compile", spec, "-o", str(one), "--one-file")[0] == 0

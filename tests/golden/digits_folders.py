@@ -14,41 +14,49 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler, StackDataset
 
 # train_digits_folders_support.py is written beside this file by the same compile: the library it uses
-from train_digits_folders_support import (
-    Data,
-    DataError,
-    Metrics,
-    NonFiniteLoss,
-    PrintReport,
-    Processes,
-    RunFolder,
-    all_sum,
-    check_ranks,
-    class_indices,
-    class_problem,
-    data_file,
-    facts,
-    input_problem,
-    learning_rate,
-    load_checkpoint,
-    load_weights,
-    open_images,
-    positive,
-    rank_part,
-    rank_states,
-    resumed,
-    rng_state,
-    same_buffers,
-    save_checkpoint,
-    seed_everything,
-    seed_option,
-    share,
-    split_counts,
-    split_problem,
-    training_model,
-    write_file,
-    write_metrics,
-)
+try:
+    from train_digits_folders_support import (
+        Data,
+        DataError,
+        Metrics,
+        NonFiniteLoss,
+        PrintReport,
+        Processes,
+        RunFolder,
+        all_sum,
+        check_ranks,
+        class_indices,
+        class_problem,
+        data_file,
+        facts,
+        input_problem,
+        learning_rate,
+        load_checkpoint,
+        load_weights,
+        open_images,
+        positive,
+        rank_part,
+        rank_states,
+        resumed,
+        rng_state,
+        same_buffers,
+        save_checkpoint,
+        seed_everything,
+        seed_option,
+        share,
+        split_counts,
+        split_problem,
+        training_model,
+        write_file,
+        write_metrics,
+    )
+except ModuleNotFoundError as e:
+    # not the file itself but a package it imports
+    if e.name != "train_digits_folders_support":
+        raise
+    sys.exit(
+        "error[E501]: train_digits_folders_support.py: no such file beside this program"
+    )
 
 # Settings from digits_folders.nn; the command line overrides EPOCHS, LR, SEED, DEVICE and OUT.
 DATA_PATH = "data/digits_png"  # digits_folders.nn:4

@@ -12,41 +12,49 @@ import torchmetrics
 from torch import nn
 
 # train_digits_resnet_support.py is written beside this file by the same compile: the library it uses
-from train_digits_resnet_support import (
-    Batches,
-    Data,
-    DataError,
-    Metrics,
-    NonFiniteLoss,
-    PrintReport,
-    Processes,
-    RunFolder,
-    all_sum,
-    check_ranks,
-    class_indices,
-    class_problem,
-    data_file,
-    facts,
-    input_problem,
-    learning_rate,
-    load_checkpoint,
-    load_numpy_arrays,
-    load_weights,
-    positive,
-    rank_states,
-    resumed,
-    rng_state,
-    same_buffers,
-    save_checkpoint,
-    seed_everything,
-    seed_option,
-    share,
-    split_counts,
-    split_problem,
-    training_model,
-    write_file,
-    write_metrics,
-)
+try:
+    from train_digits_resnet_support import (
+        Batches,
+        Data,
+        DataError,
+        Metrics,
+        NonFiniteLoss,
+        PrintReport,
+        Processes,
+        RunFolder,
+        all_sum,
+        check_ranks,
+        class_indices,
+        class_problem,
+        data_file,
+        facts,
+        input_problem,
+        learning_rate,
+        load_checkpoint,
+        load_numpy_arrays,
+        load_weights,
+        positive,
+        rank_states,
+        resumed,
+        rng_state,
+        same_buffers,
+        save_checkpoint,
+        seed_everything,
+        seed_option,
+        share,
+        split_counts,
+        split_problem,
+        training_model,
+        write_file,
+        write_metrics,
+    )
+except ModuleNotFoundError as e:
+    # not the file itself but a package it imports
+    if e.name != "train_digits_resnet_support":
+        raise
+    sys.exit(
+        "error[E501]: train_digits_resnet_support.py: no such file beside this program"
+    )
 
 # Settings from digits_resnet.nn; the command line overrides EPOCHS, LR, SEED, DEVICE and OUT.
 DATA_PATH = "data/digits.npz"  # digits_resnet.nn:3

@@ -12,41 +12,46 @@ import torchmetrics
 from torch import nn
 
 # train_iris_support.py is written beside this file by the same compile: the library it uses
-from train_iris_support import (
-    Batches,
-    Data,
-    DataError,
-    Metrics,
-    NonFiniteLoss,
-    PrintReport,
-    Processes,
-    RunFolder,
-    all_sum,
-    check_ranks,
-    class_indices,
-    class_problem,
-    data_file,
-    facts,
-    input_problem,
-    learning_rate,
-    load_checkpoint,
-    load_csv,
-    load_weights,
-    positive,
-    rank_states,
-    resumed,
-    rng_state,
-    same_buffers,
-    save_checkpoint,
-    seed_everything,
-    seed_option,
-    share,
-    split_counts,
-    split_problem,
-    training_model,
-    write_file,
-    write_metrics,
-)
+try:
+    from train_iris_support import (
+        Batches,
+        Data,
+        DataError,
+        Metrics,
+        NonFiniteLoss,
+        PrintReport,
+        Processes,
+        RunFolder,
+        all_sum,
+        check_ranks,
+        class_indices,
+        class_problem,
+        data_file,
+        facts,
+        input_problem,
+        learning_rate,
+        load_checkpoint,
+        load_csv,
+        load_weights,
+        positive,
+        rank_states,
+        resumed,
+        rng_state,
+        same_buffers,
+        save_checkpoint,
+        seed_everything,
+        seed_option,
+        share,
+        split_counts,
+        split_problem,
+        training_model,
+        write_file,
+        write_metrics,
+    )
+except ModuleNotFoundError as e:
+    if e.name != "train_iris_support":  # not the file itself but a package it imports
+        raise
+    sys.exit("error[E501]: train_iris_support.py: no such file beside this program")
 
 # Settings from iris.nn; the command line overrides EPOCHS, LR, SEED, DEVICE and OUT.
 DATA_PATH = "data/iris.csv"  # iris.nn:3

@@ -189,12 +189,22 @@ def link(spec_code: str, settings: dict, comments: dict, extra_imports: dict, ro
     moved = "\n\n".join(text for name, text in definitions.items() if name not in kept)
     used = _names(program + spec_code)
     imported = ", ".join(sorted(name for name in definitions if name not in kept and name in used))
-    written = f"# {support}.py is written beside this file by the same compile: the library it uses"
-    imports = _import_lines(used, lib.imports, extra_imports) + (
-        ("", written, f"from {support} import {imported}") * bool(imported)
-    )
+    imports = _import_lines(used | {"sys"}, lib.imports, extra_imports) + ("", *_support_import(support, imported))
     support_imports = _import_lines(_names(moved), lib.imports, {}) if moved else ()
     return Linked(imports, lines, program, spec_code, support_imports, moved)
+
+
+def _support_import(support: str, names: str) -> tuple[str, ...]:
+    """The import of the support file's names; a program copied without it says so (no traceback)."""
+    return (
+        f"# {support}.py is written beside this file by the same compile: the library it uses",
+        "try:",
+        f"    from {support} import {names}",
+        "except ModuleNotFoundError as e:",
+        f"    if e.name != {support!r}:  # not the file itself but a package it imports",
+        "        raise",
+        f'    sys.exit("error[E501]: {support}.py: no such file beside this program")',
+    )
 
 
 def _kept(definitions: dict, lib: Library, settings: dict) -> set[str]:
