@@ -37,7 +37,7 @@ def origins(source: str) -> collections.Counter:
     counts = collections.Counter({header: starts[0] - 1})
     for node, start, after in zip(nodes, starts, [*starts[1:], len(lines) + 1]):
         name = getattr(node, "name", None) or (node.targets[0].id if isinstance(node, ast.Assign) else None)
-        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Expr)) or name in lib.defaults:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.Try, ast.Expr)) or name in lib.defaults:
             origin = header
         elif name in lib.definitions:
             origin = "nnspec/program/" + lib.definitions[name].module.replace(".", "/") + ".py"
