@@ -3,10 +3,9 @@
 A generated program holds only the definitions its spec reaches (see
 nnspec/compiler/codegen/linker.py): the data pipeline, the training and evaluation loop,
 checkpoints, fine-tuning, prediction; in a two-file program, the definitions of the modules the
-linker's SUPPORT lists (and that read no setting) go to its support file. Module-level names
-in capitals are settings: each program
-writes the spec's values for them in its header, and a test (or any importer) may set them on
-the module. These modules import torch, numpy and each other only (safetensors inside the one function
+linker's SUPPORT lists (and that read no setting) go to its support file. Module-level names in
+capitals are settings: each program writes the spec's values for them in its header, and a test
+(or any importer) may set them on the module. These modules import torch, numpy and each other only (safetensors inside the one function
 that reads such a file); never the rest of nnspec.
 """
 

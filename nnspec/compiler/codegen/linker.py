@@ -183,23 +183,31 @@ def link(spec_code: str, settings: dict, comments: dict, extra_imports: dict, ro
     lines = tuple(_setting_line(name, value, comments.get(name)) for name, value in settings.items() if name in used)
     if support is None:
         return Linked(_import_lines(used, lib.imports, extra_imports), lines, body, spec_code)
-    definitions = _split_definitions(body) if body.strip() else {}
+    return _two_files(Linked((), lines, body, spec_code), lib, settings, extra_imports, support)
+
+
+def _two_files(linked: Linked, lib: Library, settings: dict, extra_imports: dict, support: str) -> Linked:
+    """`linked` with the definitions _kept does not keep moved to the support file."""
+    definitions = _split_definitions(linked.definitions) if linked.definitions.strip() else {}
     kept = _kept(definitions, lib, settings)
     program = "\n\n".join(text for name, text in definitions.items() if name in kept)
     moved = "\n\n".join(text for name, text in definitions.items() if name not in kept)
-    used = _names(program + spec_code)
-    imported = ", ".join(sorted(name for name in definitions if name not in kept and name in used))
-    imports = _import_lines(used | {"sys"}, lib.imports, extra_imports) + ("", *_support_import(support, imported))
+    used = _names(program + linked.spec_code)
+    imported = sorted(name for name in definitions if name not in kept and name in used)
+    imports = _import_lines(used | {"sys"}, lib.imports, extra_imports) + _support_import(support, imported)
     support_imports = _import_lines(_names(moved), lib.imports, {}) if moved else ()
-    return Linked(imports, lines, program, spec_code, support_imports, moved)
+    return Linked(imports, linked.settings, program, linked.spec_code, support_imports, moved)
 
 
-def _support_import(support: str, names: str) -> tuple[str, ...]:
+def _support_import(support: str, names: list[str]) -> tuple[str, ...]:
     """The import of the support file's names; a program copied without it says so (no traceback)."""
+    if not names:
+        return ()
     return (
+        "",
         f"# {support}.py is written beside this file by the same compile: the library it uses",
         "try:",
-        f"    from {support} import {names}",
+        f"    from {support} import {', '.join(names)}",
         "except ModuleNotFoundError as e:",
         f"    if e.name != {support!r}:  # not the file itself but a package it imports",
         "        raise",
