@@ -1,4 +1,4 @@
-"""One training epoch, one evaluation pass, and metrics fed in chunks."""
+"""One training epoch and one evaluation pass (metrics.py feeds the metrics)."""
 
 import torch
 from torch import nn
@@ -11,8 +11,6 @@ ACCUMULATE = 1  # batches per optimizer step
 CLIP_GRAD_NORM = None
 # when the scheduler steps: "batch", "epoch", "metric"; None: no scheduler
 SCHEDULER_STEPS = None
-TASK = "multiclass"  # or "binary", "regression": what the metrics compare
-TARGETS = "index"  # how the loss takes targets (see data.py)
 METRICS = False  # whether the spec asks for metrics
 FREEZE = []  # layer-name patterns whose parameters do not train
 POSITIONS = False  # class scores at each position, (N, T, C), for targets (N, T)

@@ -1,4 +1,4 @@
-"""A program's start: its options, the device, the seeds, the run folder, and what it prints."""
+"""A program's command line: every option overrides the spec's value."""
 
 import argparse
 import os
