@@ -64,7 +64,9 @@ def _compile_arguments(p) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of stdout")
     p.add_argument("--train", help="which train section (needed when the file has several)")
-    p.add_argument("--force", action="store_true", help="overwrite OUT.py even if nnspec did not write it")
+    p.add_argument(
+        "--force", action="store_true", help="overwrite OUT.py (and OUT_support.py) even if nnspec did not write it"
+    )
     one = "the training program in one file (default with -o: OUT.py and the OUT_support.py it imports)"
     p.add_argument("--one-file", action="store_true", help=one)
 
