@@ -14,7 +14,6 @@ from nnspec.compiler.ir import Program
 from nnspec.compiler.lints import lint_graphs, lint_training
 from nnspec.compiler.parser import decode_bytes, parse
 from nnspec.compiler.resolve import resolve_names
-from nnspec.compiler.searchable import check_searches
 from nnspec.compiler.sections import collect_sections
 from nnspec.compiler.settings import check_settings, resolve_refs
 from nnspec.compiler.weights import check_frozen, tie_weights
@@ -93,7 +92,10 @@ def check_spec(spec, sink: Sink | None = None, options: Options = DEFAULT_OPTION
     if not sink.has_errors:
         lint_graphs(models, sink)
         lint_training(program, sink)
-        check_searches(program, sink)
+        if program.searches:  # the schema's search keys: imported for a spec that searches
+            from nnspec.compiler.searchable import check_searches
+
+            check_searches(program, sink)
         check_budget(program, options, sink)
     return _done(program, sink, source)
 
