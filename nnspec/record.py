@@ -14,6 +14,10 @@ new one per instance. `__post_init__` runs last.
 
 from __future__ import annotations
 
+import marshal
+import os
+import sys
+
 _FIELDS = "__record_fields__"
 
 
@@ -78,7 +82,7 @@ def _init(cls, names: tuple[str, ...], defaults: dict):
         body += "    self.__post_init__()\n"
     source = f"def __init__(self, {params}):\n    d = self.__dict__\n{body}"
     namespace = {f"_d_{n}": v for n, v in defaults.items()}
-    exec(source, namespace)
+    exec(_compiled(source), namespace)
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     return init
@@ -105,3 +109,56 @@ def _eq(self, other):
 
 def _hash(self) -> int:
     return hash(_values(self))
+
+
+# The __init__ sources compiled, kept in nnspec's cache folder between processes (as lark's
+# standalone parser is): compiling them is most of what defining a record costs, and a lint
+# defines about seventy. A source is its own key, so an entry never goes stale.
+_CODES: dict | None = None  # source -> code object, read from the cache file on first use
+_USED: dict = {}  # the entries this process used: written back at exit if it compiled any
+_COMPILED: list = []  # the sources the cache file did not have
+
+
+def _compiled(source: str):
+    global _CODES
+    if _CODES is None:
+        _CODES = _read_codes()
+    code = _CODES.get(source)
+    if code is None:
+        if not _COMPILED:
+            import atexit
+
+            atexit.register(_write_codes)
+        _COMPILED.append(source)
+        code = _CODES[source] = compile(source, "<record>", "exec")
+    _USED[source] = code
+    return code
+
+
+def _codes_path() -> str:
+    """Named for the interpreter's bytecode, as a .pyc file is checked against it."""
+    from importlib.util import MAGIC_NUMBER
+
+    from nnspec import cache
+
+    return os.path.join(cache.folder(), f"records_{sys.implementation.cache_tag}_{MAGIC_NUMBER.hex()}.marshal")
+
+
+def _read_codes() -> dict:
+    try:
+        with open(_codes_path(), "rb") as f:
+            codes = marshal.load(f)
+    except (OSError, ValueError, EOFError, TypeError):  # none yet, or torn: compile anew
+        return {}
+    return codes if isinstance(codes, dict) else {}
+
+
+def _write_codes() -> None:
+    from nnspec.files import write_atomic
+
+    path = _codes_path()
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_atomic(path, marshal.dumps(_USED))
+    except OSError:  # an unwritable cache folder: the next process compiles them again
+        pass

@@ -77,3 +77,31 @@ def test_lint_start_up_skips_modules_it_does_not_need(tmp_path):
         [sys.executable, "-c", code, str(ROOT / "specs" / "resnet18.nn")], env=env, capture_output=True, text=True
     )
     assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
+# Prints how many record __init__ sources the process compiled (the cache file lacked them).
+COMPILED = "import sys; from nnspec.cli import main; rc = main(['lint', sys.argv[1]]); from nnspec import record; print(len(record._COMPILED)); sys.exit(rc)"
+
+
+def _compiled_records(cache: str) -> tuple[int, str]:
+    env = {**os.environ, "NNSPEC_CACHE_DIR": cache}
+    spec = str(ROOT / "specs" / "resnet18.nn")
+    done = subprocess.run([sys.executable, "-c", COMPILED, spec], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return int(done.stdout.splitlines()[-1]), "".join(done.stdout.splitlines(True)[:-1])
+
+
+def test_records_compile_once_and_a_torn_or_unwritable_cache_only_costs_time(tmp_path):
+    cache = tmp_path / "cache"
+    first, report = _compiled_records(str(cache))
+    assert first > 50 and list(cache.glob("records_*.marshal"))  # every record of a lint, written at exit
+    assert _compiled_records(str(cache)) == (0, report)  # all read back: the same lint
+    for path in cache.glob("records_*.marshal"):
+        path.write_bytes(path.read_bytes()[:100])  # torn by a kill
+    again, torn_report = _compiled_records(str(cache))
+    assert again > 50 and torn_report == report  # compiled anew
+    assert _compiled_records(str(cache))[0] == 0  # and written whole again
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    unwritable, unwritable_report = _compiled_records(str(blocker / "cache"))
+    assert unwritable > 50 and unwritable_report == report

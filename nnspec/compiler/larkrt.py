@@ -15,7 +15,7 @@ import os
 import typing
 import zlib
 
-from nnspec import __version__
+from nnspec import __version__, cache
 
 OPTIONS = {"parser": "lalr", "lexer": "basic", "propagate_positions": True, "maybe_placeholders": True}
 
@@ -56,12 +56,8 @@ def runtime() -> Runtime:
 
 
 def cached_path(grammar: str) -> str | None:
-    folder = os.environ.get("NNSPEC_CACHE_DIR")
-    if not folder:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        folder = os.path.join(base, "nnspec")
     key = zlib.crc32(f"{__version__}\n{sorted(OPTIONS.items())}\n{_LIGHTER}\n{grammar}".encode())
-    return os.path.join(folder, f"parser_{key:08x}.py")
+    return os.path.join(cache.folder(), f"parser_{key:08x}.py")
 
 
 def _write_standalone(grammar: str, path: str) -> None:
