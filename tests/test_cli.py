@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import subprocess
 import sys
@@ -353,3 +354,16 @@ def test_a_block_named_as_the_model_says_it_is_a_block(capsys):
     [found] = json.loads(out)
     assert code == 1 and found["code"] == "E208"
     assert found["message"] == "`Head` is a block, not a model" and "output x -> Head()" in found["help"]
+
+
+SECTION_MODULES = ["nnspec.compiler.schema", "nnspec.kinds.losses", "nnspec.kinds.optim", "nnspec.kinds.sources"]
+IMPORTED = "import sys; from nnspec.cli import main; main(['lint', sys.argv[1]]); print([m for m in sys.argv[2:] if m in sys.modules])"
+
+
+@pytest.mark.parametrize("spec, imported", [("specs/resnet18.nn", []), ("examples/iris.nn", SECTION_MODULES)])
+def test_only_a_spec_with_data_or_train_sections_loads_their_schema_and_registries(spec, imported):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    argv = [sys.executable, "-c", IMPORTED, os.path.join(root, spec), *SECTION_MODULES]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == repr(imported)
