@@ -15,6 +15,7 @@ from nnspec.record import replace
 
 
 def check_sections(sections: dict, sink: Sink) -> dict[str, dict[str, Settings]]:
+    """Settings by section kind and name, for the sections that pass their schema."""
     out = {}
     for kind, schema in SCHEMAS.items():
         out[kind] = {}
