@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
-from nnspec.compiler import ast
-from nnspec.compiler.larkrt import runtime
+from nnspec.compiler import ast, lalr, tables
 from nnspec.diagnostics import Diagnostic, Span, source_lines
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
@@ -25,27 +23,13 @@ _CLOSING = {"(": ")", "[": "]", "{": "}"}
 MAX_NESTING = 100
 
 
-@functools.lru_cache(maxsize=1)
-def _builder_class():
-    """_Builder on the runtime's Transformer (lark's own or its cached standalone copy)."""
-    rt = runtime()
-    # Each rule method is wrapped, as v_args on the class would do; that way needs `inspect`.
-    methods = {
-        k: rt.v_args(meta=True)(v) if callable(v) and not k.startswith("_") else v
-        for k, v in vars(_Builder).items()
-        if k not in ("__dict__", "__weakref__")
-    }
-    return type("_Builder", (rt.Transformer_NonRecursive,), methods)
-
-
 def parse(source: str, path: str) -> tuple[ast.SpecFile | None, list[Diagnostic]]:
     """Parse `source`; on a syntax error return (None, [diagnostic])."""
+    builder = _Builder(path)
     try:
-        tree = runtime().parser.parse(source)
-    except runtime().UnexpectedInput as exc:
+        parts = tables.parser().parse(source, builder)
+    except lalr.UnexpectedInput as exc:
         return None, [_syntax_error(exc, source, path)]
-    builder = _builder_class()(path)
-    parts = builder.transform(tree)
     sections = [p for p in parts if isinstance(p, ast.Section)]
     uses = tuple(p for p in parts if isinstance(p, ast.Use))
     return ast.SpecFile(path, source, tuple(sections), uses), builder.problems + _too_deep(sections)
@@ -110,7 +94,7 @@ def _children(expr) -> list:
 
 def _syntax_error(exc, source: str, path: str) -> Diagnostic:
     line, col = max(exc.line, 1), max(exc.column, 1)
-    if isinstance(exc, runtime().UnexpectedCharacters):
+    if isinstance(exc, lalr.UnexpectedCharacters):
         ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
         if ch in "\"'":
             return Diagnostic(
@@ -186,11 +170,8 @@ def _expected_words(exc) -> str:
 def _terminal_words(name: str) -> tuple[str, ...]:
     if name in _TERMINAL_WORDS:
         return _TERMINAL_WORDS[name]
-    try:
-        pattern = runtime().parser.get_terminal(name).pattern
-    except KeyError:
-        return (name.lower(),)
-    return (f"`{pattern.value}`",) if pattern.type == "str" else (name.lower(),)
+    pattern = tables.parser().pattern(name)
+    return (f"`{pattern[1]}`",) if pattern is not None and pattern[0] == "str" else (name.lower(),)
 
 
 def _end_span(source: str, path: str) -> Span:
@@ -198,10 +179,8 @@ def _end_span(source: str, path: str) -> Span:
     return Span.point(path, len(lines), len(lines[-1]) + 1)
 
 
-def _span(path: str, meta) -> Span:
-    if getattr(meta, "empty", False):
-        return Span.point(path)
-    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+def _span(path: str, extent) -> Span:
+    return Span.point(path) if extent is None else Span(path, *extent)
 
 
 def _tok_span(path: str, tok) -> Span:
@@ -209,10 +188,10 @@ def _tok_span(path: str, tok) -> Span:
 
 
 class _Builder:
-    """Builds AST records. It never raises for user input: problems are collected."""
+    """Builds AST records, one method per rule of the grammar (lalr.Parser calls them with the
+    rule's extent and children). It never raises for user input: problems are collected."""
 
     def __init__(self, path: str):
-        runtime().Transformer_NonRecursive.__init__(self)
         self.path = path
         self.problems: list[Diagnostic] = []
 
