@@ -44,7 +44,7 @@ def wall(argv: list[str]) -> float:
 
 
 def series(argv: list[str], runs: int) -> str:
-    wall(argv)  # warm-up: .pyc files, lark's cached parser, the page cache
+    wall(argv)  # warm-up: .pyc files, the parser's cached tables, the page cache
     times = [wall(argv) for _ in range(runs)]
     return f"{statistics.median(times) * 1000:,.0f} ms ({min(times) * 1000:,.0f})"
 

@@ -195,7 +195,7 @@ def main() -> int:
         "| of which parse CPU ms | CPU µs/layer | exp |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for variant, _size, process, inside, _exponent in rows:
+    for variant, size, process, inside, exponent in rows:
         layers = inside["layers"]
         print(
             f"| {variant} | {layers:,} | {size / 1024:.0f} | {process['wall'] * 1000:.0f} | {process['cpu'] * 1000:.0f} "
@@ -204,7 +204,7 @@ def main() -> int:
         )
     print()
     print("exp: growth exponent of in-process CPU time from the previous size, log(t2/t1) / log(n2/n1); 1 is linear.")
-    for variant, _size, process, inside, _exponent in rows:
+    for variant, _, process, inside, _ in rows:
         if inside["layers"] == 1000:
             verdict = "PASS" if process["wall"] < WHOLE_PROCESS_LIMIT_S else "FAIL"
             print(

@@ -1,4 +1,4 @@
-"""nnspec's cache folder: lark's standalone parser for the grammar, the records' compiled code."""
+"""nnspec's cache folder: the parser's tables for the grammar, the records' compiled code."""
 
 from __future__ import annotations
 

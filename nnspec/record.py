@@ -111,8 +111,8 @@ def _hash(self) -> int:
     return hash(_values(self))
 
 
-# The __init__ sources compiled, kept in nnspec's cache folder between processes (as lark's
-# standalone parser is): compiling them is most of what defining a record costs, and a lint
+# The __init__ sources compiled, kept in nnspec's cache folder between processes (as the parser's
+# tables are): compiling them is most of what defining a record costs, and a lint
 # defines about sixty. A source is its own key, so an entry never goes stale.
 _CODES: dict | None = None  # source -> code object, read from the cache file on first use
 _USED: dict = {}  # the entries this process used: written back at exit if it compiled any

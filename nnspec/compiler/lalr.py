@@ -148,7 +148,9 @@ def _children(kids: list, plan, trailing: int) -> list:
     for index, splice, nones in plan:
         if nones:
             out += [None] * nones
-        if splice:
+        if splice and not out:
+            out = kids[index]  # a left-recursive `_rule`'s list grows in place: linear, not quadratic
+        elif splice:
             out += kids[index]
         else:
             out.append(kids[index])
