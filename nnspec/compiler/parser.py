@@ -1,4 +1,4 @@
-"""Source text -> AST: the Lark LALR parser, string decoding and friendly syntax errors (E1xx)."""
+"""Source text -> AST: the grammar's LALR parser (lalr.py, on lark's tables), string decoding and friendly syntax errors (E1xx)."""
 
 from __future__ import annotations
 
