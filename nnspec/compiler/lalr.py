@@ -112,8 +112,7 @@ class Parser:
 
     def pattern(self, terminal: str) -> tuple[str, str] | None:
         """A terminal's pattern as lark gives it: ("str", its text) or ("re", its regular expression)."""
-        found = self.patterns.get(terminal)
-        return tuple(found) if found is not None else None
+        return self.patterns.get(terminal)
 
 
 def _reduce(rule, method, stack, values, extents, trees, states) -> None:

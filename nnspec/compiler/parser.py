@@ -1,4 +1,4 @@
-"""Source text -> AST: the grammar's LALR parser (lalr.py, on lark's tables), string decoding and friendly syntax errors (E1xx)."""
+"""Source text -> AST: the grammar's LALR parser (lalr.py), string decoding and friendly syntax errors (E1xx)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ _TERMINAL_WORDS = {
     "INT": ("an integer",),
     "FLOAT": ("a number",),
     "STRING": ("a string",),
-    "$END": ("end of file",),
+    lalr.END: ("end of file",),
 }
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
 # Expression levels: the passes recurse per level, and Python refuses generated code nested
@@ -92,8 +92,8 @@ def _children(expr) -> list:
     return []
 
 
-def _syntax_error(exc, source: str, path: str) -> Diagnostic:
-    line, col = max(exc.line, 1), max(exc.column, 1)
+def _syntax_error(exc: lalr.UnexpectedInput, source: str, path: str) -> Diagnostic:
+    line, col = exc.line, exc.column
     if isinstance(exc, lalr.UnexpectedCharacters):
         ch = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
         if ch in "\"'":
@@ -101,13 +101,12 @@ def _syntax_error(exc, source: str, path: str) -> Diagnostic:
                 "E102", "string is not closed on this line", Span.point(path, line, col), help=f"end it with {ch}"
             )
         return Diagnostic("E102", f"unexpected character {ch!r}", Span.point(path, line, col))
-    expected = _expected_words(exc)
-    token = getattr(exc, "token", None)
-    if token is None or token.type == "$END":
+    expected, token = _expected_words(exc.expected), exc.token
+    if token.type == lalr.END:
         return _end_of_file(source, path, expected)
     width = max(1, len(str(token)))
     span = Span(path, line, col, line, col + width)
-    help = _hint(str(token), set(getattr(exc, "expected", None) or ()), source, exc.pos_in_stream)
+    help = _hint(str(token), exc.expected, source, exc.pos_in_stream)
     return Diagnostic("E101", f"unexpected `{token}`, expected {expected}", span, help=help)
 
 
@@ -159,8 +158,7 @@ def _unclosed(source: str) -> tuple[str, int, int] | None:
     return stack[-1] if stack else None
 
 
-def _expected_words(exc) -> str:
-    names = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+def _expected_words(names: set[str]) -> str:
     words = sorted({w for n in names for w in _terminal_words(n)})
     if not words:
         return "something else"
