@@ -14,8 +14,6 @@ new one per instance. `__post_init__` runs last.
 
 from __future__ import annotations
 
-import marshal
-import os
 import sys
 
 _FIELDS = "__record_fields__"
@@ -135,30 +133,21 @@ def _compiled(source: str):
     return code
 
 
-def _codes_path() -> str:
+def _codes_name() -> str:
     """Named for the interpreter's bytecode, as a .pyc file is checked against it."""
     from importlib.util import MAGIC_NUMBER
 
-    from nnspec import cache
-
-    return os.path.join(cache.folder(), f"records_{sys.implementation.cache_tag}_{MAGIC_NUMBER.hex()}.marshal")
+    return f"records_{sys.implementation.cache_tag}_{MAGIC_NUMBER.hex()}.marshal"
 
 
 def _read_codes() -> dict:
-    try:
-        with open(_codes_path(), "rb") as f:
-            codes = marshal.load(f)
-    except (OSError, ValueError, EOFError, TypeError):  # none yet, or torn: compile anew
-        return {}
-    return codes if isinstance(codes, dict) else {}
+    from nnspec import cache
+
+    codes = cache.load(_codes_name())
+    return codes if isinstance(codes, dict) else {}  # none yet, torn or damaged: compile anew
 
 
 def _write_codes() -> None:
-    from nnspec.files import write_atomic
+    from nnspec import cache
 
-    path = _codes_path()
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        write_atomic(path, marshal.dumps(_USED))
-    except OSError:  # an unwritable cache folder: the next process compiles them again
-        pass
+    cache.keep(_codes_name(), _USED)

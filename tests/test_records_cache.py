@@ -22,16 +22,19 @@ def _compiled_records(cache: str) -> tuple[int, str]:
     return int(done.stdout.splitlines()[-1]), "".join(done.stdout.splitlines(True)[:-1])
 
 
-def test_records_compile_once_and_a_torn_or_unwritable_cache_only_costs_time(tmp_path):
+def test_records_compile_once_and_a_torn_damaged_or_unwritable_cache_only_costs_time(tmp_path):
     cache = tmp_path / "cache"
     first, report = _compiled_records(str(cache))
     assert first > 50 and list(cache.glob("records_*.marshal"))  # every record of a lint, written at exit
     assert _compiled_records(str(cache)) == (0, report)  # all read back: the same lint
-    for path in cache.glob("records_*.marshal"):
-        path.write_bytes(path.read_bytes()[:100])  # torn by a kill
-    again, torn_report = _compiled_records(str(cache))
-    assert again > 50 and torn_report == report  # compiled anew
-    assert _compiled_records(str(cache))[0] == 0  # and written whole again
+    (path,) = cache.glob("records_*.marshal")
+    whole = path.read_bytes()
+    flipped = whole[:2000] + bytes([whole[2000] ^ 1]) + whole[2001:]  # could be a byte of bytecode
+    for damaged in (whole[:100], flipped):  # torn by a kill; changed on disk
+        path.write_bytes(damaged)
+        again, damaged_report = _compiled_records(str(cache))
+        assert again > 50 and damaged_report == report  # compiled anew
+        assert _compiled_records(str(cache))[0] == 0  # and written whole again
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     unwritable, unwritable_report = _compiled_records(str(blocker / "cache"))

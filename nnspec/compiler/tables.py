@@ -8,14 +8,13 @@ same parser, only slower to start.
 from __future__ import annotations
 
 import functools
-import marshal
 import os
 import zlib
 
 from nnspec import __version__, cache
 from nnspec.compiler import lalr
 
-FORMAT = 1  # of the tables below; a change here must change the file's name
+FORMAT = 2  # of the tables below; a change here must change the file's name
 OPTIONS = {"parser": "lalr", "lexer": "basic", "propagate_positions": True, "maybe_placeholders": True}
 
 
@@ -29,36 +28,17 @@ def grammar_text() -> str:
 @functools.lru_cache(maxsize=1)
 def parser() -> lalr.Parser:
     grammar = grammar_text()
-    path = cached_path(grammar)
-    tables = _read(path)
-    if tables is None:
+    name = cached_name(grammar)
+    tables = cache.load(name)
+    if not (isinstance(tables, dict) and tables.get("format") == FORMAT):  # none yet, torn or damaged
         tables = compute(grammar)
-        _write(path, tables)
+        cache.keep(name, tables)
     return lalr.Parser(tables)
 
 
-def cached_path(grammar: str) -> str:
+def cached_name(grammar: str) -> str:
     key = zlib.crc32(f"{__version__}\n{FORMAT}\n{sorted(OPTIONS.items())}\n{grammar}".encode())
-    return os.path.join(cache.folder(), f"grammar_{key:08x}.marshal")
-
-
-def _read(path: str) -> dict | None:
-    try:
-        with open(path, "rb") as f:
-            tables = marshal.loads(f.read())
-    except (OSError, EOFError, ValueError, TypeError):  # none yet, unreadable, or torn by a kill
-        return None
-    return tables if isinstance(tables, dict) and tables.get("format") == FORMAT else None
-
-
-def _write(path: str, tables: dict) -> None:
-    from nnspec.files import write_atomic
-
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        write_atomic(path, marshal.dumps(tables))
-    except OSError:  # an unwritable folder only costs the next process this computing
-        pass
+    return f"grammar_{key:08x}.marshal"
 
 
 def compute(grammar: str) -> dict:
