@@ -14,7 +14,7 @@ import zlib
 from nnspec import __version__, cache
 from nnspec.compiler import lalr
 
-FORMAT = 2  # of the tables below; a change here must change the file's name
+FORMAT = 2  # of the tables below; part of the file's name, so a new format never reads an old file
 OPTIONS = {"parser": "lalr", "lexer": "basic", "propagate_positions": True, "maybe_placeholders": True}
 
 
